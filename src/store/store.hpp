@@ -1,0 +1,122 @@
+#pragma once
+// The Store: every piece of persistent state behind one interface (DESIGN.md
+// "Storage"). Backends: sqlite/ (embedded default) and, later, postgres/. Both pass
+// the suite in tests/unit/store/store_suite_test.cpp.
+//
+// Invariants every backend keeps:
+// - Calls block; callers on io threads run them on the blocking pool.
+// - deliver() is atomic: all targets get the message or none does; when it returns
+//   success the rows are on stable storage (backends may group commits so that one
+//   fsync serves several callers, but never return before their commit).
+// - UIDs in a mailbox strictly increase and are never reused for one UIDVALIDITY;
+//   MODSEQs strictly increase per account; every change is in the change log.
+// - A blob's reference count equals the number of message rows and queue entries
+//   that name it; the blob is removed when the count falls to zero.
+// - Addresses are compared case-insensitively in the domain part and, by our
+//   policy, in the local part too (stored as given, matched lower-cased).
+//
+// Untrusted input reaching here: addresses, mailbox names and keywords from clients,
+// already syntax-checked by the protocol layer; the backend binds them as parameters.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "store/blob_store.hpp"
+#include "store/types.hpp"
+
+namespace letterhead::store {
+
+class store {
+ public:
+  virtual ~store() = default;
+
+  [[nodiscard]] virtual blob_store& blobs() = 0;
+
+  // --- directory records (the directory/ library adds the rules on top) ---
+  [[nodiscard]] virtual core::result<domain> add_domain(std::string_view name) = 0;
+  [[nodiscard]] virtual core::result<void> remove_domain(std::string_view name) = 0;
+  [[nodiscard]] virtual core::result<std::vector<domain>> list_domains() = 0;
+  [[nodiscard]] virtual core::result<domain> find_domain(std::string_view name) = 0;
+  // Empty address clears the catch-all.
+  [[nodiscard]] virtual core::result<void> set_catch_all(std::string_view domain,
+                                                         std::string_view address) = 0;
+
+  // Creates the account and its default mailboxes (INBOX, Sent, Drafts, Trash, Junk,
+  // Archive with their roles) in one transaction.
+  [[nodiscard]] virtual core::result<account> add_account(const account& a) = 0;
+  [[nodiscard]] virtual core::result<account> find_account(std::string_view address) = 0;
+  [[nodiscard]] virtual core::result<account> get_account(id_t id) = 0;
+  [[nodiscard]] virtual core::result<std::vector<account>> list_accounts(
+      std::string_view domain /* empty = all */) = 0;
+  [[nodiscard]] virtual core::result<void> set_password_hash(std::string_view address,
+                                                             std::string_view hash) = 0;
+  // Removes the account, its mailboxes, messages and change log; releases blobs.
+  [[nodiscard]] virtual core::result<void> remove_account(std::string_view address) = 0;
+
+  // Replaces the targets of an alias (creating it if needed).
+  [[nodiscard]] virtual core::result<void> set_alias(const alias& a) = 0;
+  [[nodiscard]] virtual core::result<alias> find_alias(std::string_view address) = 0;
+  [[nodiscard]] virtual core::result<std::vector<alias>> list_aliases(std::string_view domain) = 0;
+  [[nodiscard]] virtual core::result<void> remove_alias(std::string_view address) = 0;
+
+  // --- mailboxes ---
+  [[nodiscard]] virtual core::result<std::vector<mailbox>> list_mailboxes(id_t account) = 0;
+  [[nodiscard]] virtual core::result<mailbox> find_mailbox(id_t account, std::string_view name) = 0;
+  [[nodiscard]] virtual core::result<mailbox> find_mailbox_by_role(id_t account,
+                                                                  mailbox_role role) = 0;
+  [[nodiscard]] virtual core::result<mailbox> create_mailbox(id_t account, std::string_view name,
+                                                             mailbox_role role) = 0;
+  [[nodiscard]] virtual core::result<void> rename_mailbox(id_t account, std::string_view from,
+                                                          std::string_view to) = 0;
+  // Deletes the mailbox and its messages (RFC 9051 §6.3.9 rules are the caller's).
+  [[nodiscard]] virtual core::result<void> delete_mailbox(id_t account, std::string_view name) = 0;
+
+  // --- messages ---
+  // Atomic and durable, see the invariants above.
+  [[nodiscard]] virtual core::result<std::vector<delivered>> deliver(const delivery& d) = 0;
+  // Messages of a mailbox in UID order, with uid >= first_uid.
+  [[nodiscard]] virtual core::result<std::vector<message>> list_messages(
+      id_t mailbox, std::uint32_t first_uid = 1) = 0;
+  [[nodiscard]] virtual core::result<message> get_message(id_t mailbox, std::uint32_t uid) = 0;
+  // Sets flags and keywords of one message to exactly these; returns the new MODSEQ.
+  [[nodiscard]] virtual core::result<std::uint64_t> set_flags(
+      id_t mailbox, std::uint32_t uid, std::uint32_t flags,
+      const std::vector<std::string>& keywords) = 0;
+  // Removes the messages (IMAP EXPUNGE); logs one change per UID; releases blobs.
+  [[nodiscard]] virtual core::result<void> expunge(id_t mailbox,
+                                                   const std::vector<std::uint32_t>& uids) = 0;
+  // Copies into another mailbox of the same account; returns the new UIDs in order.
+  [[nodiscard]] virtual core::result<std::vector<std::uint32_t>> copy_messages(
+      id_t from_mailbox, const std::vector<std::uint32_t>& uids, id_t to_mailbox) = 0;
+
+  // --- change log ---
+  [[nodiscard]] virtual core::result<std::uint64_t> highest_modseq(id_t account) = 0;
+  [[nodiscard]] virtual core::result<std::vector<change>> changes_since(id_t account,
+                                                                      std::uint64_t modseq) = 0;
+
+  // --- outbound queue (durable; the outbound issue sends from it) ---
+  [[nodiscard]] virtual core::result<id_t> enqueue(const queue_entry& e) = 0;
+  [[nodiscard]] virtual core::result<std::vector<queue_entry>> list_queue() = 0;
+  [[nodiscard]] virtual core::result<queue_entry> get_queue_entry(id_t id) = 0;
+  [[nodiscard]] virtual core::result<void> remove_queue_entry(id_t id) = 0;
+
+  // --- audit log ---
+  [[nodiscard]] virtual core::result<void> audit(std::string_view actor, std::string_view action,
+                                                 std::string_view detail) = 0;
+  [[nodiscard]] virtual core::result<std::vector<audit_record>> list_audit(std::size_t limit) = 0;
+};
+
+struct store_options {
+  std::string backend = "sqlite";   // [store] backend
+  std::string url;                  // [store] url (postgres)
+  std::string data_dir;             // sqlite file and blob directory live here
+};
+
+// Opens the configured backend, creating and migrating its schema as needed.
+[[nodiscard]] core::result<std::unique_ptr<store>> open(const store_options& options);
+
+}  // namespace letterhead::store

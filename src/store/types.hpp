@@ -1,0 +1,145 @@
+#pragma once
+// Plain records the Store hands out. Backend-independent; no SQL, no protocol.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace letterhead::store {
+
+using id_t = std::int64_t;
+
+// Seconds since the Unix epoch, UTC.
+using unix_time = std::int64_t;
+
+struct domain {
+  id_t id = 0;
+  std::string name;                      // lower-case, IDNA A-label form
+  std::optional<std::string> catch_all;  // address that gets mail for unknown local parts
+  unix_time created = 0;
+};
+
+struct account {
+  id_t id = 0;
+  id_t domain_id = 0;
+  std::string address;       // local@domain; local part kept as given, domain lower-case
+  std::string display_name;
+  std::string password_hash; // argon2id string as produced by libsodium, or empty
+  std::uint64_t quota_bytes = 0;  // 0 = unlimited
+  bool disabled = false;
+  unix_time created = 0;
+};
+
+struct alias {
+  std::string address;               // the alias address
+  std::vector<std::string> targets;  // local accounts, other aliases or external addresses
+};
+
+// RFC 6154 special-use roles; INBOX is not a special-use attribute but has a role here.
+enum class mailbox_role { none, inbox, sent, drafts, trash, junk, archive };
+
+[[nodiscard]] const char* to_string(mailbox_role r) noexcept;      // "\\Sent", ... ("" for none/inbox)
+
+struct mailbox {
+  id_t id = 0;
+  id_t account_id = 0;
+  std::string name;           // hierarchy delimiter '/', UTF-8 (RFC 9051 §5.1)
+  mailbox_role role = mailbox_role::none;
+  std::uint32_t uidvalidity = 0;
+  std::uint32_t uidnext = 1;
+  std::uint64_t highest_modseq = 0;
+  std::uint32_t messages = 0;  // count of messages currently in it
+  std::uint64_t size = 0;      // sum of message sizes
+  bool subscribed = true;
+};
+
+// System flags as bits (RFC 9051 §2.3.2); keywords are kept as strings.
+enum flag : std::uint32_t {
+  flag_seen = 1u << 0,
+  flag_answered = 1u << 1,
+  flag_flagged = 1u << 2,
+  flag_deleted = 1u << 3,
+  flag_draft = 1u << 4,
+};
+
+struct message {
+  id_t id = 0;             // unique per store
+  id_t account_id = 0;
+  id_t mailbox_id = 0;
+  std::uint32_t uid = 0;
+  std::string blob;        // SHA-256 hex of the stored bytes
+  std::uint64_t size = 0;
+  unix_time internal_date = 0;
+  std::uint32_t flags = 0;
+  std::vector<std::string> keywords;
+  std::uint64_t modseq = 0;
+};
+
+// One entry of an account's change log (serves IMAP CONDSTORE/QRESYNC, JMAP /changes).
+enum class change_kind { mailbox_created, mailbox_deleted, mailbox_renamed, message_added,
+                         message_flags, message_expunged };
+
+struct change {
+  std::uint64_t modseq = 0;
+  change_kind kind = change_kind::message_added;
+  id_t mailbox_id = 0;
+  std::uint32_t uid = 0;   // 0 for mailbox changes
+  unix_time time = 0;
+};
+
+// What local delivery asks for: one blob, placed in one mailbox of each account.
+struct delivery_target {
+  id_t account_id = 0;
+  mailbox_role role = mailbox_role::inbox;  // the mailbox with this role receives it
+  std::uint32_t flags = 0;
+  std::vector<std::string> keywords;
+};
+
+struct delivery {
+  std::string blob;           // hash returned by blob_store::put (already durable)
+  std::uint64_t size = 0;
+  unix_time internal_date = 0;
+  std::vector<delivery_target> targets;
+};
+
+struct delivered {
+  id_t account_id = 0;
+  id_t mailbox_id = 0;
+  std::uint32_t uid = 0;
+  std::uint64_t modseq = 0;
+};
+
+// Outbound queue (the outbound issue does the sending; foundation only stores).
+struct queue_recipient {
+  std::string address;
+  std::string dsn_notify;   // RFC 3461 NOTIFY value as received, empty if none
+  std::string dsn_orcpt;    // RFC 3461 ORCPT as received, empty if none
+  enum class state { pending, delivered, failed } status = state::pending;
+  std::string last_reply;   // last reply text from the remote server
+};
+
+struct queue_entry {
+  id_t id = 0;
+  std::string blob;
+  std::uint64_t size = 0;
+  std::string mail_from;    // envelope sender, empty for the null sender <>
+  std::string dsn_ret;      // RFC 3461 RET (FULL/HDRS) or empty
+  std::string dsn_envid;    // RFC 3461 ENVID or empty
+  std::string auth_account; // the submitting account's address, empty for MX mail
+  unix_time created = 0;
+  unix_time next_attempt = 0;
+  std::uint32_t attempts = 0;
+  bool held = false;
+  std::vector<queue_recipient> recipients;
+};
+
+struct audit_record {
+  id_t id = 0;
+  unix_time time = 0;
+  std::string actor;   // "cli", an admin address, ...
+  std::string action;  // "domain.add", "user.passwd", ...
+  std::string detail;  // never a secret
+};
+
+}  // namespace letterhead::store
