@@ -1,0 +1,124 @@
+// letterhead serve: runs every configured listener until SIGTERM/SIGINT.
+// SIGTERM/SIGINT: stop accepting, let sessions finish within [limits] shutdown_grace,
+// then exit. SIGHUP: reload TLS certificates.
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "app/commands.hpp"
+#include "app/context.hpp"
+#include "app/smtp_backend.hpp"
+#include "core/log.hpp"
+#include "core/runtime.hpp"
+#include "core/tls.hpp"
+#include "delivery/local_delivery.hpp"
+#include "smtp/server/server.hpp"
+
+namespace letterhead::app {
+namespace {
+
+namespace asio = boost::asio;
+
+// Waits until no session is left or the grace period ends, then stops the runtime.
+void finish_shutdown(core::runtime& rt, smtp::server::server& smtp,
+                     std::chrono::steady_clock::time_point deadline) {
+  auto timer = std::make_shared<asio::steady_timer>(rt.io(), std::chrono::milliseconds(50));
+  timer->async_wait([&rt, &smtp, deadline, timer](const boost::system::error_code&) {
+    if (smtp.active_sessions() == 0 || std::chrono::steady_clock::now() >= deadline) {
+      if (smtp.active_sessions() != 0) {
+        spdlog::warn("shutdown grace period over; {} session(s) cut off", smtp.active_sessions());
+      }
+      rt.stop();
+      return;
+    }
+    finish_shutdown(rt, smtp, deadline);
+  });
+}
+
+int serve(const globals& g) {
+  auto ctx = open_context(config_path(g.config));
+  if (!ctx) return report(ctx.error());
+  const auto& cfg = ctx->config;
+  core::init_logging(cfg.log.level);
+
+  auto tls = core::tls_contexts::load(cfg.tls, cfg.data_dir, cfg.hostname);
+  if (!tls) return report(tls.error());
+  if ((*tls)->self_signed()) {
+    spdlog::warn("using a self-signed TLS certificate from {}/tls/; configure [tls] cert and key "
+                 "for production", cfg.data_dir);
+  }
+
+  core::runtime rt(core::runtime_options{cfg.runtime.io_threads, cfg.runtime.blocking_threads});
+  delivery::local_delivery delivery(*ctx->store, *ctx->directory);
+  smtp_backend backend(*ctx->directory, delivery);
+  smtp::server::server smtp(rt, **tls, cfg, backend);
+
+  struct listener_entry {
+    smtp::server::listener_kind kind;
+    const std::optional<std::string>& address;
+    const char* name;
+  };
+  const listener_entry listeners[] = {
+      {smtp::server::listener_kind::mx, cfg.listen.smtp, "smtp"},
+      {smtp::server::listener_kind::submission, cfg.listen.submission, "submission"},
+      {smtp::server::listener_kind::submissions, cfg.listen.submissions, "submissions"},
+  };
+  std::size_t listening = 0;
+  for (const auto& l : listeners) {
+    if (!l.address) continue;
+    if (auto r = smtp.listen(l.kind, *l.address); !r) return report(r.error());
+    spdlog::info("{} listening on {}", l.name, *l.address);
+    ++listening;
+  }
+  for (const auto& [name, address] : {std::pair{"imap", cfg.listen.imap}, {"imaps", cfg.listen.imaps},
+                                      {"pop3", cfg.listen.pop3}, {"pop3s", cfg.listen.pop3s},
+                                      {"http", cfg.listen.http}, {"https", cfg.listen.https}}) {
+    if (address) spdlog::warn("listen.{} is set but this build has no {} server yet", name, name);
+  }
+  if (listening == 0) {
+    return report(core::error{core::errc::invalid,
+                              fmt::format("{}: no listener configured: set [listen] smtp, submission "
+                                          "or submissions", cfg.path)});
+  }
+
+  asio::signal_set stop_signals(rt.io(), SIGINT, SIGTERM);
+  stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down (grace {}s)", sig, cfg.limits.shutdown_grace.count());
+    smtp.stop();
+    finish_shutdown(rt, smtp, std::chrono::steady_clock::now() + cfg.limits.shutdown_grace);
+  });
+  asio::signal_set reload_signal(rt.io(), SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_hup;
+  on_hup = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (auto r = (*tls)->reload(); !r) {
+      spdlog::error("TLS reload failed, keeping the old certificates: {}", r.error().message);
+    } else {
+      spdlog::info("TLS certificates reloaded");
+    }
+    reload_signal.async_wait(on_hup);
+  };
+  reload_signal.async_wait(on_hup);
+
+  spdlog::info("letterhead ready: {} as {}, data in {}", cfg.path, cfg.hostname, cfg.data_dir);
+  rt.run();
+  spdlog::info("letterhead stopped");
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, globals& g) {
+  auto* serve_cmd = app.add_subcommand("serve", "run the mail server / 运行邮件服务");
+  serve_cmd->callback([&g] { g.status = serve(g); });
+}
+
+}  // namespace letterhead::app

@@ -1,0 +1,56 @@
+#include "app/context.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include <fmt/format.h>
+
+namespace letterhead::app {
+
+std::string config_path(const std::string& option) {
+  if (!option.empty()) return option;
+  if (const char* env = std::getenv("LETTERHEAD_CONFIG"); env != nullptr && *env != '\0') return env;
+  return "letterhead.toml";
+}
+
+core::result<core::config> read_config(const std::string& path) {
+  if (!std::filesystem::exists(path)) {
+    return core::fail(core::errc::not_found,
+                      fmt::format("config file '{}' not found (create one with 'letterhead "
+                                  "quickstart ADMIN_ADDRESS', or pass --config FILE)", path));
+  }
+  return core::load_config(path);
+}
+
+core::result<context> open_context(const std::string& config_file) {
+  auto cfg = read_config(config_file);
+  if (!cfg) return std::unexpected(cfg.error());
+  store::store_options opts;
+  opts.backend = cfg->store.backend;
+  opts.url = cfg->store.url;
+  opts.data_dir = cfg->data_dir;
+  auto st = store::open(opts);
+  if (!st) return std::unexpected(st.error());
+  context ctx;
+  ctx.config = std::move(*cfg);
+  ctx.store = std::move(*st);
+  ctx.directory = std::make_unique<directory::directory>(*ctx.store);
+  return ctx;
+}
+
+int report(const core::error& e) {
+  std::cerr << "letterhead: " << e.message << "\n";
+  return 1;
+}
+
+core::result<std::string> read_password_stdin() {
+  std::string line;
+  if (!std::getline(std::cin, line)) {
+    return core::fail(core::errc::invalid, "no password on standard input");
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+}  // namespace letterhead::app

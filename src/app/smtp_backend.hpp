@@ -1,0 +1,27 @@
+#pragma once
+// Wires the SMTP server's backend interface to the directory and local delivery.
+
+#include "delivery/local_delivery.hpp"
+#include "directory/directory.hpp"
+#include "smtp/server/backend.hpp"
+
+namespace letterhead::app {
+
+class smtp_backend final : public smtp::server::backend {
+ public:
+  smtp_backend(directory::directory& dir, delivery::local_delivery& delivery)
+      : directory_(dir), delivery_(delivery) {}
+
+  core::result<smtp::server::identity> authenticate(const std::string& username,
+                                                    const std::string& password) override;
+  core::result<smtp::server::recipient_status> lookup_recipient(const std::string& address) override;
+  core::result<bool> may_send_as(const smtp::server::identity& who, const std::string& address) override;
+  core::result<smtp::server::accepted> accept(const smtp::server::envelope& env,
+                                              const std::string& message) override;
+
+ private:
+  directory::directory& directory_;
+  delivery::local_delivery& delivery_;
+};
+
+}  // namespace letterhead::app

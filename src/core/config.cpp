@@ -1,0 +1,363 @@
+#include "core/config.hpp"
+
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+namespace letterhead::core {
+namespace {
+
+// Reads typed values out of a TOML table, remembering which keys were known so
+// that the rest can be reported as unknown.
+class section_reader {
+ public:
+  section_reader(const toml::table& table, std::string prefix, std::string_view origin)
+      : table_(table), prefix_(std::move(prefix)), origin_(origin) {}
+
+  [[nodiscard]] result<void> string(std::string_view key, std::string& out) {
+    known_.insert(std::string(key));
+    const auto* node = table_.get(key);
+    if (node == nullptr) return {};
+    if (const auto* s = node->as_string()) {
+      out = s->get();
+      return {};
+    }
+    return type_error(key, "a string");
+  }
+
+  [[nodiscard]] result<void> optional_string(std::string_view key, std::optional<std::string>& out) {
+    known_.insert(std::string(key));
+    const auto* node = table_.get(key);
+    if (node == nullptr) return {};
+    if (const auto* s = node->as_string()) {
+      out = s->get();
+      return {};
+    }
+    return type_error(key, "a string");
+  }
+
+  template <class Int>
+  [[nodiscard]] result<void> integer(std::string_view key, Int& out, std::int64_t min,
+                                     std::int64_t max) {
+    known_.insert(std::string(key));
+    const auto* node = table_.get(key);
+    if (node == nullptr) return {};
+    const auto* i = node->as_integer();
+    if (i == nullptr) return type_error(key, "an integer");
+    const std::int64_t v = i->get();
+    if (v < min || v > max) {
+      return fail(errc::invalid, fmt::format("{}: key '{}{}' must be between {} and {}", origin_,
+                                             prefix_, key, min, max));
+    }
+    out = static_cast<Int>(v);
+    return {};
+  }
+
+  [[nodiscard]] result<void> seconds(std::string_view key, std::chrono::seconds& out) {
+    std::int64_t v = out.count();
+    if (auto r = integer(key, v, 1, 86400 * 7); !r) return r;
+    out = std::chrono::seconds(v);
+    return {};
+  }
+
+  [[nodiscard]] result<void> boolean(std::string_view key, bool& out) {
+    known_.insert(std::string(key));
+    const auto* node = table_.get(key);
+    if (node == nullptr) return {};
+    if (const auto* b = node->as_boolean()) {
+      out = b->get();
+      return {};
+    }
+    return type_error(key, "true or false");
+  }
+
+  [[nodiscard]] result<void> string_array(std::string_view key, std::vector<std::string>& out) {
+    known_.insert(std::string(key));
+    const auto* node = table_.get(key);
+    if (node == nullptr) return {};
+    const auto* arr = node->as_array();
+    if (arr == nullptr) return type_error(key, "an array of strings");
+    out.clear();
+    for (const auto& element : *arr) {
+      const auto* s = element.as_string();
+      if (s == nullptr) return type_error(key, "an array of strings");
+      out.push_back(s->get());
+    }
+    return {};
+  }
+
+  // A sub-table; the caller reads it with its own section_reader.
+  [[nodiscard]] result<const toml::table*> table(std::string_view key) {
+    known_.insert(std::string(key));
+    const auto* node = table_.get(key);
+    if (node == nullptr) return nullptr;
+    if (const auto* t = node->as_table()) return t;
+    return std::unexpected(type_error(key, "a table").error());
+  }
+
+  [[nodiscard]] result<void> no_unknown_keys() const {
+    for (const auto& [key, node] : table_) {
+      if (!known_.contains(std::string(key.str()))) {
+        return fail(errc::invalid,
+                    fmt::format("{}:{}: unknown key '{}{}'", origin_, node.source().begin.line,
+                                prefix_, key.str()));
+      }
+    }
+    return {};
+  }
+
+ private:
+  [[nodiscard]] std::unexpected<error> type_error(std::string_view key, std::string_view what) const {
+    const auto* node = table_.get(key);
+    const auto line = node != nullptr ? node->source().begin.line : 0;
+    return fail(errc::invalid,
+                fmt::format("{}:{}: key '{}{}' must be {}", origin_, line, prefix_, key, what));
+  }
+
+  const toml::table& table_;
+  std::string prefix_;
+  std::string_view origin_;
+  std::set<std::string> known_;
+};
+
+#define LH_TRY(expr)                  \
+  do {                                \
+    if (auto r_ = (expr); !r_) {      \
+      return std::unexpected(r_.error()); \
+    }                                 \
+  } while (false)
+
+result<void> read_listen(const toml::table* t, std::string_view origin, listen_config& out) {
+  if (t == nullptr) return {};
+  section_reader r(*t, "listen.", origin);
+  struct entry {
+    const char* key;
+    std::optional<std::string>* field;
+  };
+  const entry entries[] = {{"smtp", &out.smtp},   {"submission", &out.submission},
+                           {"submissions", &out.submissions}, {"imap", &out.imap},
+                           {"imaps", &out.imaps}, {"pop3", &out.pop3},
+                           {"pop3s", &out.pop3s}, {"http", &out.http},
+                           {"https", &out.https}};
+  for (const auto& e : entries) {
+    LH_TRY(r.optional_string(e.key, *e.field));
+    if (*e.field) {
+      if (auto hp = parse_host_port(**e.field); !hp) {
+        return fail(errc::invalid, fmt::format("{}: key 'listen.{}': {}", origin, e.key,
+                                               hp.error().message));
+      }
+    }
+  }
+  return r.no_unknown_keys();
+}
+
+result<void> read_tls(const toml::table* t, std::string_view origin, tls_config& out) {
+  if (t == nullptr) return {};
+  section_reader r(*t, "tls.", origin);
+  LH_TRY(r.string("cert", out.cert));
+  LH_TRY(r.string("key", out.key));
+  auto sni = r.table("sni");
+  if (!sni) return std::unexpected(sni.error());
+  if (*sni != nullptr) {
+    for (const auto& [name, node] : **sni) {
+      const auto* entry = node.as_table();
+      const std::string prefix = fmt::format("tls.sni.\"{}\".", name.str());
+      if (entry == nullptr) {
+        return fail(errc::invalid, fmt::format("{}: key '{}' must be a table with cert and key",
+                                               origin, prefix.substr(0, prefix.size() - 1)));
+      }
+      section_reader er(*entry, prefix, origin);
+      certificate_files files;
+      LH_TRY(er.string("cert", files.cert));
+      LH_TRY(er.string("key", files.key));
+      LH_TRY(er.no_unknown_keys());
+      if (files.cert.empty() || files.key.empty()) {
+        return fail(errc::invalid, fmt::format("{}: '{}' needs both cert and key", origin, prefix));
+      }
+      std::string lower(name.str());
+      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.sni[lower] = std::move(files);
+    }
+  }
+  LH_TRY(r.no_unknown_keys());
+  if (out.cert.empty() != out.key.empty()) {
+    return fail(errc::invalid, fmt::format("{}: [tls] needs both cert and key, or neither", origin));
+  }
+  return {};
+}
+
+result<void> read_limits(const toml::table* t, std::string_view origin, limits& out) {
+  if (t == nullptr) return {};
+  section_reader r(*t, "limits.", origin);
+  LH_TRY(r.integer("message_size", out.message_size, 1024, std::int64_t{1} << 40));
+  LH_TRY(r.integer("recipients", out.recipients, 1, 100000));
+  LH_TRY(r.integer("line_length", out.line_length, 512, 65536));
+  LH_TRY(r.integer("errors", out.errors, 1, 1000));
+  LH_TRY(r.integer("connections", out.connections, 1, 1000000));
+  LH_TRY(r.integer("connections_per_ip", out.connections_per_ip, 1, 1000000));
+  LH_TRY(r.integer("header_count", out.header_count, 10, 1000000));
+  LH_TRY(r.integer("header_size", out.header_size, 1024, std::int64_t{1} << 30));
+  LH_TRY(r.integer("mime_depth", out.mime_depth, 1, 10000));
+  LH_TRY(r.integer("mime_parts", out.mime_parts, 1, 1000000));
+  LH_TRY(r.seconds("command_timeout", out.command_timeout));
+  LH_TRY(r.seconds("data_timeout", out.data_timeout));
+  LH_TRY(r.seconds("shutdown_grace", out.shutdown_grace));
+  return r.no_unknown_keys();
+}
+
+std::string resolve_relative(const std::string& value, const std::filesystem::path& base) {
+  if (value.empty() || base.empty()) return value;
+  const std::filesystem::path p(value);
+  if (p.is_absolute()) return value;
+  return (base / p).lexically_normal().string();
+}
+
+}  // namespace
+
+result<host_port> parse_host_port(std::string_view text) {
+  host_port out;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return fail(errc::invalid, fmt::format("'{}' is not [ADDRESS]:PORT", text));
+    }
+    out.host = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      return fail(errc::invalid, fmt::format("'{}' is not ADDRESS:PORT", text));
+    }
+    out.host = std::string(text.substr(0, colon));
+    port_text = text.substr(colon + 1);
+  }
+  unsigned port = 0;
+  const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || port > 65535) {
+    return fail(errc::invalid, fmt::format("'{}' has no valid port", text));
+  }
+  out.port = static_cast<std::uint16_t>(port);
+  return out;
+}
+
+result<config> parse_config(std::string_view text, std::string_view origin) {
+  // toml++ here is built with exceptions: parse errors arrive as toml::parse_error.
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& err) {
+    return fail(errc::invalid, fmt::format("{}:{}:{}: {}", origin, err.source().begin.line,
+                                           err.source().begin.column, err.description()));
+  }
+  config c;
+  c.path = std::string(origin);
+  section_reader r(root, "", origin);
+  LH_TRY(r.string("hostname", c.hostname));
+  LH_TRY(r.string("data_dir", c.data_dir));
+
+  auto listen = r.table("listen");
+  if (!listen) return std::unexpected(listen.error());
+  LH_TRY(read_listen(*listen, origin, c.listen));
+
+  auto tls = r.table("tls");
+  if (!tls) return std::unexpected(tls.error());
+  LH_TRY(read_tls(*tls, origin, c.tls));
+
+  auto store = r.table("store");
+  if (!store) return std::unexpected(store.error());
+  if (*store != nullptr) {
+    section_reader sr(**store, "store.", origin);
+    LH_TRY(sr.string("backend", c.store.backend));
+    LH_TRY(sr.string("url", c.store.url));
+    LH_TRY(sr.no_unknown_keys());
+    if (c.store.backend != "sqlite" && c.store.backend != "postgres") {
+      return fail(errc::invalid, fmt::format("{}: key 'store.backend' must be \"sqlite\" or "
+                                             "\"postgres\", not \"{}\"", origin, c.store.backend));
+    }
+  }
+
+  auto dns = r.table("dns");
+  if (!dns) return std::unexpected(dns.error());
+  if (*dns != nullptr) {
+    section_reader dr(**dns, "dns.", origin);
+    LH_TRY(dr.string_array("servers", c.dns.servers));
+    LH_TRY(dr.no_unknown_keys());
+  }
+
+  auto relay = r.table("relay");
+  if (!relay) return std::unexpected(relay.error());
+  if (*relay != nullptr) {
+    section_reader rr(**relay, "relay.", origin);
+    LH_TRY(rr.string("host", c.relay.host));
+    LH_TRY(rr.no_unknown_keys());
+  }
+
+  auto smtp = r.table("smtp");
+  if (!smtp) return std::unexpected(smtp.error());
+  if (*smtp != nullptr) {
+    section_reader sr(**smtp, "smtp.", origin);
+    LH_TRY(sr.boolean("allow_plaintext_auth_on_loopback", c.smtp.allow_plaintext_auth_on_loopback));
+    LH_TRY(sr.integer("max_received_headers", c.smtp.max_received_headers, 5, 1000));
+    LH_TRY(sr.no_unknown_keys());
+  }
+
+  auto limits = r.table("limits");
+  if (!limits) return std::unexpected(limits.error());
+  LH_TRY(read_limits(*limits, origin, c.limits));
+
+  auto log = r.table("log");
+  if (!log) return std::unexpected(log.error());
+  if (*log != nullptr) {
+    section_reader lr(**log, "log.", origin);
+    LH_TRY(lr.string("level", c.log.level));
+    LH_TRY(lr.no_unknown_keys());
+    static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error"};
+    if (!levels.contains(c.log.level)) {
+      return fail(errc::invalid, fmt::format("{}: key 'log.level' must be one of trace, debug, "
+                                             "info, warn, error", origin));
+    }
+  }
+
+  auto runtime = r.table("runtime");
+  if (!runtime) return std::unexpected(runtime.error());
+  if (*runtime != nullptr) {
+    section_reader rr(**runtime, "runtime.", origin);
+    LH_TRY(rr.integer("io_threads", c.runtime.io_threads, 0, 256));
+    LH_TRY(rr.integer("blocking_threads", c.runtime.blocking_threads, 0, 1024));
+    LH_TRY(rr.no_unknown_keys());
+  }
+
+  LH_TRY(r.no_unknown_keys());
+  if (c.hostname.empty()) {
+    return fail(errc::invalid, fmt::format("{}: key 'hostname' must not be empty", origin));
+  }
+  return c;
+}
+
+result<config> load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return fail(errc::not_found, fmt::format("cannot read config file '{}'", path));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto c = parse_config(text.str(), path);
+  if (!c) return c;
+  const auto base = std::filesystem::absolute(path).parent_path();
+  c->data_dir = resolve_relative(c->data_dir, base);
+  c->tls.cert = resolve_relative(c->tls.cert, base);
+  c->tls.key = resolve_relative(c->tls.key, base);
+  for (auto& [name, files] : c->tls.sni) {
+    files.cert = resolve_relative(files.cert, base);
+    files.key = resolve_relative(files.key, base);
+  }
+  return c;
+}
+
+}  // namespace letterhead::core

@@ -1,0 +1,94 @@
+#pragma once
+// letterhead.toml: every key optional with a default (DESIGN.md "Configuration").
+// Unknown keys and wrong types are errors that name the key, so that a typo never
+// silently leaves a default in force.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/limits.hpp"
+
+namespace letterhead::core {
+
+struct listen_config {
+  // "ADDRESS:PORT" or "[IPv6]:PORT"; absent = that listener is off.
+  std::optional<std::string> smtp, submission, submissions, imap, imaps, pop3, pop3s, http, https;
+};
+
+struct certificate_files {
+  std::string cert;
+  std::string key;
+};
+
+struct tls_config {
+  std::string cert;  // PEM chain; empty = self-signed pair generated in data_dir/tls/
+  std::string key;
+  // [tls.sni."mail.example.org"] cert = ..., key = ...: certificates chosen by SNI.
+  std::map<std::string, certificate_files> sni;
+};
+
+struct store_config {
+  std::string backend = "sqlite";
+  std::string url;
+};
+
+struct dns_config {
+  std::vector<std::string> servers;  // empty = system resolver
+};
+
+struct relay_config {
+  std::string host;  // empty = direct MX delivery
+};
+
+struct smtp_config {
+  // Lets AUTH run without TLS on loopback connections: for tests and demos only.
+  bool allow_plaintext_auth_on_loopback = false;
+  // Largest number of Received headers before a message is taken as a loop
+  // (RFC 5321 §6.3).
+  std::size_t max_received_headers = 50;
+};
+
+struct log_config {
+  std::string level = "info";  // trace, debug, info, warn, error
+};
+
+struct runtime_config {
+  unsigned io_threads = 0;        // 0 = one per core
+  unsigned blocking_threads = 0;  // 0 = max(4, 2 per core)
+};
+
+struct config {
+  std::string path;      // the file this came from, for messages
+  std::string hostname = "localhost";
+  std::string data_dir = "./data";
+  listen_config listen;
+  tls_config tls;
+  store_config store;
+  dns_config dns;
+  relay_config relay;
+  smtp_config smtp;
+  limits limits;
+  log_config log;
+  runtime_config runtime;
+};
+
+// Parses TOML text; `origin` names the source in error messages.
+[[nodiscard]] result<config> parse_config(std::string_view text, std::string_view origin);
+
+// Reads and parses a file. Relative paths inside (data_dir, tls files) are taken
+// relative to the file's directory.
+[[nodiscard]] result<config> load_config(const std::string& path);
+
+// Splits "host:port" / "[v6]:port" into host and port.
+struct host_port {
+  std::string host;
+  std::uint16_t port = 0;
+};
+[[nodiscard]] result<host_port> parse_host_port(std::string_view text);
+
+}  // namespace letterhead::core

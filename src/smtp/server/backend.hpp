@@ -1,0 +1,85 @@
+#pragma once
+// What the SMTP server asks of the rest of the program. The server owns the
+// protocol and the relay policy (RFC 5321 §3.6, §7.1: never an open relay); app/
+// wires this interface to the directory and the delivery pipeline.
+//
+// Every call may block (store, argon2id, fsync): the session runs them on the
+// blocking pool.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace letterhead::smtp::server {
+
+enum class listener_kind {
+  mx,           // port 25: mail from the world to our domains
+  submission,   // port 587: our users, STARTTLS then AUTH (RFC 6409)
+  submissions,  // port 465: our users, implicit TLS (RFC 8314 §3.3)
+};
+
+// The authenticated user of a session.
+struct identity {
+  std::int64_t account_id = 0;
+  std::string address;
+};
+
+struct recipient {
+  std::string address;  // as given in RCPT TO, without <>
+  std::string notify;   // RFC 3461 §4.1 NOTIFY, upper-cased, empty if absent
+  std::string orcpt;    // RFC 3461 §4.2 ORCPT, decoded, empty if absent
+  bool local = false;   // true when the address is in one of our domains
+};
+
+struct envelope {
+  std::string mail_from;         // empty for the null reverse-path <>
+  std::vector<recipient> recipients;
+  std::string body;              // BODY= (7BIT, 8BITMIME, BINARYMIME) or empty
+  bool smtputf8 = false;         // RFC 6531
+  std::string dsn_ret;           // RFC 3461 §4.3 RET
+  std::string dsn_envid;         // RFC 3461 §4.4 ENVID, decoded
+  std::optional<identity> authenticated;
+  std::string client_ip;
+  std::string helo;
+  bool tls = false;
+  listener_kind kind = listener_kind::mx;
+};
+
+// How a recipient address relates to us.
+enum class recipient_status {
+  local,          // one of our domains and it resolves to a mailbox
+  local_unknown,  // one of our domains, but nobody there (RFC 5321 §3.6.2: 550 5.1.1)
+  foreign,        // not one of our domains
+};
+
+// Result of accepting a message: an id for the 250 reply and the logs.
+struct accepted {
+  std::string queue_id;
+};
+
+class backend {
+ public:
+  virtual ~backend() = default;
+
+  // Checks a username and password. errc::denied for any failure the client caused
+  // (unknown user and wrong password look the same).
+  [[nodiscard]] virtual core::result<identity> authenticate(const std::string& username,
+                                                            const std::string& password) = 0;
+
+  [[nodiscard]] virtual core::result<recipient_status> lookup_recipient(const std::string& address) = 0;
+
+  // May this user use `address` as MAIL FROM (its own or one of its aliases)?
+  [[nodiscard]] virtual core::result<bool> may_send_as(const identity& who,
+                                                       const std::string& address) = 0;
+
+  // Takes responsibility for the message: when this returns success the message is
+  // on stable storage for every recipient (local mailboxes or the outbound queue).
+  // `message` already carries our Received header.
+  [[nodiscard]] virtual core::result<accepted> accept(const envelope& env,
+                                                      const std::string& message) = 0;
+};
+
+}  // namespace letterhead::smtp::server
