@@ -175,6 +175,7 @@ class MxTest(harness.ServerTest):
         self.server.add_user("张伟@example.com")
         with self.smtp() as s:
             s.ehlo("c.example")
+            s.command_encoding = "utf-8"
             code, msg = s.mail("发件人@outside.example")
             self.assertEqual(code, 553)  # UTF-8 without SMTPUTF8
             s.rset()
@@ -194,7 +195,9 @@ class MxTest(harness.ServerTest):
                                  mail_options=["RET=HDRS", "ENVID=abc+2Bdef"],
                                  rcpt_options=["NOTIFY=SUCCESS,FAILURE", "ORCPT=rfc822;alice@example.com"])
             self.assertEqual(refused, {})
-            s.mail("x@outside.example", ["RET=MAYBE"])
+            self.assertEqual(s.mail("x@outside.example", ["RET=MAYBE"])[0], 501)
+            self.assertEqual(s.mail("x@outside.example", ["ENVID=bad+ZZ"])[0], 501)
+            self.assertEqual(s.mail("x@outside.example")[0], 250)
             self.assertEqual(s.rcpt("alice@example.com", ["NOTIFY=NEVER,SUCCESS"])[0], 501)
 
     def test_mail_loop_refused(self):
@@ -211,7 +214,7 @@ class MxTest(harness.ServerTest):
             self.skipTest("swaks not installed")
         r = subprocess.run([swaks, "--server", "127.0.0.1", "--port", str(self.port("smtp")),
                             "--from", "someone@outside.example", "--to", "bob@example.com",
-                            "--tls", "--tls-verify", "0", "--header", "Subject: via swaks",
+                            "--tls", "--header", "Subject: via swaks",
                             "--body", "hello from swaks", "--helo", "swaks.example"],
                            capture_output=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())

@@ -99,7 +99,7 @@ class SubmissionTest(harness.ServerTest):
             self.skipTest("swaks not installed")
         r = subprocess.run([swaks, "--server", "127.0.0.1", "--port", str(self.port("submission")),
                             "--from", "bob@example.com", "--to", "alice@example.com", "--tls",
-                            "--tls-verify", "0", "--auth", "LOGIN", "--auth-user", "bob@example.com",
+                            "--auth", "LOGIN", "--auth-user", "bob@example.com",
                             "--auth-password", PASSWORD, "--helo", "swaks.example"],
                            capture_output=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())

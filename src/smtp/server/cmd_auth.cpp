@@ -14,7 +14,7 @@ namespace {
 
 // Failed AUTH attempts in one session before we hang up (brute-force damping; the
 // directory issue adds per-IP and per-account limits across sessions).
-constexpr std::size_t max_auth_failures = 3;
+constexpr std::size_t max_auth_failures = 5;
 
 std::string upper(std::string_view s) {
   std::string out(s);

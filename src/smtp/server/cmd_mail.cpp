@@ -120,10 +120,6 @@ asio::awaitable<session::outcome> session::cmd_rcpt(const proto::command& cmd) {
   if (state_ != state::mail && state_ != state::rcpt) {
     co_return co_await error_reply(503, "5.5.1", "Need MAIL before RCPT");
   }
-  // RFC 5321 §4.5.3.1.8: 452 for too many recipients; the client sends the rest later.
-  if (envelope_.recipients.size() >= settings_.limits.recipients) {
-    co_return co_await error_reply(452, "4.5.3", "Too many recipients");
-  }
   recipient r;
   r.address = cmd.path;
   for (const auto& p : cmd.params) {
@@ -162,6 +158,18 @@ asio::awaitable<session::outcome> session::cmd_rcpt(const proto::command& cmd) {
     r.address = fmt::format("postmaster@{}", settings_.hostname);
   }
 
+  for (const auto& existing : envelope_.recipients) {
+    if (existing.address == r.address) {
+      // A duplicate is harmless: acknowledge it and deliver once.
+      if (!co_await reply(250, "2.1.5", "Ok (duplicate)")) co_return outcome::close;
+      co_return outcome::next;
+    }
+  }
+  // RFC 5321 §4.5.3.1.8: 452 for too many recipients; the client sends the rest later.
+  if (envelope_.recipients.size() >= settings_.limits.recipients) {
+    co_return co_await error_reply(452, "4.5.3", "Too many recipients");
+  }
+
   auto lookup = [&b = backend_, addr = r.address]() { return b.lookup_recipient(addr); };
   auto status = co_await core::run_blocking(blocking_, std::move(lookup));
   if (!status) {
@@ -184,13 +192,6 @@ asio::awaitable<session::outcome> session::cmd_rcpt(const proto::command& cmd) {
       }
       r.local = false;
       break;
-  }
-  for (const auto& existing : envelope_.recipients) {
-    if (existing.address == r.address) {
-      // A duplicate is harmless: acknowledge it and deliver once.
-      if (!co_await reply(250, "2.1.5", "Ok (duplicate)")) co_return outcome::close;
-      co_return outcome::next;
-    }
   }
   envelope_.recipients.push_back(std::move(r));
   state_ = state::rcpt;

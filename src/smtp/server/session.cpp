@@ -22,9 +22,9 @@ session::session(std::shared_ptr<transport> t, const session_settings& settings,
 
 void session::request_shutdown() {
   shutdown_ = true;
-  // An idle session is waiting in read_some: closing the read side wakes it. A
-  // session inside a transaction notices the flag after its reply.
-  if (state_ != state::mail && state_ != state::rcpt) transport_->close();
+  // An idle session is waiting in read_some: cancelling the read wakes it to say
+  // 421. A session inside a transaction notices the flag after its reply.
+  if (state_ != state::mail && state_ != state::rcpt) transport_->cancel_read();
 }
 
 asio::awaitable<void> session::run() {
@@ -85,7 +85,8 @@ asio::awaitable<std::optional<std::string>> session::read_line() {
         log_.info("timeout waiting for a command");
         (void)co_await reply(421, "4.4.2", "Timeout waiting for a command, closing");
       } else if (shutdown_) {
-        log_.info("closed for shutdown");
+        log_.info("closing for shutdown");
+        (void)co_await reply(421, "4.3.2", "Service shutting down, try again later");
       } else {
         log_.info("read error: {}", n.error().message);
       }

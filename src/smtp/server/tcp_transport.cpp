@@ -115,6 +115,11 @@ class tcp_transport final : public transport,
   std::string peer_ip() const override { return peer_ip_; }
   bool peer_is_loopback() const override { return loopback_; }
 
+  void cancel_read() override {
+    boost::system::error_code ec;
+    stream_.next_layer().cancel(ec);
+  }
+
   void close() override {
     if (closed_) return;
     closed_ = true;

@@ -35,6 +35,10 @@ class transport {
   [[nodiscard]] virtual std::string peer_ip() const = 0;
   [[nodiscard]] virtual bool peer_is_loopback() const = 0;
 
+  // Makes a pending read complete now with an error; the connection stays usable
+  // for a last reply.
+  virtual void cancel_read() = 0;
+
   // Ends the connection; any pending read or write completes with an error.
   virtual void close() = 0;
 };

@@ -45,6 +45,7 @@ class memory_transport final : public transport {
   std::string tls_description() const override { return tls_ ? "TLSv1.3 TEST" : ""; }
   std::string peer_ip() const override { return "192.0.2.7"; }
   bool peer_is_loopback() const override { return false; }
+  void cancel_read() override {}
   void close() override { closed_ = true; }
 
   std::string out;
