@@ -18,6 +18,7 @@
 // Untrusted input reaching here: addresses, mailbox names and keywords from clients,
 // already syntax-checked by the protocol layer; the backend binds them as parameters.
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,10 +35,13 @@ class store {
  public:
   virtual ~store() = default;
 
+  // Callers put() a message's bytes here, then deliver() or enqueue() them. A put()
+  // that is never followed by either may keep its blob until sweep_orphan_blobs().
   [[nodiscard]] virtual blob_store& blobs() = 0;
 
   // --- directory records (the directory/ library adds the rules on top) ---
   [[nodiscard]] virtual core::result<domain> add_domain(std::string_view name) = 0;
+  // Refused (errc::denied) while accounts or aliases of the domain remain.
   [[nodiscard]] virtual core::result<void> remove_domain(std::string_view name) = 0;
   [[nodiscard]] virtual core::result<std::vector<domain>> list_domains() = 0;
   [[nodiscard]] virtual core::result<domain> find_domain(std::string_view name) = 0;
@@ -68,15 +72,22 @@ class store {
   [[nodiscard]] virtual core::result<mailbox> find_mailbox(id_t account, std::string_view name) = 0;
   [[nodiscard]] virtual core::result<mailbox> find_mailbox_by_role(id_t account,
                                                                   mailbox_role role) = 0;
+  // Also creates missing superiors ("a" and "a/b" for "a/b/c", RFC 9051 §6.3.4).
+  // errc::exists if the name, or the role (other than none), is taken in the account.
   [[nodiscard]] virtual core::result<mailbox> create_mailbox(id_t account, std::string_view name,
                                                              mailbox_role role) = 0;
+  // Inferiors are renamed along ("a/b" with "a"); the mailbox keeps its id, UIDVALIDITY
+  // and role. Renaming INBOX moves its messages into a new mailbox `to` and leaves
+  // INBOX empty, its inferiors untouched (RFC 9051 §6.3.6).
   [[nodiscard]] virtual core::result<void> rename_mailbox(id_t account, std::string_view from,
                                                           std::string_view to) = 0;
   // Deletes the mailbox and its messages (RFC 9051 §6.3.9 rules are the caller's).
+  // INBOX cannot be deleted (errc::denied); inferiors are not touched.
   [[nodiscard]] virtual core::result<void> delete_mailbox(id_t account, std::string_view name) = 0;
 
   // --- messages ---
-  // Atomic and durable, see the invariants above.
+  // Atomic and durable, see the invariants above. The blob must be in blobs()
+  // (errc::not_found otherwise); size 0 means "the blob's size".
   [[nodiscard]] virtual core::result<std::vector<delivered>> deliver(const delivery& d) = 0;
   // Messages of a mailbox in UID order, with uid >= first_uid.
   [[nodiscard]] virtual core::result<std::vector<message>> list_messages(
@@ -87,9 +98,11 @@ class store {
       id_t mailbox, std::uint32_t uid, std::uint32_t flags,
       const std::vector<std::string>& keywords) = 0;
   // Removes the messages (IMAP EXPUNGE); logs one change per UID; releases blobs.
+  // UIDs not in the mailbox are ignored.
   [[nodiscard]] virtual core::result<void> expunge(id_t mailbox,
                                                    const std::vector<std::uint32_t>& uids) = 0;
   // Copies into another mailbox of the same account; returns the new UIDs in order.
+  // All or nothing: errc::not_found if one of the UIDs is not in from_mailbox.
   [[nodiscard]] virtual core::result<std::vector<std::uint32_t>> copy_messages(
       id_t from_mailbox, const std::vector<std::uint32_t>& uids, id_t to_mailbox) = 0;
 
@@ -107,8 +120,21 @@ class store {
   // --- audit log ---
   [[nodiscard]] virtual core::result<void> audit(std::string_view actor, std::string_view action,
                                                  std::string_view detail) = 0;
+  // Newest first, at most `limit` records.
   [[nodiscard]] virtual core::result<std::vector<audit_record>> list_audit(std::size_t limit) = 0;
+
+  // --- maintenance ---
+  // Removes blobs that no row references and that are older than min_age (pass
+  // orphan_blob_min_age): a crash between blob_store::put and the commit of the rows
+  // leaves such orphans. Younger ones are kept: their rows may be about to commit.
+  // Returns how many were removed. Meant for `serve` at start and then daily; it walks
+  // the whole blob store, so the CLI should not call it on every command.
+  [[nodiscard]] virtual core::result<std::size_t> sweep_orphan_blobs(std::chrono::seconds min_age) {
+    return 0;
+  }
 };
+
+inline constexpr std::chrono::seconds orphan_blob_min_age{3600};
 
 struct store_options {
   std::string backend = "sqlite";   // [store] backend

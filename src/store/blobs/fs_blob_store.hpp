@@ -1,0 +1,69 @@
+#pragma once
+// Content-addressed blobs on a local filesystem: <root>/ab/cd/<sha256 hex>.
+//
+// Durability (DESIGN.md "Storage"): put() writes a temporary file in the blob's own
+// directory, fsyncs it, renames it into place and fsyncs the directory, so that a
+// blob is either absent or complete after a crash, and present once put() returns.
+// New directories are fsynced into their parents once. Readers never see a partial
+// blob: the name appears only by rename.
+//
+// A leftover temporary file (a crash during put) or a blob that no row references
+// (a crash between put and the commit of the rows) costs only space; the Store's
+// orphan sweep removes both once they are old enough (see store/README.md).
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include "core/error.hpp"
+#include "store/blob_store.hpp"
+#include "store/types.hpp"
+
+namespace letterhead::store {
+
+// SHA-256 of the bytes as 64 lower-case hex digits.
+[[nodiscard]] std::string sha256_hex(std::string_view bytes);
+
+class fs_blob_store final : public blob_store {
+ public:
+  // Creates root (and its parents) if needed. Errors name the path.
+  [[nodiscard]] static core::result<std::unique_ptr<fs_blob_store>> open(
+      const std::filesystem::path& root);
+
+  [[nodiscard]] core::result<std::string> put(std::string_view bytes) override;
+  [[nodiscard]] core::result<std::string> get(std::string_view hash) const override;
+  [[nodiscard]] bool contains(std::string_view hash) const override;
+  // Removing a blob that is not there succeeds: removal is idempotent.
+  [[nodiscard]] core::result<void> remove(std::string_view hash) override;
+
+  // put() for a caller that has hashed the bytes already (hash must be their SHA-256).
+  [[nodiscard]] core::result<void> put_hashed(std::string_view hash, std::string_view bytes);
+
+  // Size in bytes of a stored blob; errc::not_found if absent.
+  [[nodiscard]] core::result<std::uint64_t> size(std::string_view hash) const;
+
+  [[nodiscard]] std::filesystem::path path_of(std::string_view hash) const;
+  [[nodiscard]] const std::filesystem::path& root() const noexcept { return root_; }
+
+  // Calls fn for every stored blob with its modification time, and on the way removes
+  // temporary files older than stale_temp_age (left by a crash during put).
+  [[nodiscard]] core::result<void> scan(
+      const std::function<void(std::string_view hash, unix_time mtime)>& fn,
+      std::int64_t stale_temp_age_seconds);
+
+ private:
+  explicit fs_blob_store(std::filesystem::path root) : root_(std::move(root)) {}
+  [[nodiscard]] core::result<void> ensure_dir(const std::filesystem::path& dir);
+
+  std::filesystem::path root_;
+  // Directories known to exist durably (fsynced into their parent): each is fsynced
+  // once per process rather than once per put.
+  std::mutex dirs_mutex_;
+  std::unordered_set<std::string> durable_dirs_;
+};
+
+}  // namespace letterhead::store

@@ -1,0 +1,144 @@
+#include "store/sqlite/group_commit.hpp"
+
+#include <algorithm>
+
+namespace letterhead::store::sqlite {
+
+namespace {
+
+core::error group_failed(const core::error& cause) {
+  return core::error{cause.code, "the commit group was rolled back: " + cause.message};
+}
+
+void append(std::vector<std::string>& to, std::vector<std::string>& from) {
+  to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+}
+
+}  // namespace
+
+group_commit::group_commit(std::unique_ptr<connection> db, after_commit_fn after_commit,
+                           std::size_t max_batch)
+    : db_(std::move(db)),
+      after_commit_(std::move(after_commit)),
+      max_batch_(std::max<std::size_t>(max_batch, 1)),
+      thread_([this] { loop(); }) {}
+
+group_commit::~group_commit() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  work_cv_.notify_one();
+  thread_.join();
+}
+
+void group_commit::submit(write_request& request) {
+  std::unique_lock lock(mutex_);
+  if (stopping_) {
+    request.fail(core::error{core::errc::unavailable, "store is closing"});
+    return;
+  }
+  queue_.push_back(&request);
+  work_cv_.notify_one();
+  done_cv_.wait(lock, [&] { return request.done_; });
+}
+
+group_commit::statistics group_commit::stats() {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void group_commit::loop() {
+  std::vector<write_request*> group;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and every submitted request is done
+      auto n = std::min(queue_.size(), max_batch_);
+      group.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    run_group(group);
+    {
+      std::lock_guard lock(mutex_);
+      ++stats_.groups;
+      stats_.requests += group.size();
+      // After this unlock a caller may return and destroy its request: no access below.
+      for (auto* r : group) r->done_ = true;
+    }
+    done_cv_.notify_all();
+    group.clear();
+  }
+}
+
+void group_commit::run_group(const std::vector<write_request*>& group) {
+  if (auto begin = db_->exec("BEGIN IMMEDIATE"); !begin) {
+    for (auto* r : group) r->fail(begin.error());
+    return;
+  }
+  std::vector<bool> succeeded(group.size(), false);
+  std::optional<core::error> lost;  // the transaction is gone: nothing more can commit
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    auto* r = group[i];
+    if (lost) {
+      r->fail(group_failed(*lost));
+      continue;
+    }
+    if (auto sp = db_->exec("SAVEPOINT request"); !sp) {
+      lost = sp.error();
+      r->fail(*lost);
+      continue;
+    }
+    write_context ctx{*db_, {}};
+    auto result = r->run(ctx);
+    if (!db_->in_transaction()) {
+      // SQLite rolled back the whole transaction (some I/O and disk-full errors do).
+      lost = result ? core::error{core::errc::internal, "transaction ended inside a request"}
+                    : result.error();
+      r->fail(*lost);
+      continue;
+    }
+    if (result) {
+      if (auto rel = db_->exec("RELEASE request"); !rel) {
+        lost = rel.error();
+        r->fail(*lost);
+        continue;
+      }
+      succeeded[i] = true;
+      r->effects_ = std::move(ctx.effects);
+    } else {
+      // The request keeps its own error; only its own changes are undone.
+      auto undo = db_->exec("ROLLBACK TO request");
+      if (undo) undo = db_->exec("RELEASE request");
+      if (!undo) lost = undo.error();
+    }
+  }
+
+  auto fail_succeeded = [&](const core::error& e) {
+    if (db_->in_transaction()) (void)db_->exec("ROLLBACK");
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      if (succeeded[i]) group[i]->fail(group_failed(e));
+    }
+  };
+  if (lost) {
+    fail_succeeded(*lost);
+    return;
+  }
+  if (auto commit = db_->exec("COMMIT"); !commit) {
+    fail_succeeded(commit.error());
+    return;
+  }
+
+  write_effects all;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (!succeeded[i]) continue;
+    append(all.referenced_blobs, group[i]->effects_.referenced_blobs);
+    append(all.released_blobs, group[i]->effects_.released_blobs);
+  }
+  if (after_commit_ && (!all.referenced_blobs.empty() || !all.released_blobs.empty())) {
+    after_commit_(*db_, all);
+  }
+}
+
+}  // namespace letterhead::store::sqlite

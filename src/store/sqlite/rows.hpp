@@ -1,0 +1,71 @@
+#pragma once
+// Row readers and the bookkeeping every write shares: MODSEQs, the change log, blob
+// reference counts, UIDVALIDITY. Private to the SQLite backend.
+//
+// The column lists below and the readers go together: a SELECT that uses
+// STORE_SQL_MAILBOX_COLUMNS is read by read_mailbox.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "store/sqlite/connection.hpp"
+#include "store/sqlite/group_commit.hpp"
+#include "store/types.hpp"
+
+#define STORE_SQL_DOMAIN_COLUMNS "id, name, catch_all, created"
+#define STORE_SQL_ACCOUNT_COLUMNS \
+  "id, domain_id, address, display_name, password_hash, quota_bytes, disabled, created"
+#define STORE_SQL_MAILBOX_COLUMNS \
+  "id, account_id, name, role, uidvalidity, uidnext, highest_modseq, messages, size, subscribed"
+#define STORE_SQL_MESSAGE_COLUMNS \
+  "id, account_id, mailbox_id, uid, blob, size, internal_date, flags, keywords, modseq"
+
+namespace letterhead::store::sqlite {
+
+[[nodiscard]] unix_time now();
+
+[[nodiscard]] domain read_domain(const statement& st);
+[[nodiscard]] account read_account(const statement& st);
+[[nodiscard]] mailbox read_mailbox(const statement& st);
+[[nodiscard]] message read_message(const statement& st);
+
+// Lookups that fail with errc::not_found and a message naming what was missing.
+[[nodiscard]] core::result<domain> load_domain(connection& db, std::string_view name);
+[[nodiscard]] core::result<account> load_account(connection& db, id_t id);
+[[nodiscard]] core::result<account> load_account_by_address(connection& db, std::string_view address);
+[[nodiscard]] core::result<mailbox> load_mailbox(connection& db, id_t id);
+[[nodiscard]] core::result<mailbox> load_mailbox_by_name(connection& db, id_t account,
+                                                        std::string_view normalized_name);
+
+// Reserves `count` consecutive MODSEQs of the account and returns the first. MODSEQs
+// strictly increase per account (RFC 7162 §3.1.2): each change gets its own.
+[[nodiscard]] core::result<std::uint64_t> reserve_modseqs(connection& db, id_t account,
+                                                          std::uint64_t count = 1);
+
+[[nodiscard]] core::result<void> log_change(connection& db, id_t account, std::uint64_t modseq,
+                                            change_kind kind, id_t mailbox, std::uint32_t uid,
+                                            unix_time time);
+
+// blobs.refcount += count (creating the row). The blob must exist in the blob store.
+[[nodiscard]] core::result<void> add_blob_refs(write_context& ctx, std::string_view hash,
+                                               std::uint64_t size, std::int64_t count);
+// blobs.refcount -= count; at zero the row goes and the blob is removed after commit.
+[[nodiscard]] core::result<void> release_blob_refs(write_context& ctx, std::string_view hash,
+                                                   std::int64_t count);
+
+// A new UIDVALIDITY: the current time in seconds, but always above the last one
+// handed out by this store (the scheme is explained in rows.cpp).
+[[nodiscard]] core::result<std::uint32_t> next_uidvalidity(connection& db);
+
+}  // namespace letterhead::store::sqlite
+
+namespace letterhead::store::sqlite {
+
+// Inserts a mailbox row with a fresh UIDVALIDITY and logs mailbox_created. The name
+// must be normalised and free; superiors are the caller's business.
+[[nodiscard]] core::result<mailbox> insert_mailbox(connection& db, id_t account, std::string_view name,
+                                                   mailbox_role role, unix_time time);
+
+}  // namespace letterhead::store::sqlite

@@ -1,0 +1,144 @@
+#pragma once
+// The embedded Store backend: one SQLite file in WAL mode (<data_dir>/letterhead.db)
+// and content-addressed blob files (<data_dir>/blobs/). See store/README.md.
+//
+// Threads: every write goes through one writer thread (group_commit.hpp); reads use a
+// pool of query-only connections and never wait for the writer.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "store/blobs/pinning_blob_store.hpp"
+#include "store/sqlite/group_commit.hpp"
+#include "store/sqlite/reader_pool.hpp"
+#include "store/store.hpp"
+
+namespace letterhead::store::sqlite {
+
+struct sqlite_options {
+  std::filesystem::path data_dir;
+  // Most write requests committed together (one transaction, one fsync).
+  std::size_t max_group = 256;
+  // Most read connections open at once.
+  std::size_t max_readers = 16;
+};
+
+class sqlite_store final : public store {
+ public:
+  static constexpr const char* database_file = "letterhead.db";
+  static constexpr const char* blob_dir = "blobs";
+
+  [[nodiscard]] static core::result<std::unique_ptr<sqlite_store>> open(const sqlite_options& options);
+  ~sqlite_store() override;
+
+  [[nodiscard]] blob_store& blobs() override { return *blobs_; }
+
+  [[nodiscard]] core::result<domain> add_domain(std::string_view name) override;
+  [[nodiscard]] core::result<void> remove_domain(std::string_view name) override;
+  [[nodiscard]] core::result<std::vector<domain>> list_domains() override;
+  [[nodiscard]] core::result<domain> find_domain(std::string_view name) override;
+  [[nodiscard]] core::result<void> set_catch_all(std::string_view domain, std::string_view address) override;
+
+  [[nodiscard]] core::result<account> add_account(const account& a) override;
+  [[nodiscard]] core::result<account> find_account(std::string_view address) override;
+  [[nodiscard]] core::result<account> get_account(id_t id) override;
+  [[nodiscard]] core::result<std::vector<account>> list_accounts(std::string_view domain) override;
+  [[nodiscard]] core::result<void> set_password_hash(std::string_view address, std::string_view hash) override;
+  [[nodiscard]] core::result<void> remove_account(std::string_view address) override;
+
+  [[nodiscard]] core::result<void> set_alias(const alias& a) override;
+  [[nodiscard]] core::result<alias> find_alias(std::string_view address) override;
+  [[nodiscard]] core::result<std::vector<alias>> list_aliases(std::string_view domain) override;
+  [[nodiscard]] core::result<void> remove_alias(std::string_view address) override;
+
+  [[nodiscard]] core::result<std::vector<mailbox>> list_mailboxes(id_t account) override;
+  [[nodiscard]] core::result<mailbox> find_mailbox(id_t account, std::string_view name) override;
+  [[nodiscard]] core::result<mailbox> find_mailbox_by_role(id_t account, mailbox_role role) override;
+  [[nodiscard]] core::result<mailbox> create_mailbox(id_t account, std::string_view name,
+                                                     mailbox_role role) override;
+  [[nodiscard]] core::result<void> rename_mailbox(id_t account, std::string_view from,
+                                                  std::string_view to) override;
+  [[nodiscard]] core::result<void> delete_mailbox(id_t account, std::string_view name) override;
+
+  [[nodiscard]] core::result<std::vector<delivered>> deliver(const delivery& d) override;
+  [[nodiscard]] core::result<std::vector<message>> list_messages(id_t mailbox, std::uint32_t first_uid) override;
+  [[nodiscard]] core::result<message> get_message(id_t mailbox, std::uint32_t uid) override;
+  [[nodiscard]] core::result<std::uint64_t> set_flags(id_t mailbox, std::uint32_t uid, std::uint32_t flags,
+                                                      const std::vector<std::string>& keywords) override;
+  [[nodiscard]] core::result<void> expunge(id_t mailbox, const std::vector<std::uint32_t>& uids) override;
+  [[nodiscard]] core::result<std::vector<std::uint32_t>> copy_messages(
+      id_t from_mailbox, const std::vector<std::uint32_t>& uids, id_t to_mailbox) override;
+
+  [[nodiscard]] core::result<std::uint64_t> highest_modseq(id_t account) override;
+  [[nodiscard]] core::result<std::vector<change>> changes_since(id_t account, std::uint64_t modseq) override;
+
+  [[nodiscard]] core::result<id_t> enqueue(const queue_entry& e) override;
+  [[nodiscard]] core::result<std::vector<queue_entry>> list_queue() override;
+  [[nodiscard]] core::result<queue_entry> get_queue_entry(id_t id) override;
+  [[nodiscard]] core::result<void> remove_queue_entry(id_t id) override;
+
+  [[nodiscard]] core::result<void> audit(std::string_view actor, std::string_view action,
+                                         std::string_view detail) override;
+  [[nodiscard]] core::result<std::vector<audit_record>> list_audit(std::size_t limit) override;
+
+  [[nodiscard]] core::result<std::size_t> sweep_orphan_blobs(std::chrono::seconds min_age) override;
+
+  // --- for tests and maintenance tools ---
+  // Runs SQL on the writer connection as a write request (e.g. a PRAGMA that makes the
+  // disk look full, to test that no caller ever sees a false success).
+  [[nodiscard]] core::result<void> exec_on_writer(std::string_view sql);
+  [[nodiscard]] group_commit::statistics commit_statistics() { return writer_->stats(); }
+  [[nodiscard]] const std::filesystem::path& database_path() const noexcept { return db_path_; }
+
+ private:
+  sqlite_store() = default;
+
+  // Runs fn(write_context&) on the writer thread inside a savepoint of the current
+  // commit group; returns its result once the group has committed (or the error).
+  template <class F>
+  [[nodiscard]] std::invoke_result_t<F&, write_context&> write(F&& fn) {
+    using result_t = std::invoke_result_t<F&, write_context&>;
+    struct request final : write_request {
+      explicit request(F& f) : fn(f) {}
+      core::result<void> run(write_context& ctx) override {
+        result = fn(ctx);
+        if (!result) return std::unexpected(result.error());
+        return {};
+      }
+      void fail(core::error e) override { result = std::unexpected(std::move(e)); }
+      F& fn;
+      result_t result = std::unexpected(core::error{core::errc::internal, "write request not run"});
+    } req(fn);
+    writer_->submit(req);
+    return std::move(req.result);
+  }
+
+  // Runs fn(connection&) on a reader connection inside one read transaction, so that
+  // a read of several statements sees one snapshot.
+  template <class F>
+  [[nodiscard]] std::invoke_result_t<F&, connection&> read(F&& fn) {
+    auto lease = readers_->acquire();
+    if (!lease) return std::unexpected(lease.error());
+    connection& db = **lease;
+    if (auto b = db.exec("BEGIN"); !b) return std::unexpected(b.error());
+    auto result = fn(db);
+    if (db.in_transaction()) (void)db.exec(result ? "COMMIT" : "ROLLBACK");
+    // The connection goes back to the pool: never with a transaction open.
+    if (db.in_transaction()) (void)db.exec("ROLLBACK");
+    return result;
+  }
+
+  void after_commit(connection& db, const write_effects& effects);
+
+  std::filesystem::path db_path_;
+  std::unique_ptr<pinning_blob_store> blobs_;
+  std::unique_ptr<reader_pool> readers_;
+  std::unique_ptr<group_commit> writer_;  // last: stops first, while blobs_ still exists
+};
+
+}  // namespace letterhead::store::sqlite

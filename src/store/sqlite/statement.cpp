@@ -1,0 +1,125 @@
+#include "store/sqlite/statement.hpp"
+
+#include <utility>
+
+namespace letterhead::store::sqlite {
+
+core::error make_error(sqlite3* db, int rc, std::string_view context) {
+  std::string msg = "sqlite: ";
+  msg += context;
+  msg += ": ";
+  // errmsg describes the most recent failure on this connection, which is this one:
+  // each connection is used by one thread at a time.
+  msg += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  core::errc code = core::errc::internal;
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+      code = core::errc::unavailable;
+      break;
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      code = core::errc::io;
+      break;
+    case SQLITE_CONSTRAINT:
+      code = (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+                 ? core::errc::exists
+                 : core::errc::invalid;
+      break;
+    case SQLITE_TOOBIG:
+      code = core::errc::limit;
+      break;
+    default:
+      break;
+  }
+  return core::error{code, std::move(msg)};
+}
+
+statement::statement(statement&& o) noexcept
+    : db_(std::exchange(o.db_, nullptr)),
+      stmt_(std::exchange(o.stmt_, nullptr)),
+      in_use_(std::exchange(o.in_use_, nullptr)),
+      bind_rc_(std::exchange(o.bind_rc_, SQLITE_OK)) {}
+
+statement& statement::operator=(statement&& o) noexcept {
+  if (this != &o) {
+    release();
+    db_ = std::exchange(o.db_, nullptr);
+    stmt_ = std::exchange(o.stmt_, nullptr);
+    in_use_ = std::exchange(o.in_use_, nullptr);
+    bind_rc_ = std::exchange(o.bind_rc_, SQLITE_OK);
+  }
+  return *this;
+}
+
+statement::~statement() { release(); }
+
+void statement::release() noexcept {
+  if (stmt_ == nullptr) return;
+  if (in_use_ != nullptr) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    *in_use_ = false;
+    in_use_ = nullptr;
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+  stmt_ = nullptr;
+}
+
+void statement::note_bind(int rc) {
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+}
+
+void statement::bind_int64(int index, std::int64_t value) {
+  note_bind(sqlite3_bind_int64(stmt_, index, value));
+}
+
+void statement::bind(int index, std::string_view value) {
+  // SQLITE_TRANSIENT copies: the statement may outlive a temporary argument.
+  note_bind(sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
+                                SQLITE_UTF8));
+}
+
+void statement::bind(int index, std::nullopt_t) { note_bind(sqlite3_bind_null(stmt_, index)); }
+
+void statement::bind(int index, const std::optional<std::string>& value) {
+  if (value) {
+    bind(index, std::string_view(*value));
+  } else {
+    bind(index, std::nullopt);
+  }
+}
+
+core::result<bool> statement::step() {
+  if (bind_rc_ != SQLITE_OK) return std::unexpected(make_error(db_, bind_rc_, "bind"));
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return std::unexpected(make_error(db_, rc, sqlite3_sql(stmt_)));
+}
+
+core::result<void> statement::finish() {
+  for (;;) {
+    auto r = step();
+    if (!r) return std::unexpected(r.error());
+    if (!*r) return {};
+  }
+}
+
+std::string statement::text(int col) const {
+  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  if (p == nullptr) return {};
+  return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+
+std::optional<std::string> statement::optional_text(int col) const {
+  if (is_null(col)) return std::nullopt;
+  return text(col);
+}
+
+}  // namespace letterhead::store::sqlite
