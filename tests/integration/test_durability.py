@@ -123,7 +123,7 @@ class ReloadTest(unittest.TestCase):
                        check=True, capture_output=True)
         return cert, key
 
-    def peer_cn(self, port):
+    def peer_cn(self, port, sni="mx.example.com"):
         raw = RawSmtp(port)
         raw.reply()
         raw.cmd("EHLO c.example")
@@ -131,7 +131,7 @@ class ReloadTest(unittest.TestCase):
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-        sock = ctx.wrap_socket(raw.sock, server_hostname="mx.example.com")
+        sock = ctx.wrap_socket(raw.sock, server_hostname=sni)
         der = sock.getpeercert(binary_form=True)
         sock.close()
         out = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-subject"], input=der,
@@ -159,6 +159,43 @@ class ReloadTest(unittest.TestCase):
             self.assertEqual(server.stop(), 0)
         finally:
             server.cleanup()
+
+
+    def test_sni_picks_the_domain_certificate(self):
+        server = Server()
+        try:
+            main_cert, main_key = self.make_cert(server.dir, "main")
+            org_cert, org_key = self.make_cert(server.dir, "org")
+            wild_cert, wild_key = self.make_cert(server.dir, "wild")
+            with open(server.config) as f:
+                text = f.read()
+            with open(server.config, "w") as f:
+                f.write(text.replace("[listen]", f'[tls]\ncert = "{main_cert}"\nkey = "{main_key}"\n'
+                                     f'[tls.sni."Mail.Example.ORG"]\ncert = "{org_cert}"\nkey = "{org_key}"\n'
+                                     f'[tls.sni."*.example.net"]\ncert = "{wild_cert}"\nkey = "{wild_key}"\n'
+                                     "[listen]"))
+            server.start()
+            port = server.ports["submissions"]
+            implicit = lambda sni: self.implicit_cn(port, sni)  # noqa: E731
+            self.assertEqual(implicit("mail.example.org"), "org")
+            self.assertEqual(implicit("imap.example.net"), "wild")
+            self.assertEqual(implicit("other.example"), "main")
+            self.assertEqual(self.peer_cn(server.ports["smtp"], "mail.example.org"), "org")
+            self.assertEqual(server.stop(), 0)
+        finally:
+            server.cleanup()
+
+    def implicit_cn(self, port, sni):
+        import socket
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+                             server_hostname=sni) as sock:
+            der = sock.getpeercert(binary_form=True)
+        out = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-subject"], input=der,
+                             capture_output=True, check=True).stdout.decode()
+        return out.strip().split("CN")[-1].strip(" =")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,142 @@
+// SMTP load generator: N concurrent sessions on one connection each, sending
+// messages of a given size to one recipient until a total is reached. Reports
+// messages/s accepted (250 after DATA) and the latency of that final reply.
+// Plain TCP to an MX port: what is measured is the server's accept-and-store path.
+//
+//   smtp_load --port 2525 --sessions 20 --messages 5000 --size 20480 --rcpt alice@example.com
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "smtp/proto/reply.hpp"
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+struct options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 25;
+  unsigned sessions = 20;
+  unsigned messages = 2000;
+  std::size_t size = 20 * 1024;
+  std::string rcpt = "alice@example.com";
+  std::string from = "load@bench.example";
+};
+
+struct shared_state {
+  std::atomic<unsigned> next{0};
+  std::atomic<unsigned> accepted{0};
+  std::atomic<unsigned> failed{0};
+  std::vector<double> latencies_ms;  // guarded by being single-threaded (one io thread)
+};
+
+std::string make_message(std::size_t size) {
+  std::string m = "From: load@bench.example\r\nTo: alice@example.com\r\nSubject: bench\r\n\r\n";
+  const std::string line = "The quick brown fox jumps over the lazy dog 0123456789 abcdefghij\r\n";
+  while (m.size() + line.size() < size) m += line;
+  return m;
+}
+
+asio::awaitable<letterhead::smtp::proto::reply> read_reply(tcp::socket& s, letterhead::smtp::proto::reply_reader& r) {
+  char buf[4096];
+  for (;;) {
+    auto next = r.next();
+    if (!next) throw std::runtime_error("bad reply: " + next.error().message);
+    if (*next) co_return std::move(**next);
+    const auto n = co_await s.async_read_some(asio::buffer(buf), asio::use_awaitable);
+    r.feed(std::string_view(buf, n));
+  }
+}
+
+asio::awaitable<void> session(const options& o, shared_state& st, const std::string& body) {
+  try {
+    auto ex = co_await asio::this_coro::executor;
+    tcp::resolver resolver(ex);
+    tcp::socket s(ex);
+    co_await asio::async_connect(s, co_await resolver.async_resolve(o.host, std::to_string(o.port), asio::use_awaitable),
+                                 asio::use_awaitable);
+    s.set_option(tcp::no_delay(true));
+    letterhead::smtp::proto::reply_reader rr;
+    (void)co_await read_reply(s, rr);
+    co_await asio::async_write(s, asio::buffer(std::string("EHLO bench.example\r\n")), asio::use_awaitable);
+    (void)co_await read_reply(s, rr);
+    const std::string envelope = fmt::format("MAIL FROM:<{}>\r\nRCPT TO:<{}>\r\nDATA\r\n", o.from, o.rcpt);
+    const std::string data = body + ".\r\n";
+    while (st.next.fetch_add(1) < o.messages) {
+      const auto start = clock_type::now();
+      // RFC 2920 pipelining: the envelope in one write.
+      co_await asio::async_write(s, asio::buffer(envelope), asio::use_awaitable);
+      auto mail = co_await read_reply(s, rr);
+      auto rcpt = co_await read_reply(s, rr);
+      auto go = co_await read_reply(s, rr);
+      if (mail.code != 250 || rcpt.code != 250 || go.code != 354) {
+        ++st.failed;
+        co_await asio::async_write(s, asio::buffer(std::string("RSET\r\n")), asio::use_awaitable);
+        (void)co_await read_reply(s, rr);
+        continue;
+      }
+      co_await asio::async_write(s, asio::buffer(data), asio::use_awaitable);
+      auto done = co_await read_reply(s, rr);
+      const double ms = std::chrono::duration<double, std::milli>(clock_type::now() - start).count();
+      if (done.code == 250) {
+        ++st.accepted;
+        st.latencies_ms.push_back(ms);
+      } else {
+        ++st.failed;
+      }
+    }
+    co_await asio::async_write(s, asio::buffer(std::string("QUIT\r\n")), asio::use_awaitable);
+  } catch (const std::exception& e) {
+    ++st.failed;
+    std::fprintf(stderr, "session error: %s\n", e.what());
+  }
+}
+
+double percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  CLI::App app{"SMTP load generator"};
+  app.add_option("--host", o.host);
+  app.add_option("--port", o.port)->required();
+  app.add_option("--sessions", o.sessions);
+  app.add_option("--messages", o.messages);
+  app.add_option("--size", o.size);
+  app.add_option("--rcpt", o.rcpt);
+  app.add_option("--from", o.from);
+  CLI11_PARSE(app, argc, argv);
+
+  const std::string body = make_message(o.size);
+  asio::io_context io(1);
+  shared_state st;
+  const auto start = clock_type::now();
+  for (unsigned i = 0; i < o.sessions; ++i) asio::co_spawn(io, session(o, st, body), asio::detached);
+  io.run();
+  const double secs = std::chrono::duration<double>(clock_type::now() - start).count();
+  std::printf("sessions=%u size=%zu accepted=%u failed=%u seconds=%.2f msgs_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n",
+              o.sessions, body.size(), st.accepted.load(), st.failed.load(), secs, st.accepted / secs,
+              percentile(st.latencies_ms, 0.50), percentile(st.latencies_ms, 0.99));
+  return st.failed == 0 ? 0 : 1;
+}
