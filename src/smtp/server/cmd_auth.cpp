@@ -16,12 +16,6 @@ namespace {
 // directory issue adds per-IP and per-account limits across sessions).
 constexpr std::size_t max_auth_failures = 5;
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
 
 asio::awaitable<session::outcome> session::cmd_auth(const proto::command& cmd) {
@@ -38,11 +32,17 @@ asio::awaitable<session::outcome> session::cmd_auth(const proto::command& cmd) {
     co_return co_await error_reply(503, "5.5.1", "AUTH not allowed during a transaction");
   }
 
-  const std::string_view arg = cmd.argument;
-  const auto space = arg.find(' ');
-  const std::string mechanism = upper(arg.substr(0, space));
-  std::optional<std::string> initial;
-  if (space != std::string_view::npos) initial = std::string(arg.substr(space + 1));
+  const std::string& mechanism = cmd.auth_mechanism;
+  const std::optional<std::string>& initial = cmd.auth_initial_response;
+  // RFC 4954 §4: responses to 334 may be up to 12288 octets, beyond a command line.
+  struct auth_line_limit {
+    proto::line_reader& lines;
+    std::size_t normal;
+    explicit auth_line_limit(proto::line_reader& l) : lines(l), normal(l.max_length()) {
+      lines.set_max_length(std::max<std::size_t>(normal, 12288));
+    }
+    ~auth_line_limit() { lines.set_max_length(normal); }
+  } limit(lines_);
 
   std::string username;
   std::string password;
