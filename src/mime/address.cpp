@@ -10,11 +10,16 @@ namespace {
 
 enum class kind { atom, quoted, literal, special, comment };
 
+// A token points into the field: memory stays a small multiple of the input however
+// hostile the field is (a million quotes are half a million tokens).
 struct token {
   kind k = kind::atom;
-  std::string text;
+  std::string_view raw;  // quoted and comment: the content, still escaped
   bool space_before = false;
 };
+
+// Bounds the work on one field; a real list of thousands of recipients stays far below.
+constexpr std::size_t max_tokens = 200'000;
 
 bool is_special(char c) noexcept {
   switch (c) {
@@ -29,40 +34,54 @@ bool ends_atom(char c) noexcept {
   return detail::is_space(c) || is_special(c) || c == '(' || c == '"' || c == '[';
 }
 
+// The text of a token: quoted-pairs resolved and folding removed for quoted strings
+// and comments (RFC 5322 §3.2.1, §3.2.2, §3.2.4).
+std::string text_of(const token& t) {
+  if (t.k == kind::atom || t.k == kind::special) return std::string(t.raw);
+  if (t.k == kind::literal) return unfold(t.raw);
+  std::string out;
+  out.reserve(t.raw.size());
+  for (std::size_t i = 0; i < t.raw.size(); ++i) {
+    char c = t.raw[i];
+    if (c == '\\' && i + 1 < t.raw.size()) {
+      out.push_back(t.raw[++i]);
+    } else if (c != '\r' && c != '\n') {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 std::vector<token> lex(std::string_view s) {
   std::vector<token> out;
   std::size_t i = 0;
   bool space = false;
-  while (i < s.size()) {
+  while (i < s.size() && out.size() < max_tokens) {
     const char c = s[i];
     if (detail::is_space(c)) {
       space = true;
       ++i;
     } else if (c == '(') {
-      token t{kind::comment, {}, space};
-      i = detail::skip_comment(s, i, &t.text);
-      out.push_back(std::move(t));
+      std::size_t end = detail::skip_comment(s, i);
+      std::size_t inner_end = (end > i + 1 && s[end - 1] == ')') ? end - 1 : end;
+      out.push_back(token{kind::comment, s.substr(i + 1, inner_end - i - 1), space});
+      i = end;
       space = true;  // a comment separates like whitespace (RFC 5322 §3.2.2)
     } else if (c == '"') {
-      token t{kind::quoted, {}, space};
-      i = detail::read_quoted(s, i, t.text);
-      out.push_back(std::move(t));
+      std::size_t j = i + 1;
+      while (j < s.size() && s[j] != '"') j += (s[j] == '\\' && j + 1 < s.size()) ? 2 : 1;
+      out.push_back(token{kind::quoted, s.substr(i + 1, j - i - 1), space});
+      i = j < s.size() ? j + 1 : s.size();
       space = false;
     } else if (c == '[') {
       // RFC 5322 §3.4.1 domain-literal, kept with its brackets.
-      token t{kind::literal, {}, space};
-      for (; i < s.size(); ++i) {
-        if (s[i] == '\r' || s[i] == '\n') continue;
-        t.text.push_back(s[i]);
-        if (s[i] == ']') {
-          ++i;
-          break;
-        }
-      }
-      out.push_back(std::move(t));
+      std::size_t j = s.find(']', i);
+      j = (j == std::string_view::npos) ? s.size() : j + 1;
+      out.push_back(token{kind::literal, s.substr(i, j - i), space});
+      i = j;
       space = false;
     } else if (is_special(c)) {
-      out.push_back(token{kind::special, std::string(1, c), space});
+      out.push_back(token{kind::special, s.substr(i, 1), space});
       ++i;
       space = false;
     } else {
@@ -78,7 +97,7 @@ std::vector<token> lex(std::string_view s) {
         }
         ++i;
       }
-      out.push_back(token{kind::atom, std::string(s.substr(begin, i - begin)), space});
+      out.push_back(token{kind::atom, s.substr(begin, i - begin), space});
       space = false;
     }
   }
@@ -86,7 +105,7 @@ std::vector<token> lex(std::string_view s) {
 }
 
 bool is_special_token(const token* t, char c) {
-  return t->k == kind::special && t->text.size() == 1 && t->text[0] == c;
+  return t->k == kind::special && t->raw.size() == 1 && t->raw[0] == c;
 }
 
 struct phrase_text {
@@ -104,11 +123,12 @@ phrase_text decode_tokens(const std::vector<const token*>& words, const decode_o
       out.raw.push_back(' ');
     }
     first = false;
-    out.raw += t->text;
+    std::string text = text_of(*t);
+    out.raw += text;
     if (t->k == kind::atom || t->k == kind::quoted) {
-      builder.text_with_encoded_words(t->text);
+      builder.text_with_encoded_words(text);
     } else {
-      builder.raw(t->text);
+      builder.raw(text);
     }
   }
   out.decoded = std::string(detail::trim(builder.finish()));
@@ -128,14 +148,16 @@ bool connected(const token* left, const token* right) {
 std::string join_addr_tokens(const std::vector<const token*>& toks, std::size_t begin,
                              std::size_t end) {
   std::string out;
-  for (std::size_t k = begin; k < end; ++k) out += toks[k]->text;
+  for (std::size_t k = begin; k < end; ++k) {
+    if (toks[k]->k != kind::comment) out += text_of(*toks[k]);
+  }
   return out;
 }
 
 struct pending {
   std::vector<const token*> words;  // outside angle brackets
   std::vector<const token*> angle;  // inside angle brackets
-  std::vector<std::string> comments;
+  std::vector<const token*> comments;
   bool saw_angle = false;
 
   [[nodiscard]] bool has_at() const {
@@ -163,7 +185,7 @@ class list_parser {
         continue;
       }
       if (t->k == kind::comment) {
-        cur_.comments.push_back(t->text);
+        cur_.comments.push_back(t);
       } else if (is_special_token(t, '<')) {
         in_angle = true;
         cur_.saw_angle = true;
@@ -253,7 +275,7 @@ class list_parser {
         // No "@": keep the words as a local part without domain (e.g. a bare "Bob").
         for (std::size_t k = 0; k < w.size(); ++k) {
           if (k > 0 && w[k]->space_before) mb.local.push_back(' ');
-          mb.local += w[k]->text;
+          mb.local += text_of(*w[k]);
         }
       }
     }
@@ -262,11 +284,12 @@ class list_parser {
     mb.display_name_raw = std::move(name.raw);
     if (mb.display_name.empty()) {
       // RFC 822 style "addr (Full Name)".
-      for (const auto& c : cur.comments) {
-        std::string decoded = decode_unstructured(c, options_);
+      for (const token* c : cur.comments) {
+        std::string text = text_of(*c);
+        std::string decoded = decode_unstructured(text, options_);
         if (!decoded.empty()) {
           mb.display_name = std::move(decoded);
-          mb.display_name_raw = std::string(detail::trim(unfold(c)));
+          mb.display_name_raw = std::string(detail::trim(text));
           detail::sanitize_controls(mb.display_name_raw);
           break;
         }

@@ -46,6 +46,8 @@ struct address_list {
 };
 
 // Parses a field body (unfolded or not). Never fails; unparseable pieces are skipped.
+// Reads at most 200,000 lexical tokens of one field (thousands of addresses): past
+// that, the rest of a hostile field is ignored, keeping memory a small multiple of it.
 [[nodiscard]] address_list parse_address_list(std::string_view raw_value,
                                               const decode_options& options = {});
 

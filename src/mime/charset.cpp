@@ -99,7 +99,10 @@ bool plausible_label(std::string_view label) {
 std::optional<resolved> resolve(std::string_view label) {
   label = detail::trim(label);
   if (!plausible_label(label)) return std::nullopt;
-  std::string key = detail::lower(label);
+  // Lower-cased on the stack: this runs once per encoded-word run.
+  std::array<char, 65> buffer{};
+  for (std::size_t i = 0; i < label.size(); ++i) buffer[i] = detail::to_lower(label[i]);
+  const std::string_view key(buffer.data(), label.size());
   for (const auto& e : superset_labels) {
     if (e.label == key) return resolved{std::string(e.icu_name), e.kind};
   }
@@ -108,7 +111,7 @@ std::optional<resolved> resolve(std::string_view label) {
   }
   // Anything else: whatever ICU's alias table knows under this label.
   UErrorCode status = U_ZERO_ERROR;
-  converter_ptr probe(ucnv_open(key.c_str(), &status));
+  converter_ptr probe(ucnv_open(buffer.data(), &status));
   if (U_FAILURE(status) || !probe) return std::nullopt;
   const char* name = ucnv_getName(probe.get(), &status);
   if (U_FAILURE(status) || name == nullptr) return std::nullopt;

@@ -15,6 +15,8 @@ using detail::skip_cfws;
 
 // RFC 2231 §3: sections are small numbers; anything bigger is an attack or garbage.
 constexpr unsigned max_section = 10000;
+// Parameters read from one field: bounds memory on a hostile multi-megabyte field.
+constexpr std::size_t max_parameters = 2 * max_section;
 
 struct raw_param {
   std::string name;  // lower-cased, with any "*" suffix
@@ -63,7 +65,7 @@ std::string unquoted_value(std::string_view v) {
 std::vector<raw_param> lex_parameters(std::string_view s) {
   std::vector<raw_param> out;
   std::size_t i = 0;
-  while (i < s.size()) {
+  while (i < s.size() && out.size() < max_parameters) {
     i = skip_cfws(s, i);
     if (i >= s.size()) break;
     if (s[i] == ';') {
@@ -303,9 +305,10 @@ const parameter* find_parameter(std::span<const parameter> params, std::string_v
 }
 
 std::vector<std::string> parse_content_language(std::string_view s) {
+  constexpr std::size_t max_tags = 1000;
   std::vector<std::string> out;
   std::size_t i = 0;
-  while (i < s.size()) {
+  while (i < s.size() && out.size() < max_tags) {
     i = skip_cfws(s, i);
     std::size_t begin = i;
     while (i < s.size() && s[i] != ',' && s[i] != '(' && !detail::is_space(s[i])) ++i;

@@ -46,7 +46,8 @@ struct content_disposition {
 
 // A ";"-separated parameter list (the part after the type). Parameter names are
 // lower-cased; the first occurrence of a name wins, except that an RFC 2231 form
-// (name*=, name*0=) wins over the plain form of the same name.
+// (name*=, name*0=) wins over the plain form of the same name. At most 20,000
+// parameters are read from one field and RFC 2231 sections above 10,000 are ignored.
 [[nodiscard]] std::vector<parameter> parse_parameters(std::string_view raw,
                                                       const decode_options& options = {});
 
@@ -54,7 +55,7 @@ struct content_disposition {
 [[nodiscard]] const parameter* find_parameter(std::span<const parameter> params,
                                               std::string_view name) noexcept;
 
-// Content-Language (RFC 3282 §2): the language tags, comments removed.
+// Content-Language (RFC 3282 §2): the language tags (at most 1,000), comments removed.
 [[nodiscard]] std::vector<std::string> parse_content_language(std::string_view raw);
 
 }  // namespace letterhead::mime

@@ -13,6 +13,8 @@ namespace letterhead::mime {
 // Whitespace and comments inside brackets are removed; phrases and comments between
 // ids (obs-in-reply-to) are skipped. A body without any "<" is read as ids separated by
 // whitespace or commas, keeping those that contain "@" (mailers that drop brackets).
+// At most 10,000 ids: the first and the last 9,999, since threading needs the root and
+// the nearest parents (RFC 5322 §3.6.4 trims References in the middle too).
 [[nodiscard]] std::vector<std::string> parse_msg_id_list(std::string_view raw_value);
 
 // The first msg-id, for Message-ID and Content-ID.

@@ -101,13 +101,6 @@ class parser {
     return std::nullopt;
   }
 
-  // The line break before a delimiter line belongs to the delimiter (RFC 2046 §5.1.1).
-  [[nodiscard]] std::size_t end_before_delimiter(std::size_t floor) const noexcept {
-    if (pos_ >= data_.size() || pos_ <= floor) return std::max(floor, std::min(pos_, data_.size()));
-    std::size_t eol = (pos_ >= 2 && data_[pos_ - 2] == '\r') ? 2 : 1;
-    return std::max(floor, pos_ - eol);
-  }
-
   std::size_t parse_part(std::optional<std::size_t> parent, std::size_t depth,
                          bool digest_child) {
     const std::size_t index = out_.parts.size();
@@ -123,20 +116,10 @@ class parser {
                                     [this](const line& l) { return match(l).has_value(); });
     pos_ = scan.block.range.end;
     newlines_ += scan.newlines;
-    std::size_t newlines_at_body = newlines_;
+    const std::size_t newlines_at_body = newlines_;
     {
       part& p = out_.parts[index];
       p.header = scan.block.range;
-      if (!scan.block.has_separator && pos_ > p.header.begin && current_delimiter()) {
-        // Stopped by a delimiter: the line break before it is the delimiter's, and its
-        // LF is no longer before the body.
-        p.header.end = end_before_delimiter(p.header.begin);
-        --newlines_at_body;
-        for (auto& f : scan.block.fields) {
-          f.whole.end = std::min(f.whole.end, p.header.end);
-          f.value.end = std::min(f.value.end, p.header.end);
-        }
-      }
       p.fields = std::move(scan.block.fields);
       p.malformed_header_lines = scan.block.malformed_lines;
       if (p.malformed_header_lines > 0) set(p, part_defect::malformed_header_lines);
@@ -205,14 +188,38 @@ class parser {
 
   void finish_body(std::size_t index, std::size_t body_begin, std::size_t newlines_at_body) {
     part& p = out_.parts[index];
-    std::size_t end = data_.size();
-    std::size_t newlines = newlines_ - newlines_at_body;
-    if (pos_ < data_.size()) {
-      end = end_before_delimiter(body_begin);
-      if (pos_ > body_begin) --newlines;  // the delimiter's LF is not the body's
+    if (pos_ >= data_.size()) {
+      p.body = {body_begin, data_.size()};
+      p.body_lines = newlines_ - newlines_at_body +
+                     ((p.body.end > body_begin && data_[p.body.end - 1] != '\n') ? 1 : 0);
+      return;
     }
-    p.body = {body_begin, end};
-    p.body_lines = newlines + ((end > body_begin && data_[end - 1] != '\n') ? 1 : 0);
+    // At a delimiter line: the line break before it belongs to the delimiter (RFC 2046
+    // §5.1.1), and pos_ > 0 is a line start, so data_[pos_ - 1] is that LF.
+    const std::size_t eol = (pos_ >= 2 && data_[pos_ - 2] == '\r') ? 2 : 1;
+    const std::size_t end = pos_ >= eol ? pos_ - eol : 0;
+    if (end >= body_begin) {
+      p.body = {body_begin, end};
+      const std::size_t newlines = newlines_ - newlines_at_body - 1;
+      p.body_lines = newlines + ((end > body_begin && data_[end - 1] != '\n') ? 1 : 0);
+      return;
+    }
+    // The delimiter follows the header directly, so that line break is the header's
+    // last one (its empty line, or the end of its last field): the header gives it up.
+    // Only an empty encapsulated message can lie beyond; it moves along.
+    const std::size_t cut = std::max(end, p.header.begin);
+    p.header.end = cut;
+    for (auto& f : p.fields) {
+      f.whole.end = std::min(f.whole.end, cut);
+      f.value.end = std::min(f.value.end, cut);
+    }
+    p.body = {cut, cut};
+    p.body_lines = 0;
+    if (p.embedded) {
+      part& e = out_.parts[*p.embedded];
+      e.header = {cut, cut};
+      e.body = {cut, cut};
+    }
   }
 
   // Reads the MIME fields of a part; returns the multipart boundary if any.
@@ -224,8 +231,9 @@ class parser {
         // Raw 8-bit parameter values (e.g. a GBK file name) are most likely in the
         // part's own charset.
         if (const auto* cs = find_parameter(ct->params, "charset"); cs && has_8bit(*raw)) {
+          const std::string charset = cs->value;
           decode_options hinted = options_;
-          hinted.charset_hint = cs->value;
+          hinted.charset_hint = charset;
           ct = parse_content_type(*raw, hinted);
         }
       }

@@ -87,7 +87,8 @@ class store {
 
   // --- messages ---
   // Atomic and durable, see the invariants above. The blob must be in blobs()
-  // (errc::not_found otherwise); size 0 means "the blob's size".
+  // (errc::not_found otherwise); size 0 means "the blob's size", any other size must
+  // be the blob's (errc::invalid otherwise).
   [[nodiscard]] virtual core::result<std::vector<delivered>> deliver(const delivery& d) = 0;
   // Messages of a mailbox in UID order, with uid >= first_uid.
   [[nodiscard]] virtual core::result<std::vector<message>> list_messages(

@@ -81,13 +81,22 @@ void sanitize_controls(std::string& text) {
 
 void text_builder::flush_raw() {
   if (raw_.empty()) return;
-  out_ += raw_text_to_utf8(raw_, options_);
+  if (is_valid_utf8(raw_)) {
+    out_ += raw_;  // the common case, without a temporary
+  } else {
+    out_ += raw_text_to_utf8(raw_, options_);
+  }
   raw_.clear();
 }
 
 void text_builder::flush_encoded() {
   if (encoded_charset_.empty() && encoded_bytes_.empty()) return;
-  out_ += to_utf8_lenient(encoded_bytes_, encoded_charset_, options_);
+  if ((iequals(encoded_charset_, "utf-8") || iequals(encoded_charset_, "us-ascii")) &&
+      is_valid_utf8(encoded_bytes_)) {
+    out_ += encoded_bytes_;
+  } else {
+    out_ += to_utf8_lenient(encoded_bytes_, encoded_charset_, options_);
+  }
   encoded_bytes_.clear();
   encoded_charset_.clear();
 }

@@ -54,9 +54,10 @@ std::atomic<std::uint64_t> temp_counter{0};
 std::string sha256_hex(std::string_view bytes) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  // EVP_Digest only fails on allocation failure inside OpenSSL; that is not a
-  // condition the store can recover from.
-  [[maybe_unused]] int ok = EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  // EVP_Digest fails only when OpenSSL cannot allocate. The empty string that results
+  // is not a blob name, so put() then fails with errc::invalid rather than storing
+  // bytes under a wrong name.
+  if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) return {};
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(len * 2);

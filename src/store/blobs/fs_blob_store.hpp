@@ -25,7 +25,7 @@
 
 namespace letterhead::store {
 
-// SHA-256 of the bytes as 64 lower-case hex digits.
+// SHA-256 of the bytes as 64 lower-case hex digits (empty if OpenSSL fails).
 [[nodiscard]] std::string sha256_hex(std::string_view bytes);
 
 class fs_blob_store final : public blob_store {

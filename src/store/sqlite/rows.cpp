@@ -173,10 +173,6 @@ core::result<std::uint32_t> next_uidvalidity(connection& db) {
   return static_cast<std::uint32_t>(next);
 }
 
-}  // namespace letterhead::store::sqlite
-
-namespace letterhead::store::sqlite {
-
 core::result<mailbox> insert_mailbox(connection& db, id_t account, std::string_view name,
                                      mailbox_role role, unix_time time) {
   STORE_TRY_ASSIGN(auto uidvalidity, next_uidvalidity(db));

@@ -59,10 +59,6 @@ namespace letterhead::store::sqlite {
 // handed out by this store (the scheme is explained in rows.cpp).
 [[nodiscard]] core::result<std::uint32_t> next_uidvalidity(connection& db);
 
-}  // namespace letterhead::store::sqlite
-
-namespace letterhead::store::sqlite {
-
 // Inserts a mailbox row with a fresh UIDVALIDITY and logs mailbox_created. The name
 // must be normalised and free; superiors are the caller's business.
 [[nodiscard]] core::result<mailbox> insert_mailbox(connection& db, id_t account, std::string_view name,

@@ -32,6 +32,12 @@ TEST(body, unlabelled_8bit_text_uses_the_raw_policy) {
   EXPECT_EQ(text_body_utf8(latin, msg3.root(), western).value_or(""), "café\r\n");
 }
 
+TEST(body, us_ascii_label_with_8bit_text_is_treated_as_unlabelled) {
+  const std::string m = crlf("Content-Type: text/plain; charset=US-ASCII\n\n\xc4\xe3\xba\xc3\n");
+  auto msg = parse(m);
+  EXPECT_EQ(text_body_utf8(m, msg.root()).value_or(""), "你好\r\n");
+}
+
 TEST(body, unknown_charset_does_not_fail) {
   const std::string m = crlf("Content-Type: text/plain; charset=x-unknown\n\n\xc4\xe3\n");
   auto msg = parse(m);
@@ -55,6 +61,22 @@ TEST(body, unknown_transfer_encoding_passes_bytes) {
   EXPECT_EQ(msg.root().encoding, transfer_encoding::other);
   EXPECT_EQ(msg.root().encoding_name, "x-uuencode");
   EXPECT_EQ(decoded_body(m, msg.root()), "begin 644 x\r\n");
+}
+
+TEST(body, header_hint_from_the_text_part_charset) {
+  // Raw Big5 in a header, no encoded-word: the text part's charset says how to read it.
+  const std::string m = crlf(
+      "Subject: \xa7\x41\xa6\x6e\n"
+      "Content-Type: multipart/alternative; boundary=b\n\n"
+      "--b\nContent-Type: text/plain; charset=us-ascii\n\nx\n"
+      "--b\nContent-Type: text/html; charset=big5\n\nx\n--b--\n");
+  auto msg = parse(m);
+  auto options = decode_options_for(msg, 0);
+  EXPECT_EQ(options.charset_hint, "big5");
+  EXPECT_EQ(header_value(m, msg.root().fields, "Subject", options).value_or(""), "你好");
+  EXPECT_NE(header_value(m, msg.root().fields, "Subject").value_or(""), "你好");
+  EXPECT_EQ(decode_options_for(msg, 1).charset_hint, "");  // us-ascii gives no hint
+  EXPECT_EQ(decode_options_for(msg, 99).charset_hint, "");
 }
 
 }  // namespace

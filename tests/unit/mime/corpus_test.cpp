@@ -198,7 +198,7 @@ TEST(corpus, outlook_related_with_korean) {
   EXPECT_EQ(img.disposition, "inline");
   EXPECT_EQ(find_parameter(img.disposition_params, "creation-date")->value,
             "Fri, 18 Oct 2024 01:02:03 GMT");
-  EXPECT_EQ(decoded_body(l.bytes, img).size(), 43u);
+  EXPECT_EQ(decoded_body(l.bytes, img).size(), 35u);
   EXPECT_EQ(l.msg.root().content_language, (std::vector<std::string>{"ko-KR"}));
   EXPECT_EQ(find_parameter(l.msg.root().type_params, "type")->value, "text/html");
 }

@@ -8,6 +8,7 @@
 #include "invariants.hpp"
 #include "mime/address.hpp"
 #include "mime/body.hpp"
+#include "mime/msg_id.hpp"
 #include "mime/parser.hpp"
 
 namespace letterhead::mime {
@@ -189,11 +190,21 @@ TEST(limits, pathological_header_values) {
     timed([&] { return parse_parameters(*v); });
   }
   std::string sections;
-  for (int i = 0; i < 20000; ++i) sections += "; n*" + std::to_string(20000 - i) + "=x";
+  for (int i = 0; i < 15000; ++i) sections += "; n*" + std::to_string(15000 - i) + "=x";
   sections += "; n*0=start";
   auto ps = timed([&] { return parse_parameters(sections); });
   ASSERT_EQ(ps.size(), 1u);
   EXPECT_EQ(ps[0].value.size(), 5u + 10000u);  // sections 1..10000 (the cap) follow "start"
+  std::string many_params;
+  for (int i = 0; i < 100000; ++i) many_params += "; p" + std::to_string(i) + "=v";
+  EXPECT_EQ(timed([&] { return parse_parameters(many_params); }).size(), 20000u);
+  std::string many_ids;
+  for (int i = 0; i < 30000; ++i) many_ids += "<" + std::to_string(i) + "@x> ";
+  auto ids = timed([&] { return parse_msg_id_list(many_ids); });
+  ASSERT_EQ(ids.size(), 10000u);
+  EXPECT_EQ(ids.front(), "0@x");       // the root of the thread
+  EXPECT_EQ(ids[1], "20001@x");        // then the most recent ones, in order
+  EXPECT_EQ(ids.back(), "29999@x");
 }
 
 }  // namespace

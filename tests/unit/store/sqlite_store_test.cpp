@@ -339,6 +339,33 @@ TEST(sqlite_store, concurrent_writes_share_commits) {
   expect_counts_consistent(s->database_path());
 }
 
+// The CLI and a running server open the same data directory: two writers on one file.
+TEST(sqlite_store, two_stores_on_one_data_dir) {
+  testing::temp_dir dir;
+  auto server = open_sqlite(dir.path());
+  auto cli = open_sqlite(dir.path());
+  auto a = add_account(*cli, "a@example.com");
+  EXPECT_EQ(ok(server->find_account("a@example.com")).id, a.id);
+  auto blob = ok(server->blobs().put("from both sides"));
+  std::atomic<int> failures{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 4; ++t) {
+    pool.emplace_back([&, t] {
+      auto& s = t % 2 == 0 ? *server : *cli;
+      for (int i = 0; i < 25; ++i) {
+        if (!s.deliver(to_inboxes(blob, {a.id}))) ++failures;
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto inbox = ok(cli->find_mailbox_by_role(a.id, mailbox_role::inbox));
+  auto messages = ok(server->list_messages(inbox.id, 1));
+  ASSERT_EQ(messages.size(), 100u);
+  for (std::size_t i = 0; i < messages.size(); ++i) EXPECT_EQ(messages[i].uid, i + 1);
+  expect_counts_consistent(server->database_path());
+}
+
 TEST(sqlite_store, destroyed_while_idle_and_right_after_work) {
   testing::temp_dir dir;
   for (int i = 0; i < 20; ++i) {
