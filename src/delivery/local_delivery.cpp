@@ -53,7 +53,7 @@ core::result<delivery_result> local_delivery::deliver(const inbound_message& msg
     local.reserve(message.size() + msg.mail_from.size() + 20);
     local += fmt::format("Return-Path: <{}>\r\n", msg.mail_from);
     local += message;
-    auto hash = store_.blobs().put(local);
+    auto hash = store_.blobs().put_deferred(local);
     if (!hash) return std::unexpected(hash.error());
     store::delivery d;
     d.blob = *hash;
@@ -65,7 +65,7 @@ core::result<delivery_result> local_delivery::deliver(const inbound_message& msg
     out.local_copies = done->size();
   }
   if (!remote.empty()) {
-    auto hash = store_.blobs().put(message);
+    auto hash = store_.blobs().put_deferred(message);
     if (!hash) return std::unexpected(hash.error());
     store::queue_entry e;
     e.blob = *hash;

@@ -19,6 +19,18 @@ class blob_store {
   // their SHA-256 in lower-case hex. Storing bytes that exist already is cheap.
   [[nodiscard]] virtual core::result<std::string> put(std::string_view bytes) = 0;
 
+  // Like put(), but the bytes may not be on stable storage yet when it returns: the
+  // Store makes them durable before it commits any row that refers to them
+  // (deliver, enqueue), with one filesystem sync for a whole group of messages
+  // instead of two fsyncs per blob. Use it only for bytes about to be handed to
+  // deliver() or enqueue().
+  [[nodiscard]] virtual core::result<std::string> put_deferred(std::string_view bytes) {
+    return put(bytes);
+  }
+
+  // Makes every put_deferred() that has returned so far durable.
+  [[nodiscard]] virtual core::result<void> sync_deferred() { return {}; }
+
   // The whole blob.
   [[nodiscard]] virtual core::result<std::string> get(std::string_view hash) const = 0;
 

@@ -77,7 +77,30 @@ core::result<std::unique_ptr<fs_blob_store>> fs_blob_store::open(const std::file
   if (::access(root.c_str(), W_OK | X_OK) != 0) {
     return io_fail("cannot write to", root, errno);
   }
-  return std::unique_ptr<fs_blob_store>(new fs_blob_store(root));
+  const int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return io_fail("cannot open", root, errno);
+  return std::unique_ptr<fs_blob_store>(new fs_blob_store(root, fd));
+}
+
+fs_blob_store::~fs_blob_store() {
+  if (root_fd_ >= 0) ::close(root_fd_);
+}
+
+core::result<std::string> fs_blob_store::put_deferred(std::string_view bytes) {
+  auto hash = sha256_hex(bytes);
+  if (auto r = put_hashed(hash, bytes, durability::deferred); !r) return std::unexpected(r.error());
+  return hash;
+}
+
+core::result<void> fs_blob_store::sync_deferred() {
+  // One syncfs(2) flushes every file written and renamed on this filesystem, the
+  // directory entries included: a whole group of messages for the price of one sync.
+  std::lock_guard lock(sync_mutex_);
+  const auto target = deferred_done_.load();
+  if (deferred_synced_.load() >= target) return {};
+  if (::syncfs(root_fd_) != 0) return io_fail("cannot sync the filesystem of", root_, errno);
+  deferred_synced_.store(target);
+  return {};
 }
 
 std::filesystem::path fs_blob_store::path_of(std::string_view hash) const {
@@ -107,13 +130,29 @@ core::result<std::string> fs_blob_store::put(std::string_view bytes) {
   return hash;
 }
 
-core::result<void> fs_blob_store::put_hashed(std::string_view hash, std::string_view bytes) {
+core::result<void> fs_blob_store::put_hashed(std::string_view hash, std::string_view bytes,
+                                             durability when) {
+  const bool deferred = when == durability::deferred;
+  // Counted when the put returns, so that a sync_deferred() begun after it covers it.
+  struct count_on_success {
+    std::atomic<std::uint64_t>* counter;
+    bool ok = false;
+    ~count_on_success() {
+      if (ok && counter != nullptr) counter->fetch_add(1);
+    }
+  } counted{deferred ? &deferred_done_ : nullptr};
   if (!detail::is_blob_hash(hash)) {
     return core::fail(core::errc::invalid, "blob store: \"" + std::string(hash) + "\" is not a blob hash");
   }
   auto final_path = path_of(hash);
   struct stat st {};
-  if (::stat(final_path.c_str(), &st) == 0) return {};  // content-addressed: same name, same bytes
+  if (::stat(final_path.c_str(), &st) == 0) {
+    // Content-addressed: same name, same bytes. The file may come from a deferred put
+    // not yet synced; a caller that needs durability now gets it.
+    counted.ok = true;
+    if (!deferred && deferred_synced_.load() < deferred_done_.load()) return sync_deferred();
+    return {};
+  }
 
   auto dir = final_path.parent_path();
   if (auto r = ensure_dir(dir.parent_path()); !r) return r;
@@ -141,7 +180,7 @@ core::result<void> fs_blob_store::put_hashed(std::string_view hash, std::string_
     p += n;
     left -= static_cast<std::size_t>(n);
   }
-  if (::fsync(fd.fd) != 0) return discard("cannot fsync", errno);
+  if (!deferred && ::fsync(fd.fd) != 0) return discard("cannot fsync", errno);
   int close_rc = ::close(fd.fd);
   fd.fd = -1;
   if (close_rc != 0) {
@@ -154,6 +193,8 @@ core::result<void> fs_blob_store::put_hashed(std::string_view hash, std::string_
     ::unlink(temp_path.c_str());
     return io_fail("cannot rename into", final_path, err);
   }
+  counted.ok = true;
+  if (deferred) return {};
   // The rename is durable only once the directory is.
   return fsync_path(dir);
 }

@@ -11,6 +11,7 @@
 // (a crash between put and the commit of the rows) costs only space; the Store's
 // orphan sweep removes both once they are old enough (see store/README.md).
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -40,8 +41,13 @@ class fs_blob_store final : public blob_store {
   // Removing a blob that is not there succeeds: removal is idempotent.
   [[nodiscard]] core::result<void> remove(std::string_view hash) override;
 
+  [[nodiscard]] core::result<std::string> put_deferred(std::string_view bytes) override;
+  [[nodiscard]] core::result<void> sync_deferred() override;
+
+  enum class durability { now, deferred };
   // put() for a caller that has hashed the bytes already (hash must be their SHA-256).
-  [[nodiscard]] core::result<void> put_hashed(std::string_view hash, std::string_view bytes);
+  [[nodiscard]] core::result<void> put_hashed(std::string_view hash, std::string_view bytes,
+                                              durability when = durability::now);
 
   // Size in bytes of a stored blob; errc::not_found if absent.
   [[nodiscard]] core::result<std::uint64_t> size(std::string_view hash) const;
@@ -56,10 +62,22 @@ class fs_blob_store final : public blob_store {
       std::int64_t stale_temp_age_seconds);
 
  private:
-  explicit fs_blob_store(std::filesystem::path root) : root_(std::move(root)) {}
+  fs_blob_store(std::filesystem::path root, int root_fd) : root_(std::move(root)), root_fd_(root_fd) {}
+
+ public:
+  ~fs_blob_store() override;
+  fs_blob_store(const fs_blob_store&) = delete;
+  fs_blob_store& operator=(const fs_blob_store&) = delete;
+
+ private:
   [[nodiscard]] core::result<void> ensure_dir(const std::filesystem::path& dir);
 
   std::filesystem::path root_;
+  int root_fd_ = -1;  // for syncfs(2)
+  // Deferred puts done and covered by a sync: a sync is needed while done > synced.
+  std::atomic<std::uint64_t> deferred_done_{0};
+  std::atomic<std::uint64_t> deferred_synced_{0};
+  std::mutex sync_mutex_;
   // Directories known to exist durably (fsynced into their parent): each is fsynced
   // once per process rather than once per put.
   std::mutex dirs_mutex_;

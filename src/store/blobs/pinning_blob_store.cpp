@@ -12,6 +12,15 @@ constexpr std::size_t prune_threshold = 4096;
 }  // namespace
 
 core::result<std::string> pinning_blob_store::put(std::string_view bytes) {
+  return put_with(bytes, fs_blob_store::durability::now);
+}
+
+core::result<std::string> pinning_blob_store::put_deferred(std::string_view bytes) {
+  return put_with(bytes, fs_blob_store::durability::deferred);
+}
+
+core::result<std::string> pinning_blob_store::put_with(std::string_view bytes,
+                                                       fs_blob_store::durability when) {
   auto hash = sha256_hex(bytes);
   {
     std::lock_guard lock(mutex_);
@@ -20,7 +29,7 @@ core::result<std::string> pinning_blob_store::put(std::string_view bytes) {
     p.since = now_seconds();
     if (pins_.size() > prune_threshold) prune_locked(p.since);
   }
-  if (auto r = files_->put_hashed(hash, bytes); !r) {
+  if (auto r = files_->put_hashed(hash, bytes, when); !r) {
     unpin({hash});
     return std::unexpected(r.error());
   }

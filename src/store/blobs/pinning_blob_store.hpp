@@ -34,6 +34,8 @@ class pinning_blob_store final : public blob_store {
   explicit pinning_blob_store(std::unique_ptr<fs_blob_store> files) : files_(std::move(files)) {}
 
   [[nodiscard]] core::result<std::string> put(std::string_view bytes) override;
+  [[nodiscard]] core::result<std::string> put_deferred(std::string_view bytes) override;
+  [[nodiscard]] core::result<void> sync_deferred() override { return files_->sync_deferred(); }
   [[nodiscard]] core::result<std::string> get(std::string_view hash) const override;
   [[nodiscard]] bool contains(std::string_view hash) const override;
   // As remove_unless_pinned, for the interface.
@@ -50,6 +52,7 @@ class pinning_blob_store final : public blob_store {
   [[nodiscard]] fs_blob_store& files() noexcept { return *files_; }
 
  private:
+  [[nodiscard]] core::result<std::string> put_with(std::string_view bytes, fs_blob_store::durability when);
   struct pin {
     std::uint32_t count = 0;
     std::int64_t since = 0;

@@ -17,9 +17,10 @@ void append(std::vector<std::string>& to, std::vector<std::string>& from) {
 }  // namespace
 
 group_commit::group_commit(std::unique_ptr<connection> db, after_commit_fn after_commit,
-                           std::size_t max_batch)
+                           std::size_t max_batch, before_commit_fn before_commit)
     : db_(std::move(db)),
       after_commit_(std::move(after_commit)),
+      before_commit_(std::move(before_commit)),
       max_batch_(std::max<std::size_t>(max_batch, 1)),
       thread_([this] { loop(); }) {}
 
@@ -124,6 +125,12 @@ void group_commit::run_group(const std::vector<write_request*>& group) {
   if (lost) {
     fail_succeeded(*lost);
     return;
+  }
+  if (before_commit_) {
+    if (auto ready = before_commit_(); !ready) {
+      fail_succeeded(ready.error());
+      return;
+    }
   }
   if (auto commit = db_->exec("COMMIT"); !commit) {
     fail_succeeded(commit.error());

@@ -60,13 +60,17 @@ class group_commit {
   // Runs on the writer thread after each successful COMMIT, outside any transaction,
   // with the effects of every request of the group that succeeded.
   using after_commit_fn = std::function<void(connection&, const write_effects&)>;
+  // Runs on the writer thread after every request of a group ran and before COMMIT;
+  // an error fails the whole group. Makes deferred blobs durable (one sync per group).
+  using before_commit_fn = std::function<core::result<void>()>;
 
   struct statistics {
     std::uint64_t groups = 0;
     std::uint64_t requests = 0;
   };
 
-  group_commit(std::unique_ptr<connection> db, after_commit_fn after_commit, std::size_t max_batch);
+  group_commit(std::unique_ptr<connection> db, after_commit_fn after_commit, std::size_t max_batch,
+               before_commit_fn before_commit = {});
   group_commit(const group_commit&) = delete;
   group_commit& operator=(const group_commit&) = delete;
   ~group_commit();
@@ -82,6 +86,7 @@ class group_commit {
 
   std::unique_ptr<connection> db_;
   after_commit_fn after_commit_;
+  before_commit_fn before_commit_;
   std::size_t max_batch_;
 
   std::mutex mutex_;

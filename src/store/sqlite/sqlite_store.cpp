@@ -39,7 +39,7 @@ core::result<std::unique_ptr<sqlite_store>> sqlite_store::open(const sqlite_opti
   try {
     s->writer_ = std::make_unique<group_commit>(
         std::move(writer), [self](connection& db, const write_effects& e) { self->after_commit(db, e); },
-        options.max_group);
+        options.max_group, [self]() { return self->blobs_->sync_deferred(); });
   } catch (const std::system_error& e) {  // std::thread could not start
     return core::fail(core::errc::unavailable, std::string("store: cannot start the writer thread: ") + e.what());
   }
