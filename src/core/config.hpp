@@ -59,7 +59,7 @@ struct log_config {
 
 struct runtime_config {
   unsigned io_threads = 0;        // 0 = one per core
-  unsigned blocking_threads = 0;  // 0 = max(4, 2 per core)
+  unsigned blocking_threads = 0;  // 0 = max(32, 8 per core)
 };
 
 struct config {

@@ -14,8 +14,10 @@ unsigned cores() {
 runtime::runtime(const runtime_options& options)
     : io_threads_(options.io_threads != 0 ? options.io_threads : cores()),
       io_(static_cast<int>(io_threads_)),
+      // Most blocking work is waiting (for a group commit's fsync, the disk), not
+      // computing: enough threads that many deliveries can share one commit group.
       blocking_(options.blocking_threads != 0 ? options.blocking_threads
-                                              : std::max(4u, 2 * cores())) {}
+                                              : std::max(32u, 8 * cores())) {}
 
 runtime::~runtime() {
   io_.stop();

@@ -22,7 +22,7 @@ namespace asio = boost::asio;
 
 struct runtime_options {
   unsigned io_threads = 0;        // 0 = one per core
-  unsigned blocking_threads = 0;  // 0 = max(4, 2 per core)
+  unsigned blocking_threads = 0;  // 0 = max(32, 8 per core)
 };
 
 class runtime {
