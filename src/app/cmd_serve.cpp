@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <CLI/CLI.hpp>
@@ -25,6 +26,24 @@ namespace letterhead::app {
 namespace {
 
 namespace asio = boost::asio;
+
+// Removes blob files that no row refers to (left by a crash between a blob write
+// and its commit), now and then once a day, on the blocking pool.
+void schedule_blob_sweep(core::runtime& rt, store::store& st, std::chrono::seconds delay) {
+  auto timer = std::make_shared<asio::steady_timer>(rt.io(), delay);
+  timer->async_wait([&rt, &st, timer](const boost::system::error_code& ec) {
+    if (ec) return;
+    asio::post(rt.blocking(), [&rt, &st] {
+      auto removed = st.sweep_orphan_blobs(store::orphan_blob_min_age);
+      if (!removed) {
+        spdlog::warn("blob sweep failed: {}", removed.error().message);
+      } else if (*removed > 0) {
+        spdlog::info("blob sweep removed {} orphaned blob(s)", *removed);
+      }
+      schedule_blob_sweep(rt, st, std::chrono::hours(24));
+    });
+  });
+}
 
 // Waits until no session is left or the grace period ends, then stops the runtime.
 void finish_shutdown(core::runtime& rt, smtp::server::server& smtp,
@@ -108,6 +127,7 @@ int serve(const globals& g) {
   };
   reload_signal.async_wait(on_hup);
 
+  schedule_blob_sweep(rt, *ctx->store, std::chrono::seconds(0));
   spdlog::info("letterhead ready: {} as {}, data in {}", cfg.path, cfg.hostname, cfg.data_dir);
   rt.run();
   spdlog::info("letterhead stopped");

@@ -200,6 +200,30 @@ class MxTest(harness.ServerTest):
             self.assertEqual(s.mail("x@outside.example")[0], 250)
             self.assertEqual(s.rcpt("alice@example.com", ["NOTIFY=NEVER,SUCCESS"])[0], 501)
 
+    def test_malformed_mime_is_stored_byte_exact(self):
+        deep = b"".join(b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (i, i)
+                        for i in range(1000))
+        cases = {
+            "unterminated": b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nno end\r\n",
+            "deep": b"Subject: deep\r\n" + deep + b"bottom\r\n",
+            "nul": b"Subject: nul\x00byte\r\n\r\nbody\x00with NUL\r\n",
+            "bad-utf8": b"Subject: \xff\xfe\xc3\r\n\r\n\xc3\x28 invalid\r\n",
+            "huge-header": b"X-Long: " + b"a" * 900 + b"".join(b"\r\n\t" + b"b" * 900 for _ in range(300)) + b"\r\n\r\nx\r\n",
+            "no-header": b"\r\njust a body\r\n",
+        }
+        with self.smtp() as s:
+            s.ehlo("c.example")
+            for name, body in cases.items():
+                self.assertEqual(s.sendmail("x@outside.example", ["alice@example.com"], body), {}, name)
+        rows = self.server.messages("alice@example.com")
+        self.assertEqual(len(rows), len(cases))
+        for row, (name, body) in zip(rows, cases.items()):
+            data = self.stored("alice@example.com", row["uid"])
+            # Our two trace fields, then the bytes exactly as sent.
+            self.assertTrue(data.endswith(body), name)
+            self.assertTrue(data[:-len(body)].endswith(b" +0000\r\n"), name)
+            self.assertEqual(data.count(b"\r\nReceived: "), 1, name)
+
     def test_mail_loop_refused(self):
         looped = b"".join(b"Received: from a by b; Mon, 1 Jan 2024 00:00:00 +0000\r\n" for _ in range(60))
         with self.smtp() as s:
