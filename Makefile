@@ -1,8 +1,9 @@
 # The README's two commands: `make run` and `make test`. See README.md.
 SHELL := /bin/bash
 CMAKE_FLAGS := -G Ninja -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 -DLETTERHEAD_WERROR=ON
-# ccache hits from any checkout folder (CI clones elsewhere): see TOOLCHAIN.md.
-export CCACHE_BASEDIR := $(abspath $(CURDIR)/..)
+# ccache hits from any checkout folder (CI clones elsewhere): paths inside the
+# checkout are hashed relative to it (TOOLCHAIN.md).
+export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
