@@ -18,6 +18,7 @@
 #include "app/smtp_backend.hpp"
 #include "core/log.hpp"
 #include "core/runtime.hpp"
+#include "core/tcp_server.hpp"
 #include "core/tls.hpp"
 #include "delivery/local_delivery.hpp"
 #include "smtp/server/server.hpp"
@@ -46,18 +47,18 @@ void schedule_blob_sweep(core::runtime& rt, store::store& st, std::chrono::secon
 }
 
 // Waits until no session is left or the grace period ends, then stops the runtime.
-void finish_shutdown(core::runtime& rt, smtp::server::server& smtp,
+void finish_shutdown(core::runtime& rt, core::tcp_server& net,
                      std::chrono::steady_clock::time_point deadline) {
   auto timer = std::make_shared<asio::steady_timer>(rt.io(), std::chrono::milliseconds(50));
-  timer->async_wait([&rt, &smtp, deadline, timer](const boost::system::error_code&) {
-    if (smtp.active_sessions() == 0 || std::chrono::steady_clock::now() >= deadline) {
-      if (smtp.active_sessions() != 0) {
-        spdlog::warn("shutdown grace period over; {} session(s) cut off", smtp.active_sessions());
+  timer->async_wait([&rt, &net, deadline, timer](const boost::system::error_code&) {
+    if (net.active_sessions() == 0 || std::chrono::steady_clock::now() >= deadline) {
+      if (net.active_sessions() != 0) {
+        spdlog::warn("shutdown grace period over; {} session(s) cut off", net.active_sessions());
       }
       rt.stop();
       return;
     }
-    finish_shutdown(rt, smtp, deadline);
+    finish_shutdown(rt, net, deadline);
   });
 }
 
@@ -77,7 +78,7 @@ int serve(const globals& g) {
   core::runtime rt(core::runtime_options{cfg.runtime.io_threads, cfg.runtime.blocking_threads});
   delivery::local_delivery delivery(*ctx->store, *ctx->directory);
   smtp_backend backend(*ctx->directory, delivery);
-  smtp::server::server smtp(rt, **tls, cfg, backend);
+  core::tcp_server net(rt, **tls, cfg.limits);
 
   struct listener_entry {
     smtp::server::listener_kind kind;
@@ -92,7 +93,7 @@ int serve(const globals& g) {
   std::size_t listening = 0;
   for (const auto& l : listeners) {
     if (!l.address) continue;
-    if (auto r = smtp.listen(l.kind, *l.address); !r) return report(r.error());
+    if (auto r = smtp::server::listen(net, rt, cfg, backend, l.kind, *l.address); !r) return report(r.error());
     spdlog::info("{} listening on {}", l.name, *l.address);
     ++listening;
   }
@@ -111,8 +112,8 @@ int serve(const globals& g) {
   stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("signal {}: shutting down (grace {}s)", sig, cfg.limits.shutdown_grace.count());
-    smtp.stop();
-    finish_shutdown(rt, smtp, std::chrono::steady_clock::now() + cfg.limits.shutdown_grace);
+    net.stop();
+    finish_shutdown(rt, net, std::chrono::steady_clock::now() + cfg.limits.shutdown_grace);
   });
   asio::signal_set reload_signal(rt.io(), SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_hup;

@@ -11,14 +11,15 @@ namespace letterhead::smtp::server {
 
 namespace asio = boost::asio;
 
-session::session(std::shared_ptr<transport> t, const session_settings& settings, backend& backend,
-                 asio::thread_pool& blocking, std::uint64_t id)
+session::session(std::shared_ptr<core::transport> t, std::shared_ptr<const session_settings> settings,
+                 backend& backend, asio::thread_pool& blocking, std::uint64_t id)
     : transport_(std::move(t)),
-      settings_(settings),
+      settings_holder_(std::move(settings)),
+      settings_(*settings_holder_),
       backend_(backend),
       blocking_(blocking),
-      log_(settings.kind == listener_kind::mx ? "smtp" : "submission", id),
-      lines_(settings.limits.line_length) {}
+      log_(settings_.kind == listener_kind::mx ? "smtp" : "submission", id),
+      lines_(settings_.limits.line_length) {}
 
 void session::request_shutdown() {
   shutdown_ = true;

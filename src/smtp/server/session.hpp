@@ -25,10 +25,11 @@
 
 #include "core/config.hpp"
 #include "core/log.hpp"
+#include "core/tcp_server.hpp"
 #include "smtp/proto/command.hpp"
 #include "smtp/proto/line_reader.hpp"
 #include "smtp/server/backend.hpp"
-#include "smtp/server/transport.hpp"
+#include "core/transport.hpp"
 
 namespace letterhead::smtp::server {
 
@@ -42,22 +43,17 @@ struct session_settings {
   core::limits limits;
 };
 
-// Shared between the listener and its sessions: lets shutdown reach every session.
-struct shutdown_signal {
-  bool requested = false;
-};
-
-class session {
+class session final : public core::connection_session {
  public:
-  session(std::shared_ptr<transport> t, const session_settings& settings, backend& backend,
-          boost::asio::thread_pool& blocking, std::uint64_t id);
+  session(std::shared_ptr<core::transport> t, std::shared_ptr<const session_settings> settings,
+          backend& backend, boost::asio::thread_pool& blocking, std::uint64_t id);
 
   // Runs the session to its end; never throws.
-  boost::asio::awaitable<void> run();
+  boost::asio::awaitable<void> run() override;
 
   // Asks the session to finish: an idle session says 421 and closes at once, one in
   // the middle of a transaction finishes it first.
-  void request_shutdown();
+  void request_shutdown() override;
 
  private:
   enum class state { greeted, hello, mail, rcpt };
@@ -92,7 +88,8 @@ class session {
   [[nodiscard]] bool auth_allowed() const;
   [[nodiscard]] std::string received_header() const;
 
-  std::shared_ptr<transport> transport_;
+  std::shared_ptr<core::transport> transport_;
+  std::shared_ptr<const session_settings> settings_holder_;
   const session_settings& settings_;
   backend& backend_;
   boost::asio::thread_pool& blocking_;

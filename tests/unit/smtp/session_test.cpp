@@ -18,7 +18,7 @@ namespace asio = boost::asio;
 
 // Hands the session the scripted chunks one read at a time; a read after the
 // script ends sees the peer close.
-class memory_transport final : public transport {
+class memory_transport final : public core::transport {
  public:
   explicit memory_transport(std::deque<std::string> script) : script_(std::move(script)) {}
 
@@ -90,10 +90,10 @@ run_result run(listener_kind kind, std::deque<std::string> script, core::limits 
   asio::thread_pool pool(1);
   fake_backend back;
   auto t = std::make_shared<memory_transport>(std::move(script));
-  session_settings settings;
-  settings.hostname = "mx.example.com";
-  settings.kind = kind;
-  settings.limits = limits;
+  auto settings = std::make_shared<session_settings>();
+  settings->hostname = "mx.example.com";
+  settings->kind = kind;
+  settings->limits = limits;
   session s(t, settings, back, pool, 1);
   auto go = [](session& sess) -> asio::awaitable<void> { co_await sess.run(); };
   asio::co_spawn(io, go(s), asio::detached);

@@ -1,4 +1,4 @@
-#include "smtp/server/tcp_transport.hpp"
+#include "core/tcp_transport.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,7 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
 
-namespace letterhead::smtp::server {
+namespace letterhead::core {
 namespace {
 
 namespace asio = boost::asio;
@@ -172,4 +172,4 @@ std::shared_ptr<transport> make_tcp_transport(tcp::socket socket,
   return t;
 }
 
-}  // namespace letterhead::smtp::server
+}  // namespace letterhead::core

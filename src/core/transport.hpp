@@ -12,7 +12,7 @@
 
 #include "core/error.hpp"
 
-namespace letterhead::smtp::server {
+namespace letterhead::core {
 
 class transport {
  public:
@@ -43,4 +43,4 @@ class transport {
   virtual void close() = 0;
 };
 
-}  // namespace letterhead::smtp::server
+}  // namespace letterhead::core

@@ -7,11 +7,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 
-#include "smtp/server/transport.hpp"
+#include "core/transport.hpp"
 
-namespace letterhead::smtp::server {
+namespace letterhead::core {
 
 [[nodiscard]] std::shared_ptr<transport> make_tcp_transport(
     boost::asio::ip::tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> tls);
 
-}  // namespace letterhead::smtp::server
+}  // namespace letterhead::core

@@ -1,0 +1,190 @@
+#include "core/tcp_server.hpp"
+
+#include <algorithm>
+#include <list>
+#include <map>
+#include <mutex>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/config.hpp"
+#include "core/log.hpp"
+#include "core/runtime.hpp"
+#include "core/tcp_transport.hpp"
+#include "core/tls.hpp"
+
+namespace letterhead::core {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using strand_type = asio::strand<asio::io_context::executor_type>;
+
+namespace {
+
+void log_exception(const char* what, std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("{}: {}", what, ex.what());
+  }
+}
+
+}  // namespace
+
+struct tcp_server::impl {
+  runtime& rt;
+  const tls_contexts& tls;
+  limits lim;
+
+  struct listener {
+    std::string name;
+    std::string refusal;
+    session_factory factory;
+    strand_type strand;
+    tcp::acceptor acceptor;
+  };
+  std::list<listener> listeners;
+
+  // Live sessions, so that stop() can reach them; each entry is removed by its
+  // own coroutine, on its strand, when the session ends.
+  mutable std::mutex mutex;
+  struct live {
+    connection_session* s;
+    strand_type strand;
+  };
+  std::list<live> sessions;
+  std::map<std::string, std::size_t> per_ip;
+  bool stopping = false;
+
+  impl(runtime& r, const tls_contexts& t, const limits& l) : rt(r), tls(t), lim(l) {}
+
+  asio::awaitable<void> accept_loop(listener& l) {
+    for (;;) {
+      boost::system::error_code ec;
+      auto strand = asio::make_strand(rt.io());
+      tcp::socket socket(strand);
+      co_await l.acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == asio::error::operation_aborted || !l.acceptor.is_open()) co_return;
+      if (ec) {
+        // EMFILE and friends: back off briefly rather than spin.
+        spdlog::warn("{}: accept failed: {}", l.name, ec.message());
+        asio::steady_timer t(rt.io(), std::chrono::milliseconds(100));
+        co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      asio::co_spawn(strand, run_session(l, std::move(socket), strand),
+                     [](std::exception_ptr e) { log_exception("session crashed", e); });
+    }
+  }
+
+  asio::awaitable<void> run_session(listener& l, tcp::socket socket, strand_type strand) {
+    boost::system::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    const std::string ip = ec ? std::string("?") : peer.address().to_string();
+    bool admitted = false;
+    {
+      std::lock_guard lock(mutex);
+      if (!stopping && sessions.size() < lim.connections && per_ip[ip] < lim.connections_per_ip) {
+        ++per_ip[ip];
+        admitted = true;
+      }
+    }
+    if (!admitted) {
+      spdlog::info("{}: refused connection from {}: limit or shutdown", l.name, ip);
+      // Plain text even on implicit-TLS ports: no handshake spent on a refusal.
+      co_await asio::async_write(socket, asio::buffer(l.refusal),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      socket.close(ec);
+      co_return;
+    }
+    auto t = make_tcp_transport(std::move(socket), tls.server());
+    std::unique_ptr<connection_session> s = l.factory(t, next_connection_id());
+    std::list<live>::iterator self;
+    {
+      std::lock_guard lock(mutex);
+      sessions.push_back(live{s.get(), strand});
+      self = std::prev(sessions.end());
+      if (stopping) s->request_shutdown();
+    }
+    co_await s->run();
+    t->close();
+    {
+      std::lock_guard lock(mutex);
+      sessions.erase(self);
+      if (--per_ip[ip] == 0) per_ip.erase(ip);
+    }
+  }
+};
+
+tcp_server::tcp_server(runtime& rt, const tls_contexts& tls, const limits& limits)
+    : impl_(std::make_unique<impl>(rt, tls, limits)) {}
+
+tcp_server::~tcp_server() = default;
+
+result<void> tcp_server::listen(std::string_view address, std::string name, std::string refusal,
+                                session_factory factory) {
+  auto hp = parse_host_port(address);
+  if (!hp) return std::unexpected(hp.error());
+  boost::system::error_code ec;
+  const auto ip = asio::ip::make_address(hp->host, ec);
+  if (ec) return fail(errc::invalid, fmt::format("'{}' is not an IP address", hp->host));
+  auto strand = asio::make_strand(impl_->rt.io());
+  auto& l = impl_->listeners.emplace_back(
+      impl::listener{std::move(name), std::move(refusal), std::move(factory), strand, tcp::acceptor(strand)});
+  const tcp::endpoint ep(ip, hp->port);
+  l.acceptor.open(ep.protocol(), ec);
+  if (!ec) l.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) l.acceptor.bind(ep, ec);
+  if (!ec) l.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    impl_->listeners.pop_back();
+    return fail(errc::io, fmt::format("cannot listen on {}: {}", address, ec.message()));
+  }
+  auto loop = [](impl* self, impl::listener* lp) -> asio::awaitable<void> {
+    co_await self->accept_loop(*lp);
+  };
+  asio::co_spawn(l.strand, loop(impl_.get(), &l),
+                 [](std::exception_ptr e) { log_exception("accept loop ended", e); });
+  return {};
+}
+
+void tcp_server::stop() {
+  std::lock_guard lock(impl_->mutex);
+  impl_->stopping = true;
+  for (auto& l : impl_->listeners) {
+    asio::post(l.strand, [&l] {
+      boost::system::error_code ec;
+      l.acceptor.close(ec);
+    });
+  }
+  for (auto& live : impl_->sessions) {
+    // Runs on the session's strand, where the session also removes itself from the
+    // list when it ends: if it is still listed there, it is still alive.
+    asio::post(live.strand, [i = impl_.get(), s = live.s] {
+      {
+        std::lock_guard l(i->mutex);
+        const bool alive = std::ranges::any_of(i->sessions, [s](const impl::live& x) { return x.s == s; });
+        if (!alive) return;
+      }
+      s->request_shutdown();
+    });
+  }
+}
+
+std::size_t tcp_server::active_sessions() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->sessions.size();
+}
+
+}  // namespace letterhead::core
