@@ -15,13 +15,12 @@
 
 #include "app/commands.hpp"
 #include "app/context.hpp"
-#include "app/smtp_backend.hpp"
+#include "app/services.hpp"
 #include "core/log.hpp"
 #include "core/runtime.hpp"
 #include "core/tcp_server.hpp"
 #include "core/tls.hpp"
 #include "delivery/local_delivery.hpp"
-#include "smtp/server/server.hpp"
 
 namespace letterhead::app {
 namespace {
@@ -77,35 +76,23 @@ int serve(const globals& g) {
 
   core::runtime rt(core::runtime_options{cfg.runtime.io_threads, cfg.runtime.blocking_threads});
   delivery::local_delivery delivery(*ctx->store, *ctx->directory);
-  smtp_backend backend(*ctx->directory, delivery);
+  std::vector<std::shared_ptr<void>> keep;  // backends: outlive every session
   core::tcp_server net(rt, **tls, cfg.limits);
+  services svc{*ctx, rt, net, delivery, keep};
 
-  struct listener_entry {
-    smtp::server::listener_kind kind;
-    const std::optional<std::string>& address;
-    const char* name;
-  };
-  const listener_entry listeners[] = {
-      {smtp::server::listener_kind::mx, cfg.listen.smtp, "smtp"},
-      {smtp::server::listener_kind::submission, cfg.listen.submission, "submission"},
-      {smtp::server::listener_kind::submissions, cfg.listen.submissions, "submissions"},
-  };
   std::size_t listening = 0;
-  for (const auto& l : listeners) {
-    if (!l.address) continue;
-    if (auto r = smtp::server::listen(net, rt, cfg, backend, l.kind, *l.address); !r) return report(r.error());
-    spdlog::info("{} listening on {}", l.name, *l.address);
-    ++listening;
+  for (auto start : {start_smtp, start_imap, start_pop3}) {
+    auto started = start(svc);
+    if (!started) return report(started.error());
+    listening += *started;
   }
-  for (const auto& [name, address] : {std::pair{"imap", cfg.listen.imap}, {"imaps", cfg.listen.imaps},
-                                      {"pop3", cfg.listen.pop3}, {"pop3s", cfg.listen.pop3s},
-                                      {"http", cfg.listen.http}, {"https", cfg.listen.https}}) {
+  for (const auto& [name, address] : {std::pair{"http", cfg.listen.http}, {"https", cfg.listen.https}}) {
     if (address) spdlog::warn("listen.{} is set but this build has no {} server yet", name, name);
   }
   if (listening == 0) {
     return report(core::error{core::errc::invalid,
-                              fmt::format("{}: no listener configured: set [listen] smtp, submission "
-                                          "or submissions", cfg.path)});
+                              fmt::format("{}: no listener configured: set [listen] smtp, submission, "
+                                          "submissions, imap, imaps, pop3 or pop3s", cfg.path)});
   }
 
   asio::signal_set stop_signals(rt.io(), SIGINT, SIGTERM);
