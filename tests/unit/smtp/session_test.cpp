@@ -116,6 +116,16 @@ std::vector<int> codes(const std::string& out) {
   return v;
 }
 
+// The messages without the Received header's date, which moves with the clock.
+std::vector<std::string> undated(std::vector<std::string> messages) {
+  for (auto& m : messages) {
+    const auto date = m.find(";\r\n\t");
+    const auto end = m.find("\r\n", date + 4);
+    if (date != std::string::npos && end != std::string::npos) m.erase(date, end - date);
+  }
+  return messages;
+}
+
 const std::string transaction =
     "EHLO client.example\r\n"
     "MAIL FROM:<sender@outside.example> BODY=8BITMIME\r\n"
@@ -140,12 +150,12 @@ TEST(smtp_session, same_result_whatever_the_split) {
   for (std::size_t cut = 1; cut < transaction.size(); ++cut) {
     auto r = run(listener_kind::mx, {transaction.substr(0, cut), transaction.substr(cut)});
     ASSERT_EQ(codes(r.out), codes(whole.out)) << "cut at " << cut;
-    ASSERT_EQ(r.messages, whole.messages) << "cut at " << cut;
+    ASSERT_EQ(undated(r.messages), undated(whole.messages)) << "cut at " << cut;
   }
   std::deque<std::string> bytes;
   for (char c : transaction) bytes.emplace_back(1, c);
   auto r = run(listener_kind::mx, bytes);
-  EXPECT_EQ(r.messages, whole.messages);
+  EXPECT_EQ(undated(r.messages), undated(whole.messages));
 }
 
 TEST(smtp_session, relay_and_unknown_recipients_refused) {
