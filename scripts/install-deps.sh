@@ -9,7 +9,7 @@ packages=(
   libssl-dev libsqlite3-dev libicu-dev libsodium-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
-  python3 swaks libnet-ssleay-perl openssl sqlite3 procps
+  python3 swaks libnet-ssleay-perl openssl sqlite3 procps fetchmail
 )
 
 missing=()

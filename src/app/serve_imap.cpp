@@ -1,16 +1,24 @@
-// The IMAP listeners of `serve` (imap, imaps).
+// The IMAP listeners of `serve` (imap with STARTTLS, imaps with implicit TLS).
 #include <spdlog/spdlog.h>
 
 #include "app/services.hpp"
+#include "imap/server/server.hpp"
 
 namespace letterhead::app {
 
 core::result<std::size_t> start_imap(services& s) {
   const auto& cfg = s.ctx.config;
-  for (const auto& [name, address] : {std::pair{"imap", cfg.listen.imap}, {"imaps", cfg.listen.imaps}}) {
-    if (address) spdlog::warn("listen.{} is set but this build has no IMAP server yet", name);
+  std::size_t started = 0;
+  for (const auto& [name, address, implicit] :
+       {std::tuple{"imap", cfg.listen.imap, false}, std::tuple{"imaps", cfg.listen.imaps, true}}) {
+    if (!address) continue;
+    if (auto r = imap::server::listen(s.net, s.rt, cfg, *s.ctx.store, *s.ctx.directory, implicit, *address); !r) {
+      return std::unexpected(r.error());
+    }
+    spdlog::info("{} listening on {}", name, *address);
+    ++started;
   }
-  return std::size_t{0};
+  return started;
 }
 
 }  // namespace letterhead::app

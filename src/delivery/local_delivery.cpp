@@ -63,6 +63,7 @@ core::result<delivery_result> local_delivery::deliver(const inbound_message& msg
     auto done = store_.deliver(d);
     if (!done) return std::unexpected(done.error());
     out.local_copies = done->size();
+    for (const auto id : accounts) store_.notifier().notify(id);
   }
   if (!remote.empty()) {
     auto hash = store_.blobs().put_deferred(message);

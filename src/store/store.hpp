@@ -27,6 +27,7 @@
 
 #include "core/error.hpp"
 #include "store/blob_store.hpp"
+#include "store/notifier.hpp"
 #include "store/types.hpp"
 
 namespace letterhead::store {
@@ -34,6 +35,9 @@ namespace letterhead::store {
 class store {
  public:
   virtual ~store() = default;
+
+  // Who wants to hear that an account changed; see notifier.hpp.
+  [[nodiscard]] change_notifier& notifier() noexcept { return notifier_; }
 
   // Callers put() a message's bytes here, then deliver() or enqueue() them. A put()
   // that is never followed by either may keep its blob until sweep_orphan_blobs().
@@ -81,6 +85,9 @@ class store {
   // INBOX empty, its inferiors untouched (RFC 9051 §6.3.6).
   [[nodiscard]] virtual core::result<void> rename_mailbox(id_t account, std::string_view from,
                                                           std::string_view to) = 0;
+  // RFC 9051 §6.3.7/§6.3.8: marks a mailbox subscribed or not.
+  [[nodiscard]] virtual core::result<void> set_subscribed(id_t account, std::string_view name,
+                                                          bool subscribed) = 0;
   // Deletes the mailbox and its messages (RFC 9051 §6.3.9 rules are the caller's).
   // INBOX cannot be deleted (errc::denied); inferiors are not touched.
   [[nodiscard]] virtual core::result<void> delete_mailbox(id_t account, std::string_view name) = 0;
@@ -135,7 +142,10 @@ class store {
   }
 };
 
-inline constexpr std::chrono::seconds orphan_blob_min_age{3600};
+inline constexpr std::chrono::seconds orphan_blob_min_age{3600
+ private:
+  change_notifier notifier_;
+};
 
 struct store_options {
   std::string backend = "sqlite";   // [store] backend

@@ -94,6 +94,7 @@ struct delivery_target {
   mailbox_role role = mailbox_role::inbox;  // the mailbox with this role receives it
   std::uint32_t flags = 0;
   std::vector<std::string> keywords;
+  id_t mailbox_id = 0;  // when not 0: this mailbox of the account instead (IMAP APPEND)
 };
 
 struct delivery {

@@ -222,4 +222,13 @@ core::result<void> sqlite_store::delete_mailbox(id_t account_id, std::string_vie
   });
 }
 
+core::result<void> sqlite_store::set_subscribed(id_t account_id, std::string_view name, bool subscribed) {
+  STORE_TRY_ASSIGN(auto normalized, detail::normalize_mailbox_name(name));
+  return write([&](write_context& ctx) -> core::result<void> {
+    STORE_TRY_ASSIGN(auto box, load_mailbox_by_name(ctx.db, account_id, normalized));
+    STORE_TRY(ctx.db.run("UPDATE mailboxes SET subscribed = ? WHERE id = ?", subscribed ? 1 : 0, box.id));
+    return {};
+  });
+}
+
 }  // namespace letterhead::store::sqlite

@@ -66,7 +66,9 @@ core::result<std::vector<delivered>> sqlite_store::deliver(const delivery& d) {
   std::vector<std::string> keywords;
   keywords.reserve(d.targets.size());
   for (const auto& t : d.targets) {
-    if (t.role == mailbox_role::none) return core::fail(core::errc::invalid, "deliver: a target has no role");
+    if (t.role == mailbox_role::none && t.mailbox_id == 0) {
+      return core::fail(core::errc::invalid, "deliver: a target has neither role nor mailbox");
+    }
     STORE_TRY(check_flags(t.flags));
     STORE_TRY_ASSIGN(auto k, detail::normalize_keywords(t.keywords));
     keywords.push_back(detail::join_keywords(k));
@@ -96,10 +98,18 @@ core::result<std::vector<delivered>> sqlite_store::deliver(const delivery& d) {
     out.reserve(d.targets.size());
     for (std::size_t i = 0; i < d.targets.size(); ++i) {
       const auto& t = d.targets[i];
-      STORE_TRY_ASSIGN(auto st, db.query("SELECT " STORE_SQL_MAILBOX_COLUMNS
-                                         " FROM mailboxes WHERE account_id = ? AND role = ?",
-                                         t.account_id, role_name(t.role).value_or("")));
+      auto query = t.mailbox_id != 0
+                       ? db.query("SELECT " STORE_SQL_MAILBOX_COLUMNS " FROM mailboxes WHERE account_id = ? AND id = ?",
+                                  t.account_id, t.mailbox_id)
+                       : db.query("SELECT " STORE_SQL_MAILBOX_COLUMNS
+                                  " FROM mailboxes WHERE account_id = ? AND role = ?",
+                                  t.account_id, role_name(t.role).value_or(""));
+      STORE_TRY_ASSIGN(auto st, std::move(query));
       STORE_TRY_ASSIGN(bool row, st.step());
+      if (!row && t.mailbox_id != 0) {
+        return core::fail(core::errc::not_found, "deliver: account " + std::to_string(t.account_id) +
+                                                     " has no mailbox " + std::to_string(t.mailbox_id));
+      }
       if (!row) {
         return core::fail(core::errc::not_found, "deliver: account " + std::to_string(t.account_id) +
                                                      " has no mailbox with role " + std::string(role_text(t.role)));

@@ -65,6 +65,7 @@ class sqlite_store final : public store {
                                                   std::string_view to) override;
   [[nodiscard]] core::result<void> delete_mailbox(id_t account, std::string_view name) override;
 
+  [[nodiscard]] core::result<void> set_subscribed(id_t account, std::string_view name, bool subscribed) override;
   [[nodiscard]] core::result<std::vector<delivered>> deliver(const delivery& d) override;
   [[nodiscard]] core::result<std::vector<message>> list_messages(id_t mailbox, std::uint32_t first_uid) override;
   [[nodiscard]] core::result<message> get_message(id_t mailbox, std::uint32_t uid) override;

@@ -174,6 +174,33 @@ TEST_P(store_suite, add_account_creates_default_mailboxes_with_roles) {
   EXPECT_TRUE(fails_with(s().find_mailbox_by_role(a.id, mailbox_role::none), errc::invalid));
 }
 
+TEST_P(store_suite, deliver_into_a_named_mailbox) {
+  auto a = make_account("alice@example.com");
+  auto b = make_account("bob@example.com");
+  auto projects = ok(s().create_mailbox(a.id, "Projects", mailbox_role::none));
+  auto hash = ok(s().blobs().put("Subject: appended\r\n\r\nbody\r\n"));
+  delivery d;
+  d.blob = hash;
+  d.targets.push_back(delivery_target{a.id, mailbox_role::none, 0, {}, projects.id});
+  auto done = ok(s().deliver(d));
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].mailbox_id, projects.id);
+  EXPECT_EQ(ok(s().list_messages(projects.id)).size(), 1u);
+  // Another account's mailbox id is not a target.
+  d.targets = {delivery_target{b.id, mailbox_role::none, 0, {}, projects.id}};
+  EXPECT_TRUE(fails_with(s().deliver(d), errc::not_found));
+}
+
+TEST_P(store_suite, subscriptions) {
+  auto a = make_account("alice@example.com");
+  EXPECT_TRUE(ok(s().find_mailbox(a.id, "Sent")).subscribed);  // default mailboxes start subscribed
+  ok(s().set_subscribed(a.id, "Sent", false));
+  EXPECT_FALSE(ok(s().find_mailbox(a.id, "Sent")).subscribed);
+  ok(s().set_subscribed(a.id, "Sent", true));
+  EXPECT_TRUE(ok(s().find_mailbox(a.id, "Sent")).subscribed);
+  EXPECT_TRUE(fails_with(s().set_subscribed(a.id, "Nope", true), errc::not_found));
+}
+
 TEST_P(store_suite, account_lookups_are_case_insensitive) {
   auto a = make_account("Alice.Smith@example.com");
   EXPECT_EQ(ok(s().find_account("alice.smith@EXAMPLE.com")).id, a.id);

@@ -1,0 +1,232 @@
+// FETCH and UID FETCH (RFC 9051 §6.4.5, BINARY RFC 3516, CONDSTORE RFC 7162 §3.1.4,
+// OBJECTID RFC 8474). Message data comes from the stored bytes through the mime
+// library's byte offsets; the bytes themselves are never rewritten.
+#include <fmt/format.h>
+
+#include "core/runtime.hpp"
+#include "imap/server/session.hpp"
+#include "mime/imap_bodystructure.hpp"
+#include "mime/imap_envelope.hpp"
+#include "mime/parser.hpp"
+#include "mime/section.hpp"
+
+namespace letterhead::imap::server {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string literal(std::string_view bytes, bool binary = false) {
+  // RFC 3516 §4.2: literal8 for BINARY data that may hold NUL.
+  return fmt::format("{}{{{}}}\r\n", binary ? "~" : "", bytes.size()) + std::string(bytes);
+}
+
+// The section spec as it appears in the response key: "1.2.HEADER.FIELDS (FROM TO)".
+std::string section_spec(const proto::fetch_att& a) {
+  std::string s;
+  for (std::size_t i = 0; i < a.part.size(); ++i) s += (i ? "." : "") + std::to_string(a.part[i]);
+  if (!a.section_text.empty()) {
+    if (!s.empty()) s += '.';
+    s += a.section_text;
+  }
+  if (a.section_text.starts_with("HEADER.FIELDS")) {
+    s += " (";
+    for (std::size_t i = 0; i < a.fields.size(); ++i) s += (i ? " " : "") + a.fields[i];
+    s += ")";
+  }
+  return s;
+}
+
+// The header fields of one header block, filtered by name (RFC 9051 §6.4.5
+// HEADER.FIELDS / HEADER.FIELDS.NOT), followed by the blank line.
+std::string filtered_header(std::string_view bytes, const mime::part& p, const std::vector<std::string>& names,
+                            bool exclude) {
+  std::string out;
+  for (const auto& f : p.fields) {
+    const auto name = upper(bytes.substr(f.name.begin, f.name.end - f.name.begin));
+    const bool listed = std::find(names.begin(), names.end(), name) != names.end();
+    if (listed != exclude) out += bytes.substr(f.whole.begin, f.whole.end - f.whole.begin);
+  }
+  out += "\r\n";
+  return out;
+}
+
+std::string_view slice(std::string_view bytes, mime::byte_range r) {
+  return bytes.substr(r.begin, r.end - r.begin);
+}
+
+// The bytes BODY[section] names, or nullopt when the section does not exist.
+std::optional<std::string> section_bytes(std::string_view bytes, const mime::message& m, const proto::fetch_att& a) {
+  const auto& root = m.parts.front();
+  if (a.part.empty()) {
+    if (a.section_text.empty()) return std::string(bytes);
+    if (a.section_text == "HEADER") return std::string(slice(bytes, root.header));
+    if (a.section_text == "TEXT") return std::string(slice(bytes, root.body));
+    if (a.section_text == "HEADER.FIELDS") return filtered_header(bytes, root, a.fields, false);
+    if (a.section_text == "HEADER.FIELDS.NOT") return filtered_header(bytes, root, a.fields, true);
+    return std::nullopt;
+  }
+  auto idx = mime::find_section(m, a.part);
+  if (!idx) return std::nullopt;
+  const auto& p = m.parts[*idx];
+  if (a.section_text.empty()) return std::string(slice(bytes, p.body));
+  if (a.section_text == "MIME") return std::string(slice(bytes, p.header));
+  // HEADER, TEXT and HEADER.FIELDS of a part address the message it encapsulates.
+  auto e = mime::find_section_message(m, a.part);
+  if (!e) return std::nullopt;
+  const auto& inner = m.parts[*e];
+  if (a.section_text == "HEADER") return std::string(slice(bytes, inner.header));
+  if (a.section_text == "TEXT") return std::string(slice(bytes, inner.body));
+  if (a.section_text == "HEADER.FIELDS") return filtered_header(bytes, inner, a.fields, false);
+  if (a.section_text == "HEADER.FIELDS.NOT") return filtered_header(bytes, inner, a.fields, true);
+  return std::nullopt;
+}
+
+std::string partial(std::string data, const proto::fetch_att& a, std::string& key_suffix) {
+  if (!a.partial_offset) return data;
+  key_suffix = fmt::format("<{}>", *a.partial_offset);
+  if (*a.partial_offset >= data.size()) return {};
+  return data.substr(*a.partial_offset, a.partial_count);
+}
+
+bool needs_bytes(const proto::fetch_att& a) {
+  using k = proto::fetch_att::kind;
+  switch (a.k) {
+    case k::flags: case k::internaldate: case k::rfc822_size: case k::uid: case k::modseq:
+    case k::emailid: case k::threadid: case k::savedate:
+      return false;
+    default:
+      return true;
+  }
+}
+
+bool sets_seen(const proto::fetch_att& a) {
+  using k = proto::fetch_att::kind;
+  return ((a.k == k::body_section || a.k == k::binary) && !a.peek) || a.k == k::rfc822 || a.k == k::rfc822_text;
+}
+
+}  // namespace
+
+asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
+  const auto* a = std::get_if<proto::fetch_args>(&cmd.args);
+  if (a == nullptr) co_return co_await bad(cmd, "FETCH needs a set and data items");
+  // Other sessions' changes first; expunges only where the RFC allows them.
+  co_await sync_selected(cmd.uid);
+  const auto chosen = resolve_set(a->set, cmd.uid);
+  bool want_bytes = false, want_seen = false, want_flags = false, want_modseq = a->changedsince.has_value();
+  for (const auto& att : a->atts) {
+    want_bytes = want_bytes || needs_bytes(att);
+    want_seen = want_seen || sets_seen(att);
+    want_flags = want_flags || att.k == proto::fetch_att::kind::flags;
+    want_modseq = want_modseq || att.k == proto::fetch_att::kind::modseq;
+  }
+  if (want_modseq) condstore_ = true;  // RFC 7162 §3.1: MODSEQ in FETCH enables CONDSTORE
+  want_seen = want_seen && !selected_->read_only;
+
+  for (const auto idx : chosen) {
+    auto& msg = selected_->messages[idx];
+    if (a->changedsince && msg.modseq <= *a->changedsince) continue;
+    std::string bytes;
+    std::optional<mime::message> parsed;
+    if (want_bytes) {
+      auto get = [&st = store_, blob = msg.blob]() { return st.blobs().get(blob); };
+      auto b = co_await blocking(get);
+      if (!b) {
+        log_.error("cannot read message {}: {}", msg.uid, b.error().message);
+        co_return co_await no(cmd, "[SERVERBUG] Cannot read a message");
+      }
+      bytes = std::move(*b);
+    }
+    auto parsed_message = [&]() -> const mime::message& {
+      if (!parsed) parsed = mime::parse(bytes, mime::parse_limits::from_config(settings_.limits));
+      return *parsed;
+    };
+    bool flags_changed = false;
+    if (want_seen && !(msg.flags & store::flag_seen)) {
+      const auto new_flags = msg.flags | store::flag_seen;
+      auto set = [&st = store_, mb = selected_->mailbox.id, uid = msg.uid, new_flags, kw = msg.keywords]() {
+        return st.set_flags(mb, uid, new_flags, kw);
+      };
+      auto modseq = co_await blocking(set);
+      if (modseq) {
+        msg.flags = new_flags;
+        msg.modseq = *modseq;
+        flags_changed = true;
+      }
+    }
+    std::string items;
+    auto add = [&items](std::string_view s) {
+      if (!items.empty()) items += ' ';
+      items += s;
+    };
+    bool uid_sent = false;
+    if (cmd.uid) {
+      add(fmt::format("UID {}", msg.uid));
+      uid_sent = true;
+    }
+    using k = proto::fetch_att::kind;
+    for (const auto& att : a->atts) {
+      switch (att.k) {
+        case k::uid:
+          if (!uid_sent) add(fmt::format("UID {}", msg.uid));
+          uid_sent = true;
+          break;
+        case k::flags: add("FLAGS " + flag_list(msg)); break;
+        case k::internaldate: add(fmt::format("INTERNALDATE \"{}\"", imap_date_time(msg.internal_date))); break;
+        case k::rfc822_size: add(fmt::format("RFC822.SIZE {}", msg.size)); break;
+        case k::modseq: add(fmt::format("MODSEQ ({})", msg.modseq)); break;
+        case k::emailid: add(fmt::format("EMAILID (M{})", msg.blob.substr(0, 24))); break;
+        case k::threadid: add("THREADID NIL"); break;
+        case k::savedate: add("SAVEDATE NIL"); break;
+        case k::envelope: add("ENVELOPE " + mime::imap_envelope(bytes, parsed_message(), 0, utf8_accept_)); break;
+        case k::bodystructure: add("BODYSTRUCTURE " + mime::imap_bodystructure(bytes, parsed_message(), true)); break;
+        case k::body: add("BODY " + mime::imap_bodystructure(bytes, parsed_message(), false)); break;
+        case k::rfc822: add("RFC822 " + literal(bytes)); break;
+        case k::rfc822_header: {
+          add("RFC822.HEADER " + literal(slice(bytes, parsed_message().parts.front().header)));
+          break;
+        }
+        case k::rfc822_text: {
+          add("RFC822.TEXT " + literal(slice(bytes, parsed_message().parts.front().body)));
+          break;
+        }
+        case k::body_section: {
+          auto data = section_bytes(bytes, parsed_message(), att);
+          std::string suffix;
+          std::string value = partial(data.value_or(""), att, suffix);
+          add(fmt::format("BODY[{}]{} ", section_spec(att), suffix) + literal(value));
+          break;
+        }
+        case k::binary:
+        case k::binary_size: {
+          if (!att.section_text.empty()) co_return co_await bad(cmd, "BINARY takes part numbers only");
+          auto data = mime::imap_binary(bytes, parsed_message(), att.part);
+          if (!data) co_return co_await no(cmd, "[UNKNOWN-CTE] Cannot decode this part");
+          if (att.k == k::binary_size) {
+            add(fmt::format("BINARY.SIZE[{}] {}", section_spec(att), data->size()));
+          } else {
+            std::string suffix;
+            std::string value = partial(std::move(*data), att, suffix);
+            const bool has_nul = value.find('\0') != std::string::npos;
+            add(fmt::format("BINARY[{}]{} ", section_spec(att), suffix) + literal(value, has_nul));
+          }
+          break;
+        }
+      }
+    }
+    // RFC 9051 §6.4.5: a \Seen set by this FETCH is reported with the data.
+    if (flags_changed && !want_flags) add("FLAGS " + flag_list(msg));
+    if ((a->changedsince || condstore_) && !want_modseq && flags_changed) add(fmt::format("MODSEQ ({})", msg.modseq));
+    out_ += fmt::format("* {} FETCH ({})\r\n", idx + 1, items);
+    if (!co_await maybe_flush()) co_return outcome::close;
+  }
+  co_return co_await ok(cmd, fmt::format("{}FETCH completed", cmd.uid ? "UID " : ""));
+}
+
+}  // namespace letterhead::imap::server

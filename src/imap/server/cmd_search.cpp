@@ -1,0 +1,209 @@
+// SEARCH and UID SEARCH (RFC 9051 §6.4.4, ESEARCH RFC 4731, SEARCHRES RFC 5182,
+// CONDSTORE MODSEQ RFC 7162 §3.1.5, WITHIN RFC 5032). Text keys match decoded
+// text: RFC 2047 headers and transfer- and charset-decoded bodies (GBK, GB18030,
+// Big5, ...), compared under Unicode case folding.
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "imap/proto/response.hpp"
+#include "imap/server/session.hpp"
+#include "mime/date.hpp"
+#include "mime/parser.hpp"
+#include "mime/search_text.hpp"
+
+namespace letterhead::imap::server {
+
+namespace asio = boost::asio;
+
+namespace {
+
+using key = proto::search_key;
+using kind = proto::search_key::kind;
+
+// Days since the epoch of a calendar date, and of a unix time (UTC).
+std::int64_t day_number(const proto::date& d) {
+  std::tm tm{};
+  tm.tm_mday = d.day;
+  tm.tm_mon = d.month - 1;
+  tm.tm_year = d.year - 1900;
+  return static_cast<std::int64_t>(timegm(&tm)) / 86400;
+}
+std::int64_t day_of(std::int64_t t) { return t >= 0 ? t / 86400 : (t - 86399) / 86400; }
+
+bool needs_content(const key& k) {
+  switch (k.k) {
+    case kind::bcc: case kind::body: case kind::cc: case kind::from: case kind::subject: case kind::text:
+    case kind::to: case kind::header: case kind::sentbefore: case kind::senton: case kind::sentsince:
+      return true;
+    case kind::and_: case kind::or_: case kind::not_:
+      for (const auto& c : k.children) {
+        if (needs_content(c)) return true;
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
+bool uses_modseq(const key& k) {
+  if (k.k == kind::modseq) return true;
+  for (const auto& c : k.children) {
+    if (uses_modseq(c)) return true;
+  }
+  return false;
+}
+
+struct context {
+  const selected_mailbox& sel;
+  const std::vector<std::uint32_t>& saved;
+  std::size_t index = 0;
+  const store::message* msg = nullptr;
+  std::string_view bytes;
+  const mime::message* parsed = nullptr;
+  std::int64_t now = 0;
+};
+
+bool in_set(const proto::sequence_set& set, std::uint32_t value, std::uint32_t star,
+            const std::vector<std::uint32_t>& saved, std::uint32_t uid) {
+  if (set.saved) return std::find(saved.begin(), saved.end(), uid) != saved.end();
+  for (const auto& r : set.ranges) {
+    std::uint32_t a = r.first == 0 ? star : r.first;
+    std::uint32_t b = r.last == 0 ? star : r.last;
+    if (a > b) std::swap(a, b);
+    if (value >= a && value <= b) return true;
+  }
+  return false;
+}
+
+std::string header_text(const context& c, std::string_view field) {
+  return mime::decoded_header_text(c.bytes, *c.parsed, 0, field);
+}
+
+bool matches(const key& k, const context& c) {
+  const auto& m = *c.msg;
+  switch (k.k) {
+    case kind::all: return true;
+    case kind::answered: return m.flags & store::flag_answered;
+    case kind::deleted: return m.flags & store::flag_deleted;
+    case kind::draft: return m.flags & store::flag_draft;
+    case kind::flagged: return m.flags & store::flag_flagged;
+    case kind::seen: return m.flags & store::flag_seen;
+    case kind::unanswered: return !(m.flags & store::flag_answered);
+    case kind::undeleted: return !(m.flags & store::flag_deleted);
+    case kind::undraft: return !(m.flags & store::flag_draft);
+    case kind::unflagged: return !(m.flags & store::flag_flagged);
+    case kind::unseen: return !(m.flags & store::flag_seen);
+    // No \Recent in this server (RFC 9051 removed it): nothing is recent or new.
+    case kind::recent: case kind::new_: return false;
+    case kind::old: return true;
+    case kind::keyword: return std::find(m.keywords.begin(), m.keywords.end(), k.text) != m.keywords.end();
+    case kind::unkeyword: return std::find(m.keywords.begin(), m.keywords.end(), k.text) == m.keywords.end();
+    case kind::bcc: return mime::text_contains(header_text(c, "Bcc"), k.text);
+    case kind::cc: return mime::text_contains(header_text(c, "Cc"), k.text);
+    case kind::from: return mime::text_contains(header_text(c, "From"), k.text);
+    case kind::to: return mime::text_contains(header_text(c, "To"), k.text);
+    case kind::subject: return mime::text_contains(header_text(c, "Subject"), k.text);
+    case kind::header: {
+      // RFC 9051 §6.4.4: an empty string matches every message with the field.
+      const auto value = header_text(c, k.field);
+      if (k.text.empty()) return mime::find_field(c.bytes, *c.parsed, 0, k.field);
+      return mime::text_contains(value, k.text);
+    }
+    case kind::body: return mime::text_contains(mime::searchable_body_text(c.bytes, *c.parsed), k.text);
+    case kind::text: return mime::text_contains(mime::searchable_full_text(c.bytes, *c.parsed), k.text);
+    case kind::before: return day_of(m.internal_date) < day_number(k.day);
+    case kind::on: return day_of(m.internal_date) == day_number(k.day);
+    case kind::since: return day_of(m.internal_date) >= day_number(k.day);
+    case kind::sentbefore: case kind::senton: case kind::sentsince: {
+      // RFC 9051 §6.4.4: the Date: header, disregarding time and timezone.
+      auto raw = mime::header_value_raw(c.bytes, *c.parsed, 0, "Date");
+      auto d = raw ? mime::parse_date(*raw) : std::nullopt;
+      if (!d) return false;
+      const auto day = day_of(d->unix_seconds + d->zone_minutes * 60);
+      const auto want = day_number(k.day);
+      if (k.k == kind::sentbefore) return day < want;
+      if (k.k == kind::senton) return day == want;
+      return day >= want;
+    }
+    case kind::larger: return m.size > k.number;
+    case kind::smaller: return m.size < k.number;
+    case kind::uid: return in_set(k.set, m.uid, c.sel.last_uid(), c.saved, m.uid);
+    case kind::sequence:
+      return in_set(k.set, static_cast<std::uint32_t>(c.index + 1), static_cast<std::uint32_t>(c.sel.messages.size()),
+                    c.saved, m.uid);
+    case kind::modseq: return m.modseq >= k.number;
+    case kind::older: return m.internal_date <= c.now - static_cast<std::int64_t>(k.number);
+    case kind::younger: return m.internal_date >= c.now - static_cast<std::int64_t>(k.number);
+    case kind::emailid: return k.text == "M" + m.blob.substr(0, 24);
+    case kind::threadid: return false;
+    case kind::and_:
+      for (const auto& ch : k.children) {
+        if (!matches(ch, c)) return false;
+      }
+      return true;
+    case kind::or_: return k.children.size() == 2 && (matches(k.children[0], c) || matches(k.children[1], c));
+    case kind::not_: return k.children.size() == 1 && !matches(k.children[0], c);
+  }
+  return false;
+}
+
+}  // namespace
+
+asio::awaitable<session::outcome> session::cmd_search(const command& cmd) {
+  const auto* a = std::get_if<proto::search_args>(&cmd.args);
+  if (a == nullptr) co_return co_await bad(cmd, "SEARCH needs search keys");
+  co_await sync_selected(cmd.uid);
+  const bool content = needs_content(a->key);
+  const bool modseq_key = uses_modseq(a->key);
+  if (modseq_key) condstore_ = true;
+  std::vector<std::size_t> hits;
+  context c{*selected_, saved_search_};
+  c.now = static_cast<std::int64_t>(std::time(nullptr));
+  for (std::size_t i = 0; i < selected_->messages.size(); ++i) {
+    const auto& msg = selected_->messages[i];
+    c.index = i;
+    c.msg = &msg;
+    std::string bytes;
+    std::optional<mime::message> parsed;
+    if (content) {
+      auto get = [&st = store_, blob = msg.blob]() { return st.blobs().get(blob); };
+      auto b = co_await blocking(get);
+      if (!b) co_return co_await no(cmd, "[SERVERBUG] Cannot read a message");
+      bytes = std::move(*b);
+      parsed = mime::parse(bytes, mime::parse_limits::from_config(settings_.limits));
+      c.bytes = bytes;
+      c.parsed = &*parsed;
+    }
+    if (matches(a->key, c)) hits.push_back(i);
+  }
+  std::vector<std::uint32_t> numbers;
+  std::uint64_t highest = 0;
+  for (const auto i : hits) {
+    numbers.push_back(cmd.uid ? selected_->messages[i].uid : static_cast<std::uint32_t>(i + 1));
+    highest = std::max(highest, selected_->messages[i].modseq);
+  }
+  if (a->ret.save) {
+    saved_search_.clear();
+    for (const auto i : hits) saved_search_.push_back(selected_->messages[i].uid);
+  }
+  if (a->ret.present) {
+    // RFC 4731 ESEARCH; RETURN () means ALL.
+    const bool all = a->ret.all || !(a->ret.min || a->ret.max || a->ret.count || a->ret.save);
+    std::string line = fmt::format("ESEARCH (TAG \"{}\"){}", cmd.tag, cmd.uid ? " UID" : "");
+    if (a->ret.min && !numbers.empty()) line += fmt::format(" MIN {}", numbers.front());
+    if (a->ret.max && !numbers.empty()) line += fmt::format(" MAX {}", numbers.back());
+    if (a->ret.count) line += fmt::format(" COUNT {}", numbers.size());
+    if (all && !numbers.empty()) line += " ALL " + proto::format_sequence_set(numbers);
+    if (modseq_key && !numbers.empty()) line += fmt::format(" MODSEQ {}", highest);
+    untagged(line);
+  } else {
+    std::string line = "SEARCH";
+    for (const auto n : numbers) line += fmt::format(" {}", n);
+    if (modseq_key && !numbers.empty()) line += fmt::format(" (MODSEQ {})", highest);
+    untagged(line);
+  }
+  co_return co_await ok(cmd, fmt::format("{}SEARCH completed", cmd.uid ? "UID " : ""));
+}
+
+}  // namespace letterhead::imap::server

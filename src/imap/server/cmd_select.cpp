@@ -1,0 +1,121 @@
+// SELECT and EXAMINE (RFC 9051 §6.3.2-3, CONDSTORE RFC 7162 §3.1.8), CLOSE and
+// UNSELECT (§6.4.1-2), EXPUNGE and UID EXPUNGE (§6.4.3, RFC 4315 §2.1).
+#include <fmt/format.h>
+
+#include "imap/proto/response.hpp"
+#include "imap/server/session.hpp"
+
+namespace letterhead::imap::server {
+
+namespace asio = boost::asio;
+
+asio::awaitable<session::outcome> session::cmd_select(const command& cmd) {
+  const auto* a = std::get_if<proto::select_args>(&cmd.args);
+  if (a == nullptr) co_return co_await bad(cmd, "SELECT needs a mailbox name");
+  // RFC 9051 §6.3.2: a failed SELECT leaves no mailbox selected.
+  if (selected_) {
+    selected_.reset();
+    state_ = state::authenticated;
+    untagged("OK [CLOSED] Previous mailbox closed");
+  }
+  if (a->condstore) condstore_ = true;
+  const std::string name = canonical_name(a->mailbox);
+  struct loaded {
+    store::mailbox mb;
+    std::vector<store::message> messages;
+    std::uint64_t modseq = 0;
+  };
+  auto load = [&st = store_, id = account_->id, name]() -> core::result<loaded> {
+    // The account's MODSEQ first: anything committed after it shows up as a change.
+    auto top = st.highest_modseq(id);
+    if (!top) return std::unexpected(top.error());
+    auto mb = st.find_mailbox(id, name);
+    if (!mb) return std::unexpected(mb.error());
+    auto msgs = st.list_messages(mb->id);
+    if (!msgs) return std::unexpected(msgs.error());
+    return loaded{std::move(*mb), std::move(*msgs), *top};
+  };
+  auto l = co_await blocking(load);
+  if (!l) {
+    if (l.error().code == core::errc::not_found) co_return co_await no(cmd, "[NONEXISTENT] No such mailbox");
+    co_return co_await no(cmd, "[SERVERBUG] Cannot open mailbox");
+  }
+  selected_mailbox sel;
+  sel.mailbox = std::move(l->mb);
+  sel.read_only = cmd.name == "EXAMINE";
+  sel.messages = std::move(l->messages);
+  sel.known_modseq = l->modseq;
+  selected_ = std::move(sel);
+  state_ = state::selected;
+  const auto& s = *selected_;
+  std::uint64_t highest = 0;
+  std::optional<std::size_t> first_unseen;
+  for (std::size_t i = 0; i < s.messages.size(); ++i) {
+    highest = std::max(highest, s.messages[i].modseq);
+    if (!first_unseen && !(s.messages[i].flags & store::flag_seen)) first_unseen = i + 1;
+  }
+  untagged(fmt::format("{} EXISTS", s.messages.size()));
+  untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
+  untagged(std::string("OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted"));
+  untagged(fmt::format("OK [UIDVALIDITY {}] UIDs valid", s.mailbox.uidvalidity));
+  untagged(fmt::format("OK [UIDNEXT {}] Predicted next UID", s.mailbox.uidnext));
+  // RFC 3501 clients expect RECENT and UNSEEN; IMAP4rev2 dropped them but allows them.
+  untagged("0 RECENT");
+  if (first_unseen) untagged(fmt::format("OK [UNSEEN {}] First unseen", *first_unseen));
+  untagged(fmt::format("OK [HIGHESTMODSEQ {}] Highest", std::max(highest, s.mailbox.highest_modseq)));
+  untagged(fmt::format("LIST () \"/\" {}", encode_mailbox(s.mailbox.name)));
+  co_return co_await ok(cmd, fmt::format("[{}] {} completed", s.read_only ? "READ-ONLY" : "READ-WRITE", cmd.name));
+}
+
+asio::awaitable<session::outcome> session::cmd_close(const command& cmd) {
+  // RFC 9051 §6.4.1: CLOSE removes \Deleted messages silently (unless read-only);
+  // UNSELECT (RFC 3691) does not.
+  if (cmd.name == "CLOSE" && !selected_->read_only) {
+    std::vector<std::uint32_t> uids;
+    for (const auto& m : selected_->messages) {
+      if (m.flags & store::flag_deleted) uids.push_back(m.uid);
+    }
+    if (!uids.empty()) {
+      auto del = [&st = store_, mb = selected_->mailbox.id, uids]() { return st.expunge(mb, uids); };
+      auto done = co_await blocking(del);
+      if (!done) co_return co_await no(cmd, "[SERVERBUG] Cannot expunge");
+      store_.notifier().notify(account_->id);
+    }
+  }
+  selected_.reset();
+  state_ = state::authenticated;
+  co_return co_await ok(cmd, fmt::format("{} completed", cmd.name));
+}
+
+asio::awaitable<session::outcome> session::cmd_expunge(const command& cmd) {
+  if (selected_->read_only) co_return co_await no(cmd, "[READ-ONLY] Mailbox is read-only");
+  // Flags set by other sessions count: bring the view up to date first.
+  co_await sync_selected(true);
+  std::optional<std::vector<std::size_t>> limit;
+  if (cmd.uid) {
+    const auto* set = std::get_if<proto::sequence_set>(&cmd.args);
+    if (set == nullptr) co_return co_await bad(cmd, "UID EXPUNGE needs a UID set");
+    limit = resolve_set(*set, true);
+  }
+  std::vector<std::uint32_t> uids;
+  const auto& msgs = selected_->messages;
+  if (limit) {
+    for (const auto i : *limit) {
+      if (msgs[i].flags & store::flag_deleted) uids.push_back(msgs[i].uid);
+    }
+  } else {
+    for (const auto& m : msgs) {
+      if (m.flags & store::flag_deleted) uids.push_back(m.uid);
+    }
+  }
+  if (!uids.empty()) {
+    auto del = [&st = store_, mb = selected_->mailbox.id, uids]() { return st.expunge(mb, uids); };
+    auto done = co_await blocking(del);
+    if (!done) co_return co_await no(cmd, "[SERVERBUG] Cannot expunge");
+    store_.notifier().notify(account_->id);
+  }
+  co_await sync_selected(true);
+  co_return co_await ok(cmd, "EXPUNGE completed");
+}
+
+}  // namespace letterhead::imap::server

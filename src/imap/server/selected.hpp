@@ -1,0 +1,61 @@
+#pragma once
+// The selected mailbox as one session sees it (RFC 9051 §2.3.1): messages in UID
+// order, where the index + 1 is the message sequence number. It changes only at
+// moments the protocol allows, by applying a delta read from the store's change
+// log, so that sequence numbers stay what the client was told.
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "store/store.hpp"
+
+namespace letterhead::imap::server {
+
+// What changed in one mailbox since a MODSEQ, read from the store.
+struct mailbox_delta {
+  std::uint64_t modseq = 0;                  // the account's MODSEQ this delta brings us to
+  std::vector<store::message> added;         // new messages, UID order
+  std::vector<store::message> changed;       // flags/keywords changed
+  std::vector<std::uint32_t> expunged;       // UIDs removed
+  bool mailbox_gone = false;                 // deleted or renamed away
+};
+
+struct selected_mailbox {
+  store::mailbox mailbox;
+  bool read_only = false;
+  std::vector<store::message> messages;
+  std::uint64_t known_modseq = 0;
+  std::vector<std::uint32_t> pending_expunges;  // removed elsewhere, not yet reported
+
+  [[nodiscard]] std::optional<std::size_t> index_of_uid(std::uint32_t uid) const {
+    auto it = std::lower_bound(messages.begin(), messages.end(), uid,
+                               [](const store::message& m, std::uint32_t u) { return m.uid < u; });
+    if (it == messages.end() || it->uid != uid) return std::nullopt;
+    return static_cast<std::size_t>(it - messages.begin());
+  }
+  [[nodiscard]] std::uint32_t last_uid() const { return messages.empty() ? 0 : messages.back().uid; }
+};
+
+// Reads the delta of `sel`'s mailbox since sel.known_modseq (blocking: run on the pool).
+[[nodiscard]] core::result<mailbox_delta> read_delta(store::store& st, store::id_t account,
+                                                     const selected_mailbox& sel);
+
+// "(\Seen \Flagged $Label)"
+[[nodiscard]] std::string flag_list(const store::message& m);
+
+// Parses client flags into bits and keywords; errc::invalid for \Recent or unknown
+// system flags (RFC 9051 §2.3.2).
+struct parsed_flags {
+  std::uint32_t bits = 0;
+  std::vector<std::string> keywords;
+};
+[[nodiscard]] core::result<parsed_flags> parse_flags(const std::vector<std::string>& flags);
+
+// "17-Jul-1996 02:44:25 +0000" (RFC 9051 §9 date-time), UTC.
+[[nodiscard]] std::string imap_date_time(store::unix_time t);
+
+}  // namespace letterhead::imap::server

@@ -1,0 +1,61 @@
+#pragma once
+// What the POP3 server asks of the rest of the program. The server owns the protocol
+// (states, message numbers, deletion marks); app/ wires this interface to the
+// directory and the store.
+//
+// Every call may block (store, blobs, argon2id): the session runs them on the
+// blocking pool.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace letterhead::pop3::server {
+
+// The authenticated user of a session.
+struct identity {
+  std::int64_t account_id = 0;
+  std::string address;
+};
+
+// One message of the maildrop as the session sees it from login to QUIT.
+struct maildrop_message {
+  std::uint32_t uid = 0;   // the INBOX UID (same as IMAP's)
+  std::uint64_t size = 0;  // octets of the stored message, which has CRLF line ends
+  std::string blob;        // the store's content hash, for the backend's own use
+};
+
+// A snapshot of the user's INBOX taken at login (RFC 1939 §8: message numbers and
+// sizes do not change during a session).
+struct maildrop {
+  std::int64_t mailbox_id = 0;
+  std::uint32_t uidvalidity = 0;
+  std::vector<maildrop_message> messages;  // in UID order: message n is messages[n-1]
+};
+
+class backend {
+ public:
+  virtual ~backend() = default;
+
+  // Checks a username and password. errc::denied for any failure the client caused
+  // (unknown user and wrong password look the same).
+  [[nodiscard]] virtual core::result<identity> authenticate(const std::string& username,
+                                                            const std::string& password) = 0;
+
+  // The user's INBOX.
+  [[nodiscard]] virtual core::result<maildrop> open_maildrop(const identity& who) = 0;
+
+  // The bytes of one message. errc::not_found when another session removed it since
+  // the snapshot.
+  [[nodiscard]] virtual core::result<std::string> fetch(const maildrop& drop,
+                                                        const maildrop_message& message) = 0;
+
+  // Removes the messages (the UPDATE state, RFC 1939 §6): all of them or, on error,
+  // possibly some. UIDs another session removed already are ignored.
+  [[nodiscard]] virtual core::result<void> remove(const maildrop& drop,
+                                                  const std::vector<std::uint32_t>& uids) = 0;
+};
+
+}  // namespace letterhead::pop3::server
