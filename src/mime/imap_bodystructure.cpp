@@ -1,7 +1,9 @@
 #include "mime/imap_bodystructure.hpp"
 
 #include "mime/body.hpp"
+#include "mime/detail/ascii.hpp"
 #include "mime/detail/imap_write.hpp"
+#include "mime/section.hpp"
 
 namespace letterhead::mime {
 namespace {
@@ -259,6 +261,21 @@ std::uint64_t imap_binary_size(std::string_view bytes, const message& m,
     return p.body.size();
   }
   return decoded_body(bytes, p).size();
+}
+
+core::result<std::string> imap_binary(std::string_view bytes, const message& m,
+                                      std::span<const std::uint32_t> section) {
+  if (section.empty()) return std::string(bytes);
+  auto index = find_section(m, section);
+  if (!index) return core::fail(core::errc::not_found, "no such section");
+  return imap_binary(bytes, m, *index);
+}
+
+std::uint64_t imap_binary_size(std::string_view bytes, const message& m,
+                               std::span<const std::uint32_t> section) {
+  if (section.empty()) return bytes.size();
+  auto index = find_section(m, section);
+  return index ? imap_binary_size(bytes, m, *index) : 0;
 }
 
 }  // namespace letterhead::mime

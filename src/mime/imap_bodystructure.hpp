@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -47,7 +48,7 @@ namespace letterhead::mime {
 
 // BINARY[section] (RFC 3516 §4.2): the body of part `part_index` with its
 // Content-Transfer-Encoding undone (no charset conversion). The empty section, the
-// whole message, is the caller's: it is sent as stored. Errors: errc::not_found for an
+// whole message, is sent as stored (see the section overload below). Errors: errc::not_found for an
 // index out of range; errc::invalid with message "UNKNOWN-CTE" for an encoding we
 // cannot decode (answer NO [UNKNOWN-CTE]).
 [[nodiscard]] core::result<std::string> imap_binary(std::string_view bytes, const message& m,
@@ -58,5 +59,13 @@ namespace letterhead::mime {
 // imap_binary_decodable first to answer UNKNOWN-CTE).
 [[nodiscard]] std::uint64_t imap_binary_size(std::string_view bytes, const message& m,
                                              std::size_t part_index);
+
+// The same addressed by section part numbers ("1.2" is {1, 2}, section.hpp). The empty
+// section is the whole message, returned as stored (RFC 3516 §4.2: nothing to decode
+// at the top level). A section naming no part: errc::not_found (binary_size: 0).
+[[nodiscard]] core::result<std::string> imap_binary(std::string_view bytes, const message& m,
+                                                    std::span<const std::uint32_t> section);
+[[nodiscard]] std::uint64_t imap_binary_size(std::string_view bytes, const message& m,
+                                             std::span<const std::uint32_t> section);
 
 }  // namespace letterhead::mime

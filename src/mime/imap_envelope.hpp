@@ -38,4 +38,10 @@ struct imap_output_options {
                                         std::size_t part_index = 0,
                                         const imap_output_options& options = {});
 
+// The same with the session's UTF8=ACCEPT state (as src/imap/ holds it).
+[[nodiscard]] inline std::string imap_envelope(std::string_view bytes, const message& m,
+                                               std::size_t part_index, bool utf8_accept) {
+  return imap_envelope(bytes, m, part_index, imap_output_options{.utf8 = utf8_accept});
+}
+
 }  // namespace letterhead::mime

@@ -140,12 +140,12 @@ class store {
   [[nodiscard]] virtual core::result<std::size_t> sweep_orphan_blobs(std::chrono::seconds min_age) {
     return 0;
   }
-};
 
-inline constexpr std::chrono::seconds orphan_blob_min_age{3600
  private:
   change_notifier notifier_;
 };
+
+inline constexpr std::chrono::seconds orphan_blob_min_age{3600};
 
 struct store_options {
   std::string backend = "sqlite";   // [store] backend

@@ -120,13 +120,18 @@ class Server:
             time.sleep(0.05)
 
 
+DEFAULT_LISTEN = ("smtp", "submission", "submissions")
+
+
 class ServerTest(unittest.TestCase):
     """A test case with a fresh server: domain example.com, users alice and bob."""
 
     extra_config = ""
+    # The [listen] names that get a free port; e.g. POP3 tests add "pop3", "pop3s".
+    listen = DEFAULT_LISTEN
 
     def setUp(self):
-        self.server = Server(self.extra_config)
+        self.server = Server(self.extra_config, listen=self.listen)
         self.server.cli("domain", "add", "example.com")
         self.server.add_user("alice@example.com", name="Alice")
         self.server.add_user("bob@example.com", name="Bob")

@@ -83,22 +83,16 @@ bool qresync_params(scanner& s, select_args::qresync_params& out) {
     return false;
   }
   if (out.modseq == 0) return s.fail("bad QRESYNC modseq");
-  if (s.eat(' ')) {
-    if (s.peek() != '(') {
-      sequence_set known;
-      if (!s.seq_set(known, scanner::allow_saved::no)) return false;
-      out.known_uids = std::move(known);
-      if (s.eat(' ') && s.peek() != '(') return s.fail("bad QRESYNC parameters");
-      if (s.peek() == '(' && s.pos() > 0) {
-        std::pair<sequence_set, sequence_set> m;
-        if (!seq_match_data(s, m)) return false;
-        out.seq_match = std::move(m);
-      }
-    } else {
-      std::pair<sequence_set, sequence_set> m;
-      if (!seq_match_data(s, m)) return false;
-      out.seq_match = std::move(m);
-    }
+  if (s.eat(' ') && s.peek() != '(') {
+    sequence_set known;
+    if (!s.seq_set(known, scanner::allow_saved::no)) return false;
+    out.known_uids = std::move(known);
+    if (!s.eat(' ')) return s.expect(')', "bad QRESYNC parameters");
+  }
+  if (s.peek() == '(') {
+    std::pair<sequence_set, sequence_set> m;
+    if (!seq_match_data(s, m)) return false;
+    out.seq_match = std::move(m);
   }
   return s.expect(')', "bad QRESYNC parameters");
 }
@@ -178,8 +172,7 @@ bool parse_rename(scanner& s, command& cmd) {
 
 // RFC 5258 §6: list-select-opts = "(" [list-select-option *(SP list-select-option)] ")".
 bool list_select_options(scanner& s, list_args& a) {
-  if (!s.enter()) return false;
-  (void)s.eat('(');
+  if (!s.expect('(', "bad LIST selection options")) return false;
   if (!s.eat(')')) {
     do {
       std::string opt;
@@ -192,7 +185,6 @@ bool list_select_options(scanner& s, list_args& a) {
     } while (s.eat(' '));
     if (!s.expect(')', "bad LIST selection options")) return false;
   }
-  s.leave();
   // RFC 5258 §3.1: RECURSIVEMATCH alone is BAD.
   bool recursive = false;
   bool other = false;
@@ -244,9 +236,7 @@ bool list_return_options(scanner& s, list_args& a) {
 bool parse_list(scanner& s, command& cmd) {
   list_args a;
   if (!s.sp()) return false;
-  if (s.peek() == '(' && !list_select_options(s, a)) return false;
-  if (s.peek() == ' ' && !a.select_options.empty() && !s.sp()) return false;
-  if (s.peek() == ' ' && !s.sp()) return false;
+  if (s.peek() == '(' && (!list_select_options(s, a) || !s.sp())) return false;
   if (!s.mailbox(a.reference) || !s.sp()) return false;
   if (s.eat('(')) {
     do {
@@ -330,15 +320,302 @@ bool parse_expunge(scanner& s, command& cmd) {
 bool parse_search(scanner& s, command& cmd) {
   search_args a;
   if (!s.sp()) return false;
-  if (s.eat_word("RETURN")) {
-    // Put the word back for the shared rule.
-    scanner probe = s;
-    (void)probe;
+  if (s.at_word("RETURN")) {
+    if (!detail::search_return_options(s, a.ret) || !s.sp()) return false;
+  }
+  if (s.eat_word("CHARSET")) {
+    std::string charset;
+    if (!s.sp() || !detail::search_charset(s, charset) || !s.sp()) return false;
+    a.charset = std::move(charset);
+  }
+  if (!detail::search_program(s, a.key)) return false;
+  cmd.args = std::move(a);
+  return true;
+}
+
+// RFC 9051 §6.4.5: "FETCH" SP sequence-set SP (macro / att / "(" att *(SP att) ")")
+// [fetch-modifiers]; RFC 4466 §2.4 fetch-modifiers = SP "(" fetch-modifier *(SP
+// fetch-modifier) ")"; RFC 7162 §3.1.4.1 CHANGEDSINCE, §3.2.6 VANISHED.
+bool parse_fetch(scanner& s, command& cmd) {
+  fetch_args a;
+  if (!s.sp() || !s.seq_set(a.set, scanner::allow_saved::yes) || !s.sp() ||
+      !detail::fetch_attributes(s, a.atts)) {
+    return false;
+  }
+  if (s.eat(' ')) {
+    if (!s.expect('(', "bad fetch modifiers")) return false;
+    do {
+      if (s.eat_word("CHANGEDSINCE")) {
+        std::uint64_t m = 0;
+        if (a.changedsince || !s.sp() || !s.number64(m)) return s.fail("bad CHANGEDSINCE");
+        a.changedsince = m;
+      } else if (s.eat_word("VANISHED")) {
+        a.vanished = true;
+      } else {
+        return s.fail("unknown fetch modifier");
+      }
+    } while (s.eat(' '));
+    if (!s.expect(')', "bad fetch modifiers")) return false;
+  }
+  // RFC 7162 §3.2.6: VANISHED only in UID FETCH, and only with CHANGEDSINCE.
+  if (a.vanished && (!cmd.uid || !a.changedsince)) return s.fail("VANISHED needs UID FETCH and CHANGEDSINCE");
+  cmd.args = std::move(a);
+  return true;
+}
+
+// RFC 9051 §6.4.6: "STORE" SP sequence-set [store-modifiers] SP store-att-flags;
+// store-att-flags = (["+" / "-"] "FLAGS" [".SILENT"]) SP (flag-list / (flag *(SP flag)));
+// RFC 7162 §3.1.3: store-modifier = "UNCHANGEDSINCE" SP mod-sequence-valzer.
+bool parse_store(scanner& s, command& cmd) {
+  store_args a;
+  if (!s.sp() || !s.seq_set(a.set, scanner::allow_saved::yes) || !s.sp()) return false;
+  if (s.eat('(')) {
+    do {
+      if (!s.eat_word("UNCHANGEDSINCE")) return s.fail("unknown store modifier");
+      std::uint64_t m = 0;
+      if (a.unchangedsince || !s.sp() || !s.number64(m)) return s.fail("bad UNCHANGEDSINCE");
+      a.unchangedsince = m;
+    } while (s.eat(' '));
+    if (!s.expect(')', "bad store modifiers") || !s.sp()) return false;
+  }
+  if (s.eat('+')) {
+    a.how = store_args::mode::add;
+  } else if (s.eat('-')) {
+    a.how = store_args::mode::remove;
+  }
+  if (s.eat_word("FLAGS.SILENT")) {
+    a.silent = true;
+  } else if (!s.eat_word("FLAGS")) {
+    return s.fail("expected FLAGS");
+  }
+  if (!s.sp()) return false;
+  if (s.peek() == '(') {
+    if (!s.flag_list(a.flags)) return false;
+  } else {
+    do {
+      std::string f;
+      if (!s.flag(f)) return false;
+      a.flags.push_back(std::move(f));
+    } while (s.eat(' '));
   }
   cmd.args = std::move(a);
   return true;
 }
 
+// RFC 9051 §6.4.7 COPY, §6.4.8 MOVE (RFC 6851): SP sequence-set SP mailbox.
+bool parse_copy(scanner& s, command& cmd) {
+  copy_args a;
+  if (!s.sp() || !s.seq_set(a.set, scanner::allow_saved::yes) || !s.sp() || !s.mailbox(a.mailbox)) return false;
+  cmd.args = std::move(a);
+  return true;
+}
+
+// RFC 2971 §4: "ID" SP id-params-list; id-params-list = "(" *(string SP nstring) ")" /
+// nil. §3.3: fields at most 30 octets, values at most 1024, at most 30 pairs.
+bool parse_id(scanner& s, command& cmd) {
+  id_args a;
+  if (!s.sp()) return false;
+  if (!s.eat_word("NIL")) {
+    if (!s.expect('(', "bad ID parameters")) return false;
+    if (!s.eat(')')) {
+      do {
+        std::string field;
+        std::optional<std::string> value;
+        if (!s.string(field) || !s.sp() || !s.nstring(value)) return false;
+        if (field.size() > 30 || (value && value->size() > 1024) || a.fields.size() >= 30) {
+          return s.fail("ID parameters over the RFC 2971 limits");
+        }
+        a.fields.emplace_back(std::move(field), std::move(value));
+      } while (s.eat(' '));
+      if (!s.expect(')', "bad ID parameters")) return false;
+    }
+  }
+  cmd.args = std::move(a);
+  return true;
+}
+
+// RFC 5256 §5: "SORT" SP sort-criteria SP search-criteria; sort-criteria = "("
+// sort-criterion *(SP sort-criterion) ")"; sort-criterion = ["REVERSE" SP] sort-key;
+// search-criteria = charset 1*(SP search-key). RFC 5267 §3.2 (ESORT): "SORT"
+// [search-return-opts] SP ...; RFC 5957 DISPLAYFROM/DISPLAYTO.
+bool parse_sort(scanner& s, command& cmd) {
+  sort_args a;
+  if (!s.sp()) return false;
+  if (s.at_word("RETURN")) {
+    if (!detail::search_return_options(s, a.ret) || !s.sp()) return false;
+  }
+  if (!s.expect('(', "bad sort criteria")) return false;
+  do {
+    std::string key;
+    if (!s.keyword(key, "bad sort criterion")) return false;
+    if (key == "REVERSE") {
+      a.criteria.push_back(std::move(key));
+      if (!s.sp() || !s.keyword(key, "bad sort criterion")) return false;
+    }
+    static constexpr std::string_view keys[] = {"ARRIVAL", "CC",      "DATE",       "FROM",     "SIZE",
+                                                "SUBJECT", "TO",      "DISPLAYFROM", "DISPLAYTO"};
+    bool ok = false;
+    for (auto k : keys) ok = ok || k == key;
+    if (!ok) return s.fail("unknown sort criterion");
+    a.criteria.push_back(std::move(key));
+  } while (s.eat(' '));
+  if (!s.expect(')', "bad sort criteria") || !s.sp() || !detail::search_charset(s, a.charset) || !s.sp() ||
+      !detail::search_program(s, a.key)) {
+    return false;
+  }
+  cmd.args = std::move(a);
+  return true;
+}
+
+// RFC 5256 §5: "THREAD" SP thread-alg SP search-criteria; thread-alg = "ORDEREDSUBJECT" /
+// "REFERENCES" / thread-alg-ext (RFC 5957 REFS).
+bool parse_thread(scanner& s, command& cmd) {
+  sort_args a;
+  if (!s.sp() || !s.keyword(a.algorithm, "bad thread algorithm")) return false;
+  if (a.algorithm != "ORDEREDSUBJECT" && a.algorithm != "REFERENCES" && a.algorithm != "REFS") {
+    return s.fail("unknown thread algorithm");
+  }
+  if (!s.sp() || !detail::search_charset(s, a.charset) || !s.sp() || !detail::search_program(s, a.key)) {
+    return false;
+  }
+  cmd.args = std::move(a);
+  return true;
+}
+
+// RFC 4314 §3.1: "SETACL" SP mailbox SP identifier SP mod-rights; §3.2 "DELETEACL" SP
+// mailbox SP identifier; §3.4 "LISTRIGHTS" SP mailbox SP identifier. identifier and
+// rights are astrings.
+template <bool with_rights>
+bool parse_acl(scanner& s, command& cmd) {
+  setacl_args a;
+  if (!s.sp() || !s.mailbox(a.mailbox) || !s.sp() || !s.astring(a.identifier)) return false;
+  if constexpr (with_rights) {
+    if (!s.sp() || !s.astring(a.rights)) return false;
+  }
+  cmd.args = std::move(a);
+  return true;
+}
+
+// RFC 9208 §4.3.3: "SETQUOTA" SP quota-root SP setquota-list; setquota-list = "("
+// [setquota-resource *(SP setquota-resource)] ")"; setquota-resource = resource-name SP
+// resource-limit (number64).
+bool parse_setquota(scanner& s, command& cmd) {
+  setquota_args a;
+  if (!s.sp() || !s.astring(a.root) || !s.sp() || !s.expect('(', "bad quota list")) return false;
+  if (!s.eat(')')) {
+    do {
+      std::string name;
+      std::uint64_t limit = 0;
+      if (!s.keyword(name, "bad quota resource") || !s.sp() || !s.number64(limit)) return false;
+      a.limits.emplace_back(std::move(name), limit);
+    } while (s.eat(' '));
+    if (!s.expect(')', "bad quota list")) return false;
+  }
+  cmd.args = std::move(a);
+  return true;
+}
+
+// RFC 4978 §3: "COMPRESS" SP algorithm; algorithm = "DEFLATE" / atom.
+bool parse_compress(scanner& s, command& cmd) {
+  compress_args a;
+  if (!s.sp() || !s.keyword(a.mechanism, "bad compression mechanism")) return false;
+  cmd.args = std::move(a);
+  return true;
+}
+
+struct command_spec {
+  std::string_view name;
+  args_parser parse;
+  bool uid = false;  // may follow "UID" (RFC 9051 §6.4.9; RFC 4315; RFC 5256; RFC 6851)
+};
+
+constexpr command_spec commands[] = {
+    // RFC 9051 §6.1: any state.
+    {"CAPABILITY", no_args},
+    {"NOOP", no_args},
+    {"LOGOUT", no_args},
+    {"ID", parse_id},  // RFC 2971
+    // RFC 9051 §6.2: not authenticated.
+    {"STARTTLS", no_args},
+    {"AUTHENTICATE", parse_authenticate},
+    {"LOGIN", parse_login},
+    // RFC 9051 §6.3: authenticated.
+    {"ENABLE", parse_enable},
+    {"SELECT", parse_select},
+    {"EXAMINE", parse_select},
+    {"NAMESPACE", no_args},
+    {"CREATE", parse_create},
+    {"DELETE", parse_mailbox},
+    {"RENAME", parse_rename},
+    {"SUBSCRIBE", parse_mailbox},
+    {"UNSUBSCRIBE", parse_mailbox},
+    {"LIST", parse_list},
+    {"LSUB", parse_lsub},  // RFC 3501 §6.3.9
+    {"STATUS", parse_status},
+    {"APPEND", parse_append},
+    {"IDLE", no_args},  // RFC 9051 §6.3.13 (RFC 2177)
+    {"UNAUTHENTICATE", no_args},  // RFC 8437
+    {"COMPRESS", parse_compress},  // RFC 4978
+    {"GETQUOTA", parse_getquota},  // RFC 9208
+    {"GETQUOTAROOT", parse_mailbox},
+    {"SETQUOTA", parse_setquota},
+    {"SETACL", parse_acl<true>},  // RFC 4314
+    {"DELETEACL", parse_acl<false>},
+    {"LISTRIGHTS", parse_acl<false>},
+    {"GETACL", parse_mailbox},
+    {"MYRIGHTS", parse_mailbox},
+    // RFC 9051 §6.4: selected.
+    {"CHECK", no_args},  // RFC 3501 §6.4.1
+    {"CLOSE", no_args},
+    {"UNSELECT", no_args},  // RFC 3691
+    {"EXPUNGE", parse_expunge, true},
+    {"SEARCH", parse_search, true},
+    {"FETCH", parse_fetch, true},
+    {"STORE", parse_store, true},
+    {"COPY", parse_copy, true},
+    {"MOVE", parse_copy, true},  // RFC 6851
+    {"SORT", parse_sort, true},  // RFC 5256
+    {"THREAD", parse_thread, true},
+};
+
+const command_spec* find_command(std::string_view upper_name) noexcept {
+  for (const auto& c : commands) {
+    if (c.name == upper_name) return &c;
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+std::string_view command_tag(std::string_view text) noexcept {
+  std::size_t n = 0;
+  while (n < text.size() && detail::is_tag_char(text[n])) ++n;
+  if (n < text.size() && text[n] != ' ') return {};
+  return text.substr(0, n);
+}
+
+core::result<command> parse_command(std::string_view text, const parse_options& options) {
+  command cmd;
+  // RFC 9051 §2.2.1: tag SP command.
+  const std::string_view tag = command_tag(text);
+  if (tag.empty()) return core::fail(core::errc::invalid, "missing or bad tag");
+  cmd.tag.assign(tag);
+  scanner s(text, options);
+  for (std::size_t i = 0; i < tag.size(); ++i) (void)s.eat(text[i]);
+  if (!s.sp()) return core::fail(core::errc::invalid, "missing command");
+  std::string name;
+  if (!s.keyword(name, "missing command")) return core::fail(core::errc::invalid, "missing command");
+  if (name == "UID") {
+    // RFC 9051 §6.4.9: "UID" SP (copy / move / fetch / search / store / uid-expunge).
+    cmd.uid = true;
+    if (!s.sp() || !s.keyword(name, "missing command after UID")) return std::unexpected(s.error());
+  }
+  const command_spec* spec = find_command(name);
+  if (!spec || (cmd.uid && !spec->uid)) return core::fail(core::errc::not_found, "unknown command");
+  cmd.name = std::move(name);
+  if (!spec->parse(s, cmd)) return std::unexpected(s.error());
+  if (!s.at_end()) return core::fail(core::errc::invalid, s.peek() == ' ' ? "too many arguments" : "bad arguments");
+  return cmd;
+}
 
 }  // namespace letterhead::imap::proto

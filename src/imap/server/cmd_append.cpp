@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "imap/proto/response.hpp"
+#include "imap/proto/sequence_set.hpp"
 #include "imap/server/session.hpp"
 
 namespace letterhead::imap::server {

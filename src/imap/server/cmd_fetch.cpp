@@ -57,17 +57,13 @@ std::string filtered_header(std::string_view bytes, const mime::part& p, const s
   return out;
 }
 
-std::string_view slice(std::string_view bytes, mime::byte_range r) {
-  return bytes.substr(r.begin, r.end - r.begin);
-}
-
 // The bytes BODY[section] names, or nullopt when the section does not exist.
 std::optional<std::string> section_bytes(std::string_view bytes, const mime::message& m, const proto::fetch_att& a) {
   const auto& root = m.parts.front();
   if (a.part.empty()) {
     if (a.section_text.empty()) return std::string(bytes);
-    if (a.section_text == "HEADER") return std::string(slice(bytes, root.header));
-    if (a.section_text == "TEXT") return std::string(slice(bytes, root.body));
+    if (a.section_text == "HEADER") return std::string(mime::slice(bytes, root.header));
+    if (a.section_text == "TEXT") return std::string(mime::slice(bytes, root.body));
     if (a.section_text == "HEADER.FIELDS") return filtered_header(bytes, root, a.fields, false);
     if (a.section_text == "HEADER.FIELDS.NOT") return filtered_header(bytes, root, a.fields, true);
     return std::nullopt;
@@ -75,14 +71,14 @@ std::optional<std::string> section_bytes(std::string_view bytes, const mime::mes
   auto idx = mime::find_section(m, a.part);
   if (!idx) return std::nullopt;
   const auto& p = m.parts[*idx];
-  if (a.section_text.empty()) return std::string(slice(bytes, p.body));
-  if (a.section_text == "MIME") return std::string(slice(bytes, p.header));
+  if (a.section_text.empty()) return std::string(mime::slice(bytes, p.body));
+  if (a.section_text == "MIME") return std::string(mime::slice(bytes, p.header));
   // HEADER, TEXT and HEADER.FIELDS of a part address the message it encapsulates.
   auto e = mime::find_section_message(m, a.part);
   if (!e) return std::nullopt;
   const auto& inner = m.parts[*e];
-  if (a.section_text == "HEADER") return std::string(slice(bytes, inner.header));
-  if (a.section_text == "TEXT") return std::string(slice(bytes, inner.body));
+  if (a.section_text == "HEADER") return std::string(mime::slice(bytes, inner.header));
+  if (a.section_text == "TEXT") return std::string(mime::slice(bytes, inner.body));
   if (a.section_text == "HEADER.FIELDS") return filtered_header(bytes, inner, a.fields, false);
   if (a.section_text == "HEADER.FIELDS.NOT") return filtered_header(bytes, inner, a.fields, true);
   return std::nullopt;
@@ -189,11 +185,11 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
         case k::body: add("BODY " + mime::imap_bodystructure(bytes, parsed_message(), false)); break;
         case k::rfc822: add("RFC822 " + literal(bytes)); break;
         case k::rfc822_header: {
-          add("RFC822.HEADER " + literal(slice(bytes, parsed_message().parts.front().header)));
+          add("RFC822.HEADER " + literal(mime::slice(bytes, parsed_message().parts.front().header)));
           break;
         }
         case k::rfc822_text: {
-          add("RFC822.TEXT " + literal(slice(bytes, parsed_message().parts.front().body)));
+          add("RFC822.TEXT " + literal(mime::slice(bytes, parsed_message().parts.front().body)));
           break;
         }
         case k::body_section: {

@@ -6,9 +6,10 @@
 
 #include <fmt/format.h>
 
-#include "imap/proto/response.hpp"
+#include "imap/proto/sequence_set.hpp"
 #include "imap/server/session.hpp"
 #include "mime/date.hpp"
+#include "mime/header.hpp"
 #include "mime/parser.hpp"
 #include "mime/search_text.hpp"
 
@@ -107,7 +108,7 @@ bool matches(const key& k, const context& c) {
     case kind::header: {
       // RFC 9051 §6.4.4: an empty string matches every message with the field.
       const auto value = header_text(c, k.field);
-      if (k.text.empty()) return mime::find_field(c.bytes, *c.parsed, 0, k.field);
+      if (k.text.empty()) return mime::find_field(c.bytes, c.parsed->parts.front().fields, k.field) != nullptr;
       return mime::text_contains(value, k.text);
     }
     case kind::body: return mime::text_contains(mime::searchable_body_text(c.bytes, *c.parsed), k.text);
@@ -117,7 +118,7 @@ bool matches(const key& k, const context& c) {
     case kind::since: return day_of(m.internal_date) >= day_number(k.day);
     case kind::sentbefore: case kind::senton: case kind::sentsince: {
       // RFC 9051 §6.4.4: the Date: header, disregarding time and timezone.
-      auto raw = mime::header_value_raw(c.bytes, *c.parsed, 0, "Date");
+      auto raw = mime::raw_value(c.bytes, c.parsed->parts.front().fields, "Date");
       auto d = raw ? mime::parse_date(*raw) : std::nullopt;
       if (!d) return false;
       const auto day = day_of(d->unix_seconds + d->zone_minutes * 60);
@@ -158,7 +159,7 @@ asio::awaitable<session::outcome> session::cmd_search(const command& cmd) {
   const bool modseq_key = uses_modseq(a->key);
   if (modseq_key) condstore_ = true;
   std::vector<std::size_t> hits;
-  context c{*selected_, saved_search_};
+  context c{*selected_, saved_search_, 0, nullptr, {}, nullptr, 0};
   c.now = static_cast<std::int64_t>(std::time(nullptr));
   for (std::size_t i = 0; i < selected_->messages.size(); ++i) {
     const auto& msg = selected_->messages[i];

@@ -2,7 +2,7 @@
 // COPYUID RFC 4315) and MOVE (RFC 6851).
 #include <fmt/format.h>
 
-#include "imap/proto/response.hpp"
+#include "imap/proto/sequence_set.hpp"
 #include "imap/server/session.hpp"
 
 namespace letterhead::imap::server {

@@ -51,11 +51,6 @@ session::~session() {
   wake_->alive = false;
 }
 
-template <class F>
-auto session::blocking(F f) -> asio::awaitable<std::invoke_result_t<F>> {
-  co_return co_await core::run_blocking(blocking_, std::move(f));
-}
-
 void session::request_shutdown() {
   shutdown_ = true;
   transport_->cancel_read();
@@ -224,6 +219,18 @@ asio::awaitable<void> session::loop() {
     if (ev.k == kind::error) {
       command c;
       c.tag = ev.tag;
+      if (ev.close) {
+        // RFC 7888 §4: a non-synchronizing literal over the limit ends the session.
+        tagged(c, "BAD", ev.message);
+        untagged("BYE " + ev.message);
+        (void)co_await flush();
+        co_return;
+      }
+      if (ev.code == core::errc::limit) {
+        // RFC 7889 §4 / RFC 9051 §7.1: refused before the client sends the bytes.
+        if (co_await no(c, "[TOOBIG] " + ev.message) == outcome::close) co_return;
+        continue;
+      }
       if (co_await bad(c, ev.message) == outcome::close) co_return;
       continue;
     }
@@ -231,6 +238,11 @@ asio::awaitable<void> session::loop() {
     if (!cmd) {
       command c;
       c.tag = ev.tag;
+      // An unsupported CHARSET is NO [BADCHARSET] (RFC 9051 §6.4.4); syntax is BAD.
+      if (cmd.error().code == core::errc::denied) {
+        if (co_await no(c, cmd.error().message) == outcome::close) co_return;
+        continue;
+      }
       if (co_await bad(c, cmd.error().message) == outcome::close) co_return;
       continue;
     }

@@ -26,6 +26,7 @@
 
 #include "core/config.hpp"
 #include "core/log.hpp"
+#include "core/runtime.hpp"
 #include "core/tcp_server.hpp"
 #include "directory/directory.hpp"
 #include "imap/proto/command.hpp"
@@ -75,8 +76,11 @@ class session final : public core::connection_session {
   // Reads more bytes into the command reader; false on EOF, error or timeout.
   boost::asio::awaitable<bool> read_more(std::chrono::seconds timeout);
 
+  // Runs f on the blocking pool (store calls, blob reads) and resumes here.
   template <class F>
-  auto blocking(F f) -> boost::asio::awaitable<std::invoke_result_t<F>>;
+  auto blocking(F f) -> boost::asio::awaitable<std::invoke_result_t<F>> {
+    co_return co_await core::run_blocking(blocking_, std::move(f));
+  }
 
   // Brings the selected view up to date and queues EXISTS/EXPUNGE/FETCH responses.
   // Expunges wait while `expunges_allowed` is false (RFC 9051 §7.5.1: not during

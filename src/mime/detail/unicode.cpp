@@ -88,6 +88,13 @@ std::string unicode_casemap_key(std::string_view utf8) {
 }
 
 std::string nfkc_casefold(std::string_view utf8) {
+  if (is_ascii(utf8)) {  // NFKC_CF changes only A-Z in ASCII
+    std::string out(utf8);
+    for (char& c : out) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return out;
+  }
   UErrorCode status = U_ZERO_ERROR;
   const UNormalizer2* cf = unorm2_getNFKCCasefoldInstance(&status);
   return to_utf8(normalize(U_SUCCESS(status) ? cf : nullptr, to_utf16(utf8)));

@@ -62,10 +62,12 @@ asio::awaitable<session::outcome> session::cmd_auth(const proto::command& cmd) {
     // longer than a command line.
     if (!co_await send("+ \r\n")) co_return outcome::close;
     lines_.set_max_length(settings_.sasl_line_length);
-    auto line = co_await read_line();
+    auto line = co_await read_event();
     lines_.set_max_length(settings_.line_length);
     if (!line) co_return outcome::close;
-    response = std::move(*line);
+    // An overlong response ends the exchange; the next line is a command again.
+    if (line->too_long) co_return co_await error("Line too long");
+    response = std::move(line->text);
   }
   // RFC 5034 §4: "*" cancels the exchange, answered with -ERR.
   if (response == "*") co_return co_await error("Authentication cancelled");

@@ -18,8 +18,9 @@ asio::awaitable<session::outcome> session::cmd_capa(const proto::command&) {
     if (settings_.tls_available && !transport_->tls()) out += "STLS\r\n";
     if (auth_allowed()) out += "USER\r\nSASL PLAIN\r\n";
   }
-  // RFC 2449 §6.9: the server never expires messages by itself.
-  out += "EXPIRE NEVER\r\nIMPLEMENTATION Letterhead\r\n.\r\n";
+  // No EXPIRE (RFC 2449 §6.7): retention policies may remove mail, so we promise
+  // nothing either way.
+  out += "IMPLEMENTATION Letterhead\r\n.\r\n";
   if (!co_await send(out)) co_return outcome::close;
   co_return outcome::next;
 }

@@ -108,13 +108,16 @@ asio::awaitable<session::outcome> session::dispatch(const proto::command& cmd) {
 
 asio::awaitable<std::optional<std::string>> session::read_line() {
   for (;;) {
-    if (auto ev = lines_.next()) {
-      if (ev->too_long) {
-        if (co_await error("Line too long") == outcome::close) co_return std::nullopt;
-        continue;
-      }
-      co_return std::move(ev->text);
-    }
+    auto ev = co_await read_event();
+    if (!ev) co_return std::nullopt;
+    if (!ev->too_long) co_return std::move(ev->text);
+    if (co_await error("Line too long") == outcome::close) co_return std::nullopt;
+  }
+}
+
+asio::awaitable<std::optional<proto::line_event>> session::read_event() {
+  for (;;) {
+    if (auto ev = lines_.next()) co_return std::move(*ev);
     in_.clear();
     waiting_ = true;
     auto n = co_await transport_->read_some(in_, 16 * 1024, settings_.autologout);

@@ -85,7 +85,10 @@ class session final : public core::connection_session {
   static const command_entry commands_[];
 
   boost::asio::awaitable<void> loop();
+  // The next command line; an overlong one is answered -ERR and skipped.
   boost::asio::awaitable<std::optional<std::string>> read_line();
+  // The next line or overlong-line event, unanswered; nullopt when the session ends.
+  boost::asio::awaitable<std::optional<proto::line_event>> read_event();
   boost::asio::awaitable<bool> send(std::string_view text);
   boost::asio::awaitable<outcome> ok(std::string_view text);
   // An -ERR that counts towards the error limit.

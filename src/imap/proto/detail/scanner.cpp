@@ -48,11 +48,15 @@ bool scanner::keyword(std::string& out, std::string_view what) {
   return true;
 }
 
-bool scanner::eat_word(std::string_view word) noexcept {
+bool scanner::at_word(std::string_view word) const noexcept {
   if (text_.size() - pos_ < word.size() || !iequals(text_.substr(pos_, word.size()), word)) return false;
   const std::size_t end = pos_ + word.size();
-  if (end < text_.size() && is_atom_char(text_[end])) return false;
-  pos_ = end;
+  return end == text_.size() || !is_atom_char(text_[end]);
+}
+
+bool scanner::eat_word(std::string_view word) noexcept {
+  if (!at_word(word)) return false;
+  pos_ += word.size();
   return true;
 }
 

@@ -53,6 +53,8 @@ class scanner {
   [[nodiscard]] bool keyword(std::string& out, std::string_view what);
   // The atom `word` (case-insensitive) when it is next and not followed by an ATOM-CHAR.
   [[nodiscard]] bool eat_word(std::string_view word) noexcept;
+  // Whether eat_word(word) would succeed, consuming nothing.
+  [[nodiscard]] bool at_word(std::string_view word) const noexcept;
   // Like eat_word, for words that may be followed by one of "[<." (fetch attributes).
   [[nodiscard]] bool eat_prefix(std::string_view word) noexcept;
 
