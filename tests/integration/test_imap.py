@@ -187,6 +187,27 @@ class ImapTest(unittest.TestCase):
         self.assertIn(b"COUNT 2", m.untagged_responses.get("ESEARCH", [b""])[0])
         m.logout()
 
+    def test_sort_and_thread(self):
+        self.deliver(b"Subject: banana\r\nFrom: b@x.example\r\nMessage-ID: <1@x>\r\n"
+                     b"Date: Tue, 24 Nov 2026 10:00:00 +0000\r\n\r\nbb\r\n")
+        self.deliver(b"Subject: Re: banana\r\nFrom: a@x.example\r\nMessage-ID: <2@x>\r\nIn-Reply-To: <1@x>\r\n"
+                     b"References: <1@x>\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\nreply\r\n")
+        self.deliver(b"Subject: apple\r\nFrom: c@x.example\r\nMessage-ID: <3@x>\r\n"
+                     b"Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nlonger body here\r\n")
+        m = self.login()
+        m.select("INBOX")
+        typ, data = m.sort("(SUBJECT)", "UTF-8", "ALL")
+        self.assertEqual(data, [b"3 1 2"])  # apple, banana, Re: banana (base subject tie: seq)
+        typ, data = m.sort("(REVERSE DATE)", "UTF-8", "ALL")
+        self.assertEqual(data, [b"2 1 3"])
+        typ, data = m.sort("(FROM)", "UTF-8", "ALL")
+        self.assertEqual(data, [b"2 1 3"])
+        typ, data = m.thread("REFERENCES", "UTF-8", "ALL")
+        self.assertEqual(data, [b"(3)(1 2)"])
+        typ, data = m.uid("THREAD", "ORDEREDSUBJECT", "UTF-8", "ALL")
+        self.assertEqual(data, [b"(3)(1 2)"])
+        m.logout()
+
     def test_idle_wakes_on_delivery(self):
         m = self.login()
         m.select("INBOX")

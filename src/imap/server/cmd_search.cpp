@@ -151,13 +151,8 @@ bool matches(const key& k, const context& c) {
 
 }  // namespace
 
-asio::awaitable<session::outcome> session::cmd_search(const command& cmd) {
-  const auto* a = std::get_if<proto::search_args>(&cmd.args);
-  if (a == nullptr) co_return co_await bad(cmd, "SEARCH needs search keys");
-  co_await sync_selected(cmd.uid);
-  const bool content = needs_content(a->key);
-  const bool modseq_key = uses_modseq(a->key);
-  if (modseq_key) condstore_ = true;
+asio::awaitable<core::result<std::vector<std::size_t>>> session::search_messages(const proto::search_key& key) {
+  const bool content = needs_content(key);
   std::vector<std::size_t> hits;
   context c{*selected_, saved_search_, 0, nullptr, {}, nullptr, 0};
   c.now = static_cast<std::int64_t>(std::time(nullptr));
@@ -170,14 +165,26 @@ asio::awaitable<session::outcome> session::cmd_search(const command& cmd) {
     if (content) {
       auto get = [&st = store_, blob = msg.blob]() { return st.blobs().get(blob); };
       auto b = co_await blocking(get);
-      if (!b) co_return co_await no(cmd, "[SERVERBUG] Cannot read a message");
+      if (!b) co_return std::unexpected(b.error());
       bytes = std::move(*b);
       parsed = mime::parse(bytes, mime::parse_limits::from_config(settings_.limits));
       c.bytes = bytes;
       c.parsed = &*parsed;
     }
-    if (matches(a->key, c)) hits.push_back(i);
+    if (matches(key, c)) hits.push_back(i);
   }
+  co_return hits;
+}
+
+asio::awaitable<session::outcome> session::cmd_search(const command& cmd) {
+  const auto* a = std::get_if<proto::search_args>(&cmd.args);
+  if (a == nullptr) co_return co_await bad(cmd, "SEARCH needs search keys");
+  co_await sync_selected(cmd.uid);
+  const bool modseq_key = uses_modseq(a->key);
+  if (modseq_key) condstore_ = true;
+  auto found = co_await search_messages(a->key);
+  if (!found) co_return co_await no(cmd, "[SERVERBUG] Cannot read a message");
+  const auto& hits = *found;
   std::vector<std::uint32_t> numbers;
   std::uint64_t highest = 0;
   for (const auto i : hits) {

@@ -77,7 +77,8 @@ std::string session::capabilities() const {
     }
   }
   caps += " LITERAL+ ENABLE ID IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE";
-  caps += " CREATE-SPECIAL-USE LIST-EXTENDED ESEARCH SEARCHRES UTF8=ACCEPT CONDSTORE";
+  caps += " CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES UTF8=ACCEPT CONDSTORE";
+  caps += " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES BINARY STATUS=SIZE";
   caps += fmt::format(" APPENDLIMIT={}", settings_.append_limit);
   return caps;
 }
@@ -278,7 +279,7 @@ asio::awaitable<session::outcome> session::dispatch(const command& cmd) {
   if (n == "IDLE") co_return co_await cmd_idle(cmd);
   if (state_ != state::selected) {
     if (n == "CLOSE" || n == "UNSELECT" || n == "EXPUNGE" || n == "CHECK" || n == "FETCH" || n == "STORE" ||
-        n == "SEARCH" || n == "COPY" || n == "MOVE") {
+        n == "SEARCH" || n == "COPY" || n == "MOVE" || n == "SORT" || n == "THREAD") {
       co_return co_await bad(cmd, "No mailbox selected");
     }
     co_return co_await bad(cmd, "Command not supported");
@@ -292,6 +293,7 @@ asio::awaitable<session::outcome> session::dispatch(const command& cmd) {
   if (n == "FETCH") co_return co_await cmd_fetch(cmd);
   if (n == "STORE") co_return co_await cmd_store(cmd);
   if (n == "SEARCH") co_return co_await cmd_search(cmd);
+  if (n == "SORT" || n == "THREAD") co_return co_await cmd_sort(cmd);
   if (n == "COPY" || n == "MOVE") co_return co_await cmd_copy(cmd);
   co_return co_await bad(cmd, "Command not supported");
 }

@@ -116,6 +116,10 @@ class session final : public core::connection_session {
   boost::asio::awaitable<outcome> cmd_copy(const command& cmd);
   // cmd_search.cpp
   boost::asio::awaitable<outcome> cmd_search(const command& cmd);
+  // Indexes into selected_->messages of the messages matching `key`, ascending.
+  boost::asio::awaitable<core::result<std::vector<std::size_t>>> search_messages(const proto::search_key& key);
+  // cmd_sort.cpp: SORT and THREAD (RFC 5256)
+  boost::asio::awaitable<outcome> cmd_sort(const command& cmd);
   // cmd_append.cpp
   boost::asio::awaitable<outcome> cmd_append(const command& cmd);
   // cmd_idle.cpp
