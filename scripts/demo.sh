@@ -18,9 +18,13 @@ data_dir = "data"
 smtp = "127.0.0.1:2525"
 submission = "127.0.0.1:5870"
 submissions = "127.0.0.1:4650"
+imap = "127.0.0.1:1430"
+imaps = "127.0.0.1:9930"
+pop3 = "127.0.0.1:1100"
+pop3s = "127.0.0.1:9950"
 
 [smtp]
-# Demo only: lets a plain-text client log in on loopback without STARTTLS.
+# Demo only: lets a plain-text client log in on loopback without TLS (SMTP, IMAP, POP3).
 allow_plaintext_auth_on_loopback = true
 TOML
   "$bin" --config "$config" domain add example.com >/dev/null
@@ -35,6 +39,8 @@ Letterhead demo / 演示服务器
   MX (SMTP)            127.0.0.1:2525
   Submission STARTTLS  127.0.0.1:5870
   Submission TLS       127.0.0.1:4650   (self-signed certificate / 自签名证书)
+  IMAP STARTTLS / TLS  127.0.0.1:1430 / 127.0.0.1:9930
+  POP3 STLS / TLS      127.0.0.1:1100 / 127.0.0.1:9950
   Accounts / 账户      alice@example.com, bob@example.com   password / 密码: $password
   Alias / 别名         sales@example.com -> alice, bob
 
