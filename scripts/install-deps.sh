@@ -10,6 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   python3 swaks libnet-ssleay-perl openssl sqlite3 procps fetchmail
+  curl isync mutt
 )
 
 missing=()

@@ -52,11 +52,22 @@ class tcp_transport final : public transport,
   asio::awaitable<core::result<std::size_t>> read_some(std::string& buf, std::size_t max,
                                                        std::chrono::seconds timeout) override {
     if (closed_) co_return core::fail(core::errc::io, "connection closed");
-    const auto old = buf.size();
-    buf.resize(old + max);
     boost::system::error_code ec;
     std::size_t n = 0;
     arm(timeout);
+    // Wait for the socket to become readable before giving the read a buffer, so an
+    // idle connection (thousands of IMAP clients) holds no read buffer while it waits.
+    if (!tls_ || SSL_pending(stream_.native_handle()) == 0) {
+      co_await stream_.next_layer().async_wait(tcp::socket::wait_read,
+                                               asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        disarm();
+        if (timed_out_) co_return core::fail(core::errc::unavailable, "timeout");
+        co_return core::fail(core::errc::io, ec.message());
+      }
+    }
+    const auto old = buf.size();
+    buf.resize(old + max);
     if (tls_) {
       n = co_await stream_.async_read_some(asio::buffer(buf.data() + old, max),
                                            asio::redirect_error(asio::use_awaitable, ec));

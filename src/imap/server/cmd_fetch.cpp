@@ -115,14 +115,15 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
   // Other sessions' changes first; expunges only where the RFC allows them.
   co_await sync_selected(cmd.uid);
   const auto chosen = resolve_set(a->set, cmd.uid);
-  bool want_bytes = false, want_seen = false, want_flags = false, want_modseq = a->changedsince.has_value();
+  bool want_bytes = false, want_seen = false, want_flags = false, asked_modseq = false;
   for (const auto& att : a->atts) {
     want_bytes = want_bytes || needs_bytes(att);
     want_seen = want_seen || sets_seen(att);
     want_flags = want_flags || att.k == proto::fetch_att::kind::flags;
-    want_modseq = want_modseq || att.k == proto::fetch_att::kind::modseq;
+    asked_modseq = asked_modseq || att.k == proto::fetch_att::kind::modseq;
   }
-  if (want_modseq) condstore_ = true;  // RFC 7162 §3.1: MODSEQ in FETCH enables CONDSTORE
+  // RFC 7162 §3.1: MODSEQ in FETCH, or CHANGEDSINCE, enables CONDSTORE.
+  if (asked_modseq || a->changedsince) condstore_ = true;
   want_seen = want_seen && !selected_->read_only;
 
   for (const auto idx : chosen) {
@@ -218,7 +219,11 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
     }
     // RFC 9051 §6.4.5: a \Seen set by this FETCH is reported with the data.
     if (flags_changed && !want_flags) add("FLAGS " + flag_list(msg));
-    if ((a->changedsince || condstore_) && !want_modseq && flags_changed) add(fmt::format("MODSEQ ({})", msg.modseq));
+    // RFC 7162 §3.1.4.1: CHANGEDSINCE implicitly adds the MODSEQ data item; §3.2: with
+    // CONDSTORE on, a flag change this FETCH made is reported with its MODSEQ.
+    if (!asked_modseq && (a->changedsince || (condstore_ && flags_changed))) {
+      add(fmt::format("MODSEQ ({})", msg.modseq));
+    }
     out_ += fmt::format("* {} FETCH ({})\r\n", idx + 1, items);
     if (!co_await maybe_flush()) co_return outcome::close;
   }

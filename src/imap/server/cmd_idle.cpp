@@ -58,7 +58,7 @@ asio::awaitable<session::outcome> session::cmd_idle(const command& cmd) {
       if (!ec) wake->wake();
     });
     std::string in;
-    auto n = co_await transport_->read_some(in, 64 * 1024, std::chrono::duration_cast<std::chrono::seconds>(idle_limit));
+    auto n = co_await transport_->read_some(in, 4 * 1024, std::chrono::duration_cast<std::chrono::seconds>(idle_limit));
     wake_->idling = false;
     poll_timer_->cancel();
     if (n && *n > 0) {

@@ -21,6 +21,7 @@ constexpr std::chrono::seconds authenticated_timeout{30 * 60};
 constexpr std::chrono::seconds unauthenticated_timeout{60};
 // Responses are written once this much is queued, so a huge FETCH streams out.
 constexpr std::size_t flush_threshold = 256 * 1024;
+constexpr std::size_t read_chunk = 8 * 1024;
 
 proto::reader_limits limits_for(const session_settings& s) {
   proto::reader_limits l;
@@ -141,8 +142,9 @@ asio::awaitable<session::outcome> session::ok(const command& cmd, std::string_vi
 }
 
 asio::awaitable<bool> session::read_more(std::chrono::seconds timeout) {
+  // A small read buffer: an idle connection waits here with it allocated.
   std::string in;
-  auto n = co_await transport_->read_some(in, 64 * 1024, timeout);
+  auto n = co_await transport_->read_some(in, read_chunk, timeout);
   if (!n || *n == 0) co_return false;
   reader_.feed(in);
   co_return true;
