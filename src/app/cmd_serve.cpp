@@ -81,18 +81,15 @@ int serve(const globals& g) {
   services svc{*ctx, rt, net, delivery, keep};
 
   std::size_t listening = 0;
-  for (auto start : {start_smtp, start_imap, start_pop3}) {
+  for (auto start : {start_smtp, start_imap, start_pop3, start_http}) {
     auto started = start(svc);
     if (!started) return report(started.error());
     listening += *started;
   }
-  for (const auto& [name, address] : {std::pair{"http", cfg.listen.http}, {"https", cfg.listen.https}}) {
-    if (address) spdlog::warn("listen.{} is set but this build has no {} server yet", name, name);
-  }
   if (listening == 0) {
     return report(core::error{core::errc::invalid,
                               fmt::format("{}: no listener configured: set [listen] smtp, submission, "
-                                          "submissions, imap, imaps, pop3 or pop3s", cfg.path)});
+                                          "submissions, imap, imaps, pop3, pop3s, http or https", cfg.path)});
   }
 
   asio::signal_set stop_signals(rt.io(), SIGINT, SIGTERM);

@@ -1,7 +1,7 @@
 #pragma once
 // What `serve` hands each protocol's wiring: the store and directory, the runtime,
 // the shared listeners, and local delivery. Each start_* function (one file per
-// protocol: serve_smtp.cpp, serve_pop3.cpp, serve_imap.cpp) starts the listeners
+// protocol: serve_smtp.cpp, serve_pop3.cpp, serve_imap.cpp, serve_http.cpp) starts the listeners
 // its [listen] keys ask for and returns how many; objects its sessions use for the
 // life of the process go into `keep`, which outlives every session.
 
@@ -31,5 +31,6 @@ struct services {
 [[nodiscard]] core::result<std::size_t> start_smtp(services& s);
 [[nodiscard]] core::result<std::size_t> start_pop3(services& s);
 [[nodiscard]] core::result<std::size_t> start_imap(services& s);
+[[nodiscard]] core::result<std::size_t> start_http(services& s);
 
 }  // namespace letterhead::app

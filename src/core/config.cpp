@@ -307,6 +307,36 @@ result<config> parse_config(std::string_view text, std::string_view origin) {
     LH_TRY(sr.no_unknown_keys());
   }
 
+  auto http = r.table("http");
+  if (!http) return std::unexpected(http.error());
+  if (*http != nullptr) {
+    section_reader hr(**http, "http.", origin);
+    LH_TRY(hr.integer("header_size", c.http.header_size, 1024, 1024 * 1024));
+    LH_TRY(hr.integer("body_size", c.http.body_size, 1024, std::int64_t{1} << 30));
+    LH_TRY(hr.seconds("request_timeout", c.http.request_timeout));
+    LH_TRY(hr.seconds("idle_timeout", c.http.idle_timeout));
+    LH_TRY(hr.integer("keepalive_requests", c.http.keepalive_requests, 1, 1000000));
+    LH_TRY(hr.string("metrics", c.http.metrics));
+    LH_TRY(hr.no_unknown_keys());
+    if (c.http.metrics != "off" && c.http.metrics != "loopback" && c.http.metrics != "anyone") {
+      return fail(errc::invalid, fmt::format("{}: key 'http.metrics' must be \"off\", \"loopback\" "
+                                             "or \"anyone\", not \"{}\"", origin, c.http.metrics));
+    }
+  }
+
+  auto autoconfig = r.table("autoconfig");
+  if (!autoconfig) return std::unexpected(autoconfig.error());
+  if (*autoconfig != nullptr) {
+    section_reader ar(**autoconfig, "autoconfig.", origin);
+    LH_TRY(ar.integer("imap_port", c.autoconfig.imap_port, 1, 65535));
+    LH_TRY(ar.integer("imaps_port", c.autoconfig.imaps_port, 1, 65535));
+    LH_TRY(ar.integer("pop3_port", c.autoconfig.pop3_port, 1, 65535));
+    LH_TRY(ar.integer("pop3s_port", c.autoconfig.pop3s_port, 1, 65535));
+    LH_TRY(ar.integer("submission_port", c.autoconfig.submission_port, 1, 65535));
+    LH_TRY(ar.integer("submissions_port", c.autoconfig.submissions_port, 1, 65535));
+    LH_TRY(ar.no_unknown_keys());
+  }
+
   auto limits = r.table("limits");
   if (!limits) return std::unexpected(limits.error());
   LH_TRY(read_limits(*limits, origin, c.limits));

@@ -3,6 +3,8 @@
 // Unknown keys and wrong types are errors that name the key, so that a typo never
 // silently leaves a default in force.
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -53,6 +55,34 @@ struct smtp_config {
   std::size_t max_received_headers = 50;
 };
 
+// [http]: the HTTP listeners (autoconfig, /metrics; later JMAP and the admin API).
+struct http_config {
+  // Largest request line plus header fields (RFC 9110 §15.5.20: 431 beyond).
+  std::size_t header_size = 16 * 1024;
+  // Largest request body (RFC 9110 §15.5.14: 413 beyond).
+  std::size_t body_size = 1024 * 1024;
+  // Time allowed to receive one whole request, from its first byte (or the
+  // connection) to its last; a slow sender is answered 408 and closed.
+  std::chrono::seconds request_timeout{30};
+  // Time an idle keep-alive connection waits for the next request.
+  std::chrono::seconds idle_timeout{15};
+  // Requests served on one connection before it is closed (RFC 9112 §9.3).
+  std::size_t keepalive_requests = 100;
+  // Who may read /metrics: "off", "loopback" (127.0.0.0/8 and ::1) or "anyone".
+  std::string metrics = "loopback";
+};
+
+// [autoconfig]: the ports mail clients are told to use. They are the public ports,
+// which may differ from [listen] (a proxy or NAT in front, or test ports).
+struct autoconfig_config {
+  std::uint16_t imap_port = 143;
+  std::uint16_t imaps_port = 993;
+  std::uint16_t pop3_port = 110;
+  std::uint16_t pop3s_port = 995;
+  std::uint16_t submission_port = 587;
+  std::uint16_t submissions_port = 465;
+};
+
 struct log_config {
   std::string level = "info";  // trace, debug, info, warn, error
 };
@@ -72,6 +102,8 @@ struct config {
   dns_config dns;
   relay_config relay;
   smtp_config smtp;
+  http_config http;
+  autoconfig_config autoconfig;
   limits limits;
   log_config log;
   runtime_config runtime;

@@ -18,6 +18,7 @@
 
 #include "core/config.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 #include "core/runtime.hpp"
 #include "core/tcp_transport.hpp"
 #include "core/tls.hpp"
@@ -52,6 +53,9 @@ struct tcp_server::impl {
     session_factory factory;
     strand_type strand;
     tcp::acceptor acceptor;
+    metrics::counter* connections = nullptr;  // letterhead_connections_total{protocol}
+    metrics::counter* refused = nullptr;      // letterhead_errors_total{protocol,kind="limit"}
+    metrics::gauge* open = nullptr;           // letterhead_sessions{protocol}
   };
   std::list<listener> listeners;
 
@@ -100,7 +104,9 @@ struct tcp_server::impl {
         admitted = true;
       }
     }
+    l.connections->inc();
     if (!admitted) {
+      l.refused->inc();
       spdlog::info("{}: refused connection from {}: limit or shutdown", l.name, ip);
       // Plain text even on implicit-TLS ports: no handshake spent on a refusal.
       co_await asio::async_write(socket, asio::buffer(l.refusal),
@@ -117,7 +123,9 @@ struct tcp_server::impl {
       self = std::prev(sessions.end());
       if (stopping) s->request_shutdown();
     }
+    l.open->inc();
     co_await s->run();
+    l.open->dec();
     t->close();
     {
       std::lock_guard lock(mutex);
@@ -142,6 +150,11 @@ result<void> tcp_server::listen(std::string_view address, std::string name, std:
   auto strand = asio::make_strand(impl_->rt.io());
   auto& l = impl_->listeners.emplace_back(
       impl::listener{std::move(name), std::move(refusal), std::move(factory), strand, tcp::acceptor(strand)});
+  auto& reg = metrics::global();
+  l.connections = &reg.counter("letterhead_connections_total", {{"protocol", l.name}}, "Connections accepted.");
+  l.refused = &reg.counter("letterhead_errors_total", {{"protocol", l.name}, {"kind", "limit"}},
+                           "Errors answered, by kind.");
+  l.open = &reg.gauge("letterhead_sessions", {{"protocol", l.name}}, "Connections open now.");
   const tcp::endpoint ep(ip, hp->port);
   l.acceptor.open(ep.protocol(), ec);
   if (!ec) l.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);

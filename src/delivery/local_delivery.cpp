@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "core/metrics.hpp"
+
 namespace letterhead::delivery {
 namespace {
 
@@ -21,6 +23,17 @@ local_delivery::local_delivery(store::store& store, directory::directory& direct
 
 core::result<delivery_result> local_delivery::deliver(const inbound_message& msg,
                                                        std::string_view message) {
+  static auto& ok = core::metrics::global().counter("letterhead_deliveries_total", {{"result", "ok"}},
+                                                    "Messages delivered.");
+  static auto& failed = core::metrics::global().counter("letterhead_deliveries_total", {{"result", "failed"}},
+                                                        "Messages delivered.");
+  auto out = deliver_now(msg, message);
+  (out ? ok : failed).inc();
+  return out;
+}
+
+core::result<delivery_result> local_delivery::deliver_now(const inbound_message& msg,
+                                                          std::string_view message) {
   delivery_result out;
   out.id = new_id();
 

@@ -42,6 +42,8 @@ class local_delivery {
                                                       std::string_view message);
 
  private:
+  [[nodiscard]] core::result<delivery_result> deliver_now(const inbound_message& msg, std::string_view message);
+
   store::store& store_;
   directory::directory& directory_;
 };

@@ -53,7 +53,33 @@ class Server:
             args += ["--name", name]
         self.cli(*args, input=(password + "\n").encode())
 
-    def start(self):
+    def start(self, attempts=5):
+        """Starts `serve`. A free port picked earlier can be taken by another test
+        running in parallel before the server binds it: then new ports are picked."""
+        for attempt in range(attempts):
+            log_size = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+            try:
+                return self._start_once()
+            except AssertionError:
+                with open(self.log_path, "rb") as f:
+                    f.seek(log_size)
+                    tail = f.read().decode(errors="replace")
+                if "Address already in use" not in tail or attempt == attempts - 1:
+                    raise
+                self.stop()
+                self._new_ports()
+
+    def _new_ports(self):
+        with open(self.config) as f:
+            text = f.read()
+        for name, old in list(self.ports.items()):
+            new = free_port()
+            text = text.replace(f'{name} = "127.0.0.1:{old}"', f'{name} = "127.0.0.1:{new}"')
+            self.ports[name] = new
+        with open(self.config, "w") as f:
+            f.write(text)
+
+    def _start_once(self):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([BIN, "--config", self.config, "serve"],
                                      stdout=self.log, stderr=self.log)

@@ -5,6 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include "core/metrics.hpp"
 #include "core/runtime.hpp"
 #include "imap/proto/parser.hpp"
 #include "imap/proto/response.hpp"
@@ -121,6 +122,9 @@ asio::awaitable<bool> session::maybe_flush() {
 }
 
 asio::awaitable<session::outcome> session::bad(const command& cmd, std::string_view text) {
+  static auto& syntax = core::metrics::global().counter(
+      "letterhead_errors_total", {{"protocol", "imap"}, {"kind", "syntax"}}, "Errors answered, by kind.");
+  syntax.inc();
   ++errors_;
   tagged(cmd, "BAD", text);
   if (errors_ >= settings_.limits.errors) {
@@ -255,6 +259,9 @@ asio::awaitable<void> session::loop() {
 }
 
 asio::awaitable<session::outcome> session::dispatch(const command& cmd) {
+  static auto& commands = core::metrics::global().counter("letterhead_commands_total", {{"protocol", "imap"}},
+                                                          "Commands received.");
+  commands.inc();
   const std::string& n = cmd.name;
   // Commands valid in any state (RFC 9051 §6.1).
   if (n == "CAPABILITY" || n == "NOOP" || n == "LOGOUT" || n == "ID" || n == "ENABLE" || n == "NAMESPACE") {

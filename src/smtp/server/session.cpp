@@ -3,6 +3,8 @@
 #include <ctime>
 
 #include <boost/asio/use_awaitable.hpp>
+
+#include "core/metrics.hpp"
 #include <fmt/format.h>
 
 #include "smtp/proto/reply.hpp"
@@ -117,6 +119,11 @@ asio::awaitable<bool> session::reply(int code, std::string_view enhanced, std::s
 
 asio::awaitable<session::outcome> session::error_reply(int code, std::string_view enhanced,
                                                        std::string_view text) {
+  static auto& user = core::metrics::global().counter(
+      "letterhead_errors_total", {{"protocol", "smtp"}, {"kind", "user"}}, "Errors answered, by kind.");
+  static auto& server = core::metrics::global().counter(
+      "letterhead_errors_total", {{"protocol", "smtp"}, {"kind", "server"}}, "Errors answered, by kind.");
+  (code >= 400 && code < 500 && code != 421 ? server : user).inc();
   ++errors_;
   if (errors_ >= settings_.limits.errors) {
     // Too many errors: a broken or hostile client. Say why, then hang up.
@@ -129,6 +136,9 @@ asio::awaitable<session::outcome> session::error_reply(int code, std::string_vie
 }
 
 asio::awaitable<session::outcome> session::dispatch(const proto::command& cmd) {
+  static auto& commands = core::metrics::global().counter("letterhead_commands_total", {{"protocol", "smtp"}},
+                                                          "Commands received.");
+  commands.inc();
   using proto::verb;
   switch (cmd.v) {
     case verb::helo: co_return co_await cmd_helo(cmd);

@@ -12,6 +12,12 @@ TEST(config, empty_file_gives_defaults) {
   EXPECT_EQ(c->store.backend, "sqlite");
   EXPECT_FALSE(c->listen.smtp.has_value());
   EXPECT_EQ(c->limits.message_size, 50ull * 1024 * 1024);
+  EXPECT_EQ(c->http.header_size, 16u * 1024);
+  EXPECT_EQ(c->http.body_size, 1024u * 1024);
+  EXPECT_EQ(c->http.metrics, "loopback");
+  EXPECT_EQ(c->autoconfig.imaps_port, 993);
+  EXPECT_EQ(c->autoconfig.submission_port, 587);
+  EXPECT_EQ(c->autoconfig.submissions_port, 465);
 }
 
 TEST(config, reads_every_section) {
@@ -40,6 +46,20 @@ allow_plaintext_auth_on_loopback = true
 message_size = 1048576
 recipients = 20
 command_timeout = 30
+[http]
+header_size = 8192
+body_size = 4096
+request_timeout = 5
+idle_timeout = 3
+keepalive_requests = 10
+metrics = "anyone"
+[autoconfig]
+imap_port = 10143
+imaps_port = 10993
+pop3_port = 10110
+pop3s_port = 10995
+submission_port = 10587
+submissions_port = 10465
 [log]
 level = "debug"
 [runtime]
@@ -58,6 +78,18 @@ io_threads = 2
   EXPECT_EQ(c->limits.message_size, 1048576u);
   EXPECT_EQ(c->limits.recipients, 20u);
   EXPECT_EQ(c->limits.command_timeout.count(), 30);
+  EXPECT_EQ(c->http.header_size, 8192u);
+  EXPECT_EQ(c->http.body_size, 4096u);
+  EXPECT_EQ(c->http.request_timeout.count(), 5);
+  EXPECT_EQ(c->http.idle_timeout.count(), 3);
+  EXPECT_EQ(c->http.keepalive_requests, 10u);
+  EXPECT_EQ(c->http.metrics, "anyone");
+  EXPECT_EQ(c->autoconfig.imap_port, 10143);
+  EXPECT_EQ(c->autoconfig.imaps_port, 10993);
+  EXPECT_EQ(c->autoconfig.pop3_port, 10110);
+  EXPECT_EQ(c->autoconfig.pop3s_port, 10995);
+  EXPECT_EQ(c->autoconfig.submission_port, 10587);
+  EXPECT_EQ(c->autoconfig.submissions_port, 10465);
   EXPECT_EQ(c->log.level, "debug");
   EXPECT_EQ(c->runtime.io_threads, 2u);
 }
@@ -92,7 +124,11 @@ INSTANTIATE_TEST_SUITE_P(
                       bad_case{"[tls]\ncert = \"a\"", "[tls] needs both"},
                       bad_case{"listen = 3", "'listen' must be a table"},
                       bad_case{"hostname = \"a\"\nhostname = \"b\"", "t.toml:2"},
-                      bad_case{"[tls.sni.\"x\"]\ncert = \"a\"", "needs both cert and key"}));
+                      bad_case{"[tls.sni.\"x\"]\ncert = \"a\"", "needs both cert and key"},
+                      bad_case{"[autoconfig]\nimaps_port = 0", "autoconfig.imaps_port"},
+                      bad_case{"[autoconfig]\nimap = 143", "unknown key 'autoconfig.imap'"},
+                      bad_case{"[http]\nbody_size = 10", "http.body_size"},
+                      bad_case{"[http]\nmetrics = \"public\"", "http.metrics"}));
 
 TEST(config, host_port) {
   auto a = parse_host_port("127.0.0.1:2525");
