@@ -57,7 +57,10 @@ class tcp_transport final : public transport,
     arm(timeout);
     // Wait for the socket to become readable before giving the read a buffer, so an
     // idle connection (thousands of IMAP clients) holds no read buffer while it waits.
-    if (!tls_ || SSL_pending(stream_.native_handle()) == 0) {
+    // Bytes the TLS engine already holds count as readable: with TLS 1.3 a client's
+    // first request often arrives in the same segment as its Finished (curl does
+    // this), and the handshake has read it off the socket into the engine's BIO.
+    if (!tls_ || !tls_input_buffered()) {
       co_await stream_.next_layer().async_wait(tcp::socket::wait_read,
                                                asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
@@ -105,12 +108,6 @@ class tcp_transport final : public transport,
   asio::awaitable<core::result<void>> start_tls(std::chrono::seconds timeout) override {
     if (tls_) co_return core::fail(core::errc::invalid, "TLS already active");
     boost::system::error_code ec;
-    // Asio's engine turns on SSL_MODE_RELEASE_BUFFERS for every connection. With
-    // OpenSSL 3.0 and TLS 1.3, application data arriving in the same read as the
-    // client's Finished (curl sends its HTTP request at once) is then lost with the
-    // released buffer, and the server waits for it until the timeout. Turned off here;
-    // tests/integration/test_http.py (curl over https) shows the failure.
-    SSL_clear_mode(stream_.native_handle(), SSL_MODE_RELEASE_BUFFERS);
     arm(timeout);
     co_await stream_.async_handshake(ssl::stream_base::server,
                                      asio::redirect_error(asio::use_awaitable, ec));
@@ -122,6 +119,12 @@ class tcp_transport final : public transport,
   }
 
   bool tls() const override { return tls_; }
+
+  // Decrypted bytes, unprocessed records, or ciphertext Asio has handed to OpenSSL.
+  bool tls_input_buffered() const {
+    SSL* s = const_cast<ssl::stream<tcp::socket>&>(stream_).native_handle();
+    return SSL_pending(s) > 0 || SSL_has_pending(s) == 1 || BIO_ctrl_pending(SSL_get_rbio(s)) > 0;
+  }
 
   std::string tls_description() const override {
     if (!tls_) return {};

@@ -15,6 +15,7 @@ std::string_view chinese(unsigned status) noexcept {
     case 404: return "未找到";
     case 405: return "不允许此方法";
     case 408: return "请求超时";
+    case 411: return "需要 Content-Length";
     case 413: return "请求内容过大";
     case 431: return "请求头字段过大";
     case 500: return "服务器内部错误";
@@ -65,6 +66,7 @@ std::string_view reason_phrase(unsigned status) noexcept {
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
+    case 411: return "Length Required";
     case 413: return "Content Too Large";
     case 415: return "Unsupported Media Type";
     case 429: return "Too Many Requests";

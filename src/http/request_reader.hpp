@@ -11,6 +11,8 @@
 // - A body framed by both Content-Length and chunked, duplicate differing
 //   Content-Length fields, a missing or repeated Host in HTTP/1.1 (RFC 9112 §3.2),
 //   or a malformed request-target are 400: no request smuggling through a proxy.
+//   A request with Transfer-Encoding (chunked) is 411: bodies need Content-Length.
+// - The header is checked before any body byte is parsed.
 // - Bytes after a complete request stay in the buffer for the next (pipelining,
 //   RFC 9112 §9.3.2); after an error the connection must be closed.
 
@@ -50,7 +52,7 @@ class request_reader {
   // After done: whether the connection may carry another request (RFC 9112 §9.3).
   [[nodiscard]] bool keep_alive() const;
 
-  // After error: the status to answer (400, 413, 431, 501 or 505) and why.
+  // After error: the status to answer (400, 411, 413, 431, 501 or 505) and why.
   [[nodiscard]] unsigned error_status() const noexcept { return error_status_; }
   [[nodiscard]] const std::string& error_reason() const noexcept { return error_reason_; }
 
@@ -76,6 +78,7 @@ class request_reader {
   unsigned error_status_ = 0;
   std::string error_reason_;
   bool started_ = false;
+  std::size_t header_bytes_ = 0;  // of the current request, consumed by the parser so far
   bool continue_pending_ = false;
   bool header_checked_ = false;
   read_state state_ = read_state::need_more;

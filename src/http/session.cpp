@@ -18,12 +18,11 @@ constexpr std::size_t read_chunk = 16 * 1024;
 constexpr std::size_t linger_bytes = 1024 * 1024;
 constexpr std::chrono::seconds linger_time{2};
 
+// Connections and open sessions are counted by core::tcp_server for every listener.
 struct http_metrics {
-  metrics::counter& connections;
   metrics::counter& requests;
   metrics::counter& syntax_errors;
   metrics::counter& server_errors;
-  metrics::gauge& open;
   metrics::counter* responses[6];  // by status class: 1xx..5xx at [1]..[5]
 };
 
@@ -31,13 +30,11 @@ const http_metrics& counters() {
   static const http_metrics m = [] {
     auto& g = metrics::global();
     http_metrics out{
-        g.counter("letterhead_connections_total", {{"protocol", "http"}}, "Connections accepted."),
         g.counter("letterhead_commands_total", {{"protocol", "http"}},
                   "Commands received (HTTP: requests answered)."),
         g.counter("letterhead_errors_total", {{"protocol", "http"}, {"kind", "syntax"}},
                   "Errors answered, by kind: syntax, user, server, io."),
         g.counter("letterhead_errors_total", {{"protocol", "http"}, {"kind", "server"}}),
-        g.gauge("letterhead_sessions", {{"protocol", "http"}}, "Connections open now."),
         {}};
     for (int c = 1; c <= 5; ++c) {
       out.responses[c] = &g.counter("letterhead_http_responses_total", {{"code", fmt::format("{}xx", c)}},
@@ -84,13 +81,11 @@ void session::request_shutdown() {
 }
 
 asio::awaitable<void> session::run() {
-  counters().open.inc();
   try {
     co_await loop();
   } catch (const std::exception& e) {
     log_.error("session ended by exception: {}", e.what());
   }
-  counters().open.dec();
   transport_->close();
 }
 
@@ -125,7 +120,6 @@ asio::awaitable<response> session::dispatch(const request& req) {
 }
 
 asio::awaitable<void> session::loop() {
-  counters().connections.inc();
   log_.debug("connect from {}", transport_->peer_ip());
   const auto& s = *settings_;
   // The first request, TLS handshake included, must arrive within request_timeout.

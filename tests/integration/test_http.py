@@ -43,7 +43,7 @@ class HttpTest(unittest.TestCase):
 
     def setUp(self):
         self.server = harness.Server(
-            "[log]\nlevel = \"debug\"\n[http]\nrequest_timeout = 2\nidle_timeout = 2\n", listen=LISTEN)
+            "[http]\nrequest_timeout = 2\nidle_timeout = 2\n", listen=LISTEN)
         self.server.cli("domain", "add", "example.com")
         self.server.add_user("alice@example.com")
         self.server.add_user("bob@example.com")

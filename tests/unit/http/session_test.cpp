@@ -192,7 +192,7 @@ TEST(http_session, metrics_only_from_loopback_by_default) {
   EXPECT_TRUE(near.out.starts_with("HTTP/1.1 200 OK\r\n")) << near.out;
   EXPECT_NE(near.out.find("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"), std::string::npos);
   EXPECT_NE(near.out.find("# TYPE letterhead_commands_total counter\n"), std::string::npos);
-  EXPECT_NE(near.out.find("letterhead_connections_total{protocol=\"http\"}"), std::string::npos);
+  EXPECT_NE(near.out.find("letterhead_commands_total{protocol=\"http\"}"), std::string::npos);
 }
 
 }  // namespace
