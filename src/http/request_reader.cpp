@@ -79,8 +79,8 @@ read_state request_reader::feed(std::string& buffer) {
   if (!buffer.empty()) started_ = true;
   while (!buffer.empty()) {
     boost::system::error_code ec;
-    // Beast consumes nothing until the whole header is present; it then re-reads
-    // the header from the front of the buffer, so the bytes stay there until then.
+    // Beast leaves an unfinished header (beyond the request line) in the buffer and
+    // re-reads it from the front on the next call.
     const bool header_pending = !impl_->parser->is_header_done();
     const auto n = impl_->parser->put(boost::asio::buffer(buffer.data(), buffer.size()), ec);
     // Beast may consume the request line before the rest of the header; with eager
