@@ -114,7 +114,11 @@ void write(std::string& out, const search_key& key) {
       out += '-';
       out += months[static_cast<std::size_t>(std::clamp(key.day.month, 1, 12) - 1)];
       out += '-';
-      out += std::to_string(key.day.year);
+      // RFC 9051 §9 date-year = 4DIGIT: keep leading zeros ("0994").
+      {
+        const std::string year = std::to_string(key.day.year);
+        out += std::string(year.size() < 4 ? 4 - year.size() : 0, '0') + year;
+      }
       break;
     case kind::larger:
     case kind::smaller:
