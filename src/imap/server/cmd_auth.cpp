@@ -1,10 +1,10 @@
 // STARTTLS (RFC 9051 §6.2.1), LOGIN (§6.2.3), AUTHENTICATE PLAIN (§6.2.2, RFC 4616,
 // SASL-IR RFC 4959).
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include "core/runtime.hpp"
 #include "imap/server/session.hpp"
+#include "smtp/proto/auth.hpp"
 
 namespace letterhead::imap::server {
 
@@ -13,20 +13,6 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::size_t max_auth_failures = 5;
-
-// Strict base64 (RFC 4648 §4); nullopt when malformed.
-std::optional<std::string> base64_decode(std::string_view in) {
-  if (in.size() % 4 != 0 || in.size() > 16384) return std::nullopt;
-  std::string out(in.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  std::size_t len = static_cast<std::size_t>(n);
-  if (!in.empty() && in.back() == '=') --len;
-  if (in.size() >= 2 && in[in.size() - 2] == '=') --len;
-  out.resize(len);
-  return out;
-}
 
 }  // namespace
 
@@ -100,15 +86,12 @@ asio::awaitable<session::outcome> session::cmd_authenticate(const command& cmd) 
     response = std::move(*line);
   }
   if (response == "*") co_return co_await bad(cmd, "Authentication cancelled");
-  auto decoded = base64_decode(response);
-  if (!decoded) co_return co_await bad(cmd, "Invalid base64");
-  // RFC 4616 §2: [authzid] NUL authcid NUL passwd
-  const auto first = decoded->find('\0');
-  const auto second = first == std::string::npos ? std::string::npos : decoded->find('\0', first + 1);
-  if (second == std::string::npos) co_return co_await bad(cmd, "Invalid PLAIN response");
-  std::string authzid = decoded->substr(0, first);
-  std::string user = decoded->substr(first + 1, second - first - 1);
-  std::string pass = decoded->substr(second + 1);
+  // RFC 4616 §2 message, decoded by the SMTP grammar's SASL PLAIN decoder (shared).
+  auto creds = smtp::proto::decode_auth_plain(response);
+  if (!creds) co_return co_await bad(cmd, "Invalid PLAIN response");
+  std::string authzid = std::move(creds->authzid);
+  std::string user = std::move(creds->authcid);
+  std::string pass = std::move(creds->password);
   if (!authzid.empty() && authzid != user) {
     co_return co_await no(cmd, "[AUTHORIZATIONFAILED] Acting as another user is not allowed");
   }
