@@ -102,6 +102,11 @@ struct delivery {
   std::uint64_t size = 0;
   unix_time internal_date = 0;
   std::vector<delivery_target> targets;
+  // When set, a target whose account would exceed its quota_bytes (counting this
+  // message) fails the whole delivery with errc::limit and a message starting
+  // "quota". Callers that must not lose mail to one full mailbox (SMTP) check
+  // account_usage() per recipient first and leave this off.
+  bool enforce_quota = false;
 };
 
 struct delivered {
@@ -118,6 +123,8 @@ struct queue_recipient {
   std::string dsn_orcpt;    // RFC 3461 ORCPT as received, empty if none
   enum class state { pending, delivered, failed } status = state::pending;
   std::string last_reply;   // last reply text from the remote server
+  std::string remote_mta;   // host that gave last_reply, empty if none
+  bool dsn_sent = false;    // a DSN (failure, delay or success) went out for it
 };
 
 struct queue_entry {
@@ -133,6 +140,45 @@ struct queue_entry {
   std::uint32_t attempts = 0;
   bool held = false;
   std::vector<queue_recipient> recipients;
+  // What the sender's session declared (RFC 6152, RFC 6531, RFC 8689): the
+  // outbound client negotiates, downgrades or bounces accordingly.
+  std::string body_type;    // "", "7BIT", "8BITMIME" or "BINARYMIME"
+  bool smtputf8 = false;
+  bool requiretls = false;
+  bool delay_warned = false;  // the delay-warning DSN went out
+  unix_time last_attempt = 0;
+  // Lease (claim_queue): a worker owns the entry until lease_until.
+  std::string lease_owner;
+  unix_time lease_until = 0;
+};
+
+// RFC 4314: rights one account granted another on one of its mailboxes.
+struct acl_entry {
+  id_t mailbox_id = 0;
+  id_t grantee = 0;       // account id
+  std::string grantee_address;
+  std::string rights;     // RFC 4314 §2.1 letters, in the order "lrswipkxtea"
+};
+
+// A mailbox of another account visible to this one through an ACL entry.
+struct shared_mailbox {
+  mailbox box;            // the owner's record (box.account_id is the owner)
+  std::string owner;      // owner's address
+  std::string rights;     // what the grantee may do
+};
+
+// RFC 9208 resources of an account.
+struct usage {
+  std::uint64_t bytes = 0;
+  std::uint64_t messages = 0;
+};
+
+// Cached parse results of one blob (content-addressed, so shared by every copy).
+// The store keeps it while the blob exists and never looks inside `data`.
+struct blob_meta {
+  std::string blob;
+  std::int32_t version = 0;  // format of `data`; readers recompute when it differs
+  std::string data;
 };
 
 struct audit_record {
