@@ -724,8 +724,8 @@ TEST_P(store_suite, queue_roundtrip) {
   e.created = 1700000000;
   e.next_attempt = 1700000060;
   e.recipients.push_back(queue_recipient{"x@remote.org", "SUCCESS,FAILURE", "rfc822;x@remote.org",
-                                         queue_recipient::state::pending, ""});
-  e.recipients.push_back(queue_recipient{"y@remote.org", "", "", queue_recipient::state::failed, "550 5.1.1 no"});
+                                         queue_recipient::state::pending, "", "", false});
+  e.recipients.push_back(queue_recipient{"y@remote.org", "", "", queue_recipient::state::failed, "550 5.1.1 no", "", false});
   auto id = ok(s().enqueue(e));
   EXPECT_GT(id, 0);
 
@@ -733,7 +733,7 @@ TEST_P(store_suite, queue_roundtrip) {
   bounce.blob = blob;
   bounce.created = 1700000000;
   bounce.next_attempt = 1700000001;
-  bounce.recipients.push_back(queue_recipient{"a@example.com", "", "", queue_recipient::state::pending, ""});
+  bounce.recipients.push_back(queue_recipient{"a@example.com", "", "", queue_recipient::state::pending, "", "", false});
   auto bounce_id = ok(s().enqueue(bounce));
 
   auto got = ok(s().get_queue_entry(id));
@@ -786,7 +786,7 @@ TEST_P(store_suite, queue_and_mailboxes_share_blob_counts) {
   queue_entry e;
   e.blob = blob;
   e.mail_from = "a@example.com";
-  e.recipients.push_back(queue_recipient{"r@remote.org", "", "", queue_recipient::state::pending, ""});
+  e.recipients.push_back(queue_recipient{"r@remote.org", "", "", queue_recipient::state::pending, "", "", false});
   auto id = ok(s().enqueue(e));
   EXPECT_GT(ok(s().get_queue_entry(id)).created, 0) << "created defaults to now";
   ok(s().expunge(d.mailbox_id, {d.uid}));
@@ -914,7 +914,7 @@ TEST_P(store_suite, everything_is_there_after_reopen) {
   queue_entry e;
   e.blob = blob;
   e.mail_from = "alice@example.com";
-  e.recipients.push_back(queue_recipient{"r@remote.org", "", "", queue_recipient::state::pending, ""});
+  e.recipients.push_back(queue_recipient{"r@remote.org", "", "", queue_recipient::state::pending, "", "", false});
   auto qid = ok(s().enqueue(e));
   ok(s().audit("cli", "user.add", "alice@example.com"));
   auto modseq = ok(s().highest_modseq(a.id));
