@@ -106,6 +106,17 @@ class store {
   // 0 = unlimited.
   [[nodiscard]] virtual core::result<void> set_quota(id_t account, std::uint64_t bytes) { return todo_(); }
 
+  // --- DKIM keys ---
+  // errc::exists if the domain already has a key with this selector.
+  [[nodiscard]] virtual core::result<dkim_key> add_dkim_key(const dkim_key& k) { return todo_(); }
+  // Every key of the domain (empty = all domains), active and retired, oldest first.
+  [[nodiscard]] virtual core::result<std::vector<dkim_key>> list_dkim_keys(std::string_view domain) {
+    return todo_();
+  }
+  // Marks a key retired at `when` (it stops signing; its DNS record should stay
+  // published for a while so mail in flight still verifies).
+  [[nodiscard]] virtual core::result<void> retire_dkim_key(id_t id, unix_time when) { return todo_(); }
+
   // --- parse cache ---
   // Entries for those of the blobs that have one, in any order. put_blob_meta
   // replaces; it need not be durable before returning (losing it costs a re-parse).

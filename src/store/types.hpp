@@ -173,6 +173,20 @@ struct usage {
   std::uint64_t messages = 0;
 };
 
+// A DKIM signing key of one of our domains (RFC 6376 §3.6.1). Kept in the store so
+// that every node of a cluster signs with the same keys.
+struct dkim_key {
+  id_t id = 0;
+  std::string domain;           // lower-case A-label
+  std::string selector;
+  std::string algorithm;        // "rsa-sha256" or "ed25519-sha256" (RFC 8463)
+  std::string private_key_pem;  // PKCS#8 PEM; never logged or printed
+  std::string public_key;       // base64 of the p= value of the DNS record
+  enum class state { active, retired } status = state::active;
+  unix_time created = 0;
+  unix_time retired = 0;        // when it stopped signing; 0 while active
+};
+
 // Cached parse results of one blob (content-addressed, so shared by every copy).
 // The store keeps it while the blob exists and never looks inside `data`.
 struct blob_meta {
