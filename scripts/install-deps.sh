@@ -9,8 +9,11 @@ packages=(
   libssl-dev libsqlite3-dev libicu-dev libsodium-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
+  libunbound-dev libevent-dev nettle-dev knot ldnsutils
   python3 swaks libnet-ssleay-perl openssl sqlite3 procps fetchmail
   curl isync mutt
+  oathtool gsasl
+  python3-dkim python3-nacl
 )
 
 missing=()

@@ -18,9 +18,16 @@ int run_cli(int argc, char** argv) {
   add_quickstart_command(app, g);
   add_domain_commands(app, g);
   add_user_commands(app, g);
+  add_security_commands(app, g);
   add_alias_commands(app, g);
   add_mailbox_commands(app, g);
   add_queue_commands(app, g);
+  add_dkim_commands(app, g);
+  add_dns_command(app, g);
+  add_department_commands(app, g);
+  add_group_commands(app, g);
+  add_role_commands(app, g);
+  add_org_commands(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

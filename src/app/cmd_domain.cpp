@@ -5,6 +5,7 @@
 
 #include "app/commands.hpp"
 #include "app/context.hpp"
+#include "app/dkim_setup.hpp"
 
 namespace letterhead::app {
 
@@ -21,6 +22,8 @@ void add_domain_commands(CLI::App& app, globals& g) {
     auto d = ctx->directory->add_domain(*name, "cli");
     if (!d) { g.status = report(d.error()); return; }
     std::cout << "added domain " << d->name << "\n";
+    // Every domain signs its outbound mail (RFC 6376): keys come with the domain.
+    (void)setup_domain_dkim(*ctx, d->name, "cli");
   });
 
   auto* list = domain->add_subcommand("list", "list domains");

@@ -11,6 +11,7 @@
 
 #include "app/commands.hpp"
 #include "app/context.hpp"
+#include "app/dkim_setup.hpp"
 #include "app/dns_records.hpp"
 #include "core/tls.hpp"
 #include "directory/address.hpp"
@@ -102,6 +103,7 @@ int quickstart(const globals& g, const quickstart_options& o) {
   u.display_name = "Administrator";
   u.password = password;
   if (auto a = ctx->directory->add_user(u, "quickstart"); !a) return report(a.error());
+  (void)setup_domain_dkim(*ctx, admin->domain, "quickstart");
 
   std::cout << fmt::format(
       "Letterhead is set up / Letterhead 已配置完成\n\n"
@@ -115,7 +117,9 @@ int quickstart(const globals& g, const quickstart_options& o) {
                              password);
   }
   std::cout << "\nStart the server / 启动服务:  letterhead --config " << path << " serve\n\n";
-  std::cout << dns_records(admin->domain, hostname);
+  auto dkim_keys = ctx->store->list_dkim_keys(admin->domain);
+  std::cout << dns_records(admin->domain, hostname, dkim_keys ? *dkim_keys : std::vector<store::dkim_key>{},
+                           static_cast<std::int64_t>(now));
   return 0;
 }
 

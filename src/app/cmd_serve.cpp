@@ -2,6 +2,7 @@
 // SIGTERM/SIGINT: stop accepting, let sessions finish within [limits] shutdown_grace,
 // then exit. SIGHUP: reload TLS certificates.
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -45,19 +46,44 @@ void schedule_blob_sweep(core::runtime& rt, store::store& st, std::chrono::secon
   });
 }
 
-// Waits until no session is left or the grace period ends, then stops the runtime.
+// Mails users whose password expires soon (issue 6), now and then every hour.
+void schedule_expiry_warnings(core::runtime& rt, directory::directory& dir, std::chrono::seconds delay) {
+  auto timer = std::make_shared<asio::steady_timer>(rt.io(), delay);
+  timer->async_wait([&rt, &dir, timer](const boost::system::error_code& ec) {
+    if (ec) return;
+    asio::post(rt.blocking(), [&rt, &dir] {
+      auto sent = dir.send_password_expiry_warnings(static_cast<store::unix_time>(::time(nullptr)));
+      if (!sent) {
+        spdlog::warn("password expiry warnings failed: {}", sent.error().message);
+      } else if (*sent > 0) {
+        spdlog::info("sent {} password expiry warning(s)", *sent);
+      }
+      schedule_expiry_warnings(rt, dir, std::chrono::hours(1));
+    });
+  });
+}
+
+// Waits until no session (and no outbound delivery) is left or the grace period
+// ends, then stops the runtime.
 void finish_shutdown(core::runtime& rt, core::tcp_server& net,
+                     std::shared_ptr<delivery::outbound::queue_worker> outbound,
                      std::chrono::steady_clock::time_point deadline) {
   auto timer = std::make_shared<asio::steady_timer>(rt.io(), std::chrono::milliseconds(50));
-  timer->async_wait([&rt, &net, deadline, timer](const boost::system::error_code&) {
-    if (net.active_sessions() == 0 || std::chrono::steady_clock::now() >= deadline) {
+  timer->async_wait([&rt, &net, outbound, deadline, timer](const boost::system::error_code&) {
+    const std::size_t deliveries = outbound ? outbound->in_flight() : 0;
+    const bool idle = net.active_sessions() == 0 && deliveries == 0;
+    if (idle || std::chrono::steady_clock::now() >= deadline) {
       if (net.active_sessions() != 0) {
         spdlog::warn("shutdown grace period over; {} session(s) cut off", net.active_sessions());
+      }
+      if (deliveries != 0) {
+        // Their leases keep them from other workers until [queue] lease runs out.
+        spdlog::warn("shutdown grace period over; {} outbound deliveries cut off", deliveries);
       }
       rt.stop();
       return;
     }
-    finish_shutdown(rt, net, deadline);
+    finish_shutdown(rt, net, outbound, deadline);
   });
 }
 
@@ -92,12 +118,16 @@ int serve(const globals& g) {
                                           "submissions, imap, imaps, pop3, pop3s, http or https", cfg.path)});
   }
 
+  // Set before the outbound queue starts, so that a signal is never missed; the
+  // handler runs only once the runtime runs, when `outbound` is set.
+  std::shared_ptr<delivery::outbound::queue_worker> outbound;
   asio::signal_set stop_signals(rt.io(), SIGINT, SIGTERM);
   stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("signal {}: shutting down (grace {}s)", sig, cfg.limits.shutdown_grace.count());
     net.stop();
-    finish_shutdown(rt, net, std::chrono::steady_clock::now() + cfg.limits.shutdown_grace);
+    if (outbound) outbound->stop();
+    finish_shutdown(rt, net, outbound, std::chrono::steady_clock::now() + cfg.limits.shutdown_grace);
   });
   asio::signal_set reload_signal(rt.io(), SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_hup;
@@ -112,7 +142,12 @@ int serve(const globals& g) {
   };
   reload_signal.async_wait(on_hup);
 
+  auto started_outbound = start_outbound(svc);
+  if (!started_outbound) return report(started_outbound.error());
+  outbound = std::move(*started_outbound);
+
   schedule_blob_sweep(rt, *ctx->store, std::chrono::seconds(0));
+  schedule_expiry_warnings(rt, *ctx->directory, std::chrono::seconds(60));
   spdlog::info("letterhead ready: {} as {}, data in {}", cfg.path, cfg.hostname, cfg.data_dir);
   rt.run();
   spdlog::info("letterhead stopped");

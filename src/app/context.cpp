@@ -23,6 +23,18 @@ core::result<core::config> read_config(const std::string& path) {
   return core::load_config(path);
 }
 
+directory::security_options security_options(const core::security_config& c) {
+  directory::security_options o;
+  o.max_failures_per_ip = c.max_failures_per_ip;
+  o.max_failures_per_account = c.max_failures_per_account;
+  o.failure_window = c.failure_window;
+  o.ip_block = c.ip_block;
+  o.account_block = c.account_block;
+  o.max_delay = c.max_delay;
+  o.new_network_mail = c.new_network_mail;
+  return o;
+}
+
 core::result<context> open_context(const std::string& config_file) {
   auto cfg = read_config(config_file);
   if (!cfg) return std::unexpected(cfg.error());
@@ -35,7 +47,8 @@ core::result<context> open_context(const std::string& config_file) {
   context ctx;
   ctx.config = std::move(*cfg);
   ctx.store = std::move(*st);
-  ctx.directory = std::make_unique<directory::directory>(*ctx.store);
+  ctx.directory = std::make_unique<directory::directory>(*ctx.store, directory::password_cost{},
+                                                         security_options(ctx.config.security));
   return ctx;
 }
 

@@ -23,6 +23,9 @@ struct context {
 
 [[nodiscard]] core::result<core::config> read_config(const std::string& path);
 
+// The directory's account security settings from [security].
+[[nodiscard]] directory::security_options security_options(const core::security_config& c);
+
 // Loads the config and opens the store (creating the data directory as needed).
 [[nodiscard]] core::result<context> open_context(const std::string& config_file);
 

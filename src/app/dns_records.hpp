@@ -1,10 +1,18 @@
 #pragma once
 // The DNS records a domain needs, as zone-file lines for the admin to publish.
 
+#include <cstdint>
 #include <string>
+#include <vector>
+
+#include "store/types.hpp"
 
 namespace letterhead::app {
 
-[[nodiscard]] std::string dns_records(const std::string& domain, const std::string& hostname);
+// MX, SPF, DKIM (a TXT record for each key in `dkim_keys` that should be published
+// at `now`: active, or retired recently), DMARC, MTA-STS, TLS-RPT, autoconfig and
+// the RFC 6186 SRV records.
+[[nodiscard]] std::string dns_records(const std::string& domain, const std::string& hostname,
+                                      const std::vector<store::dkim_key>& dkim_keys, std::int64_t now);
 
 }  // namespace letterhead::app

@@ -9,6 +9,13 @@ core::result<pop3::server::identity> pop3_backend::authenticate(const std::strin
   return pop3::server::identity{acc->id, acc->address};
 }
 
+core::result<pop3::server::identity> pop3_backend::login(const std::string& username, const std::string& password,
+                                                        directory::login_context& ctx) {
+  auto acc = directory_.authenticate(username, password, ctx);
+  if (!acc) return std::unexpected(acc.error());
+  return pop3::server::identity{acc->id, acc->address};
+}
+
 core::result<pop3::server::maildrop> pop3_backend::open_maildrop(const pop3::server::identity& who) {
   auto& st = directory_.store();
   auto inbox = st.find_mailbox_by_role(who.account_id, store::mailbox_role::inbox);

@@ -13,6 +13,13 @@ class pop3_backend final : public pop3::server::backend {
 
   core::result<pop3::server::identity> authenticate(const std::string& username,
                                                     const std::string& password) override;
+  core::result<pop3::server::identity> login(const std::string& username, const std::string& password,
+                                             directory::login_context& ctx) override;
+  std::string sasl_mechanisms() const override { return std::string(directory::sasl_scram_sha256); }
+  std::unique_ptr<directory::sasl_exchange> start_sasl(std::string_view mechanism,
+                                                       const directory::login_context& ctx) override {
+    return directory_.start_sasl(mechanism, ctx);
+  }
   core::result<pop3::server::maildrop> open_maildrop(const pop3::server::identity& who) override;
   core::result<std::string> fetch(const pop3::server::maildrop& drop,
                                   const pop3::server::maildrop_message& message) override;

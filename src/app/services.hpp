@@ -12,6 +12,7 @@
 #include "app/context.hpp"
 #include "core/error.hpp"
 #include "delivery/local_delivery.hpp"
+#include "delivery/outbound/worker.hpp"
 
 namespace letterhead::core {
 class runtime;
@@ -32,5 +33,8 @@ struct services {
 [[nodiscard]] core::result<std::size_t> start_pop3(services& s);
 [[nodiscard]] core::result<std::size_t> start_imap(services& s);
 [[nodiscard]] core::result<std::size_t> start_http(services& s);
+
+// The outbound queue worker (serve_outbound.cpp); serve stops it at shutdown.
+[[nodiscard]] core::result<std::shared_ptr<delivery::outbound::queue_worker>> start_outbound(services& s);
 
 }  // namespace letterhead::app

@@ -1,12 +1,107 @@
 #include "app/smtp_backend.hpp"
 
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "directory/org.hpp"
+
 namespace letterhead::app {
 
 using smtp::server::recipient_status;
+using smtp::server::refusal;
+
+namespace {
+
+std::string domain_of(std::string_view address) {
+  const auto at = address.rfind('@');
+  return at == std::string_view::npos ? std::string() : directory::lower_ascii(address.substr(at + 1));
+}
+
+}  // namespace
+
+// Issue 6 rules at RCPT time: groups' send policies, and the sender's mail rules
+// (internal-only, allowed external domains, most recipients) on submission, or the
+// recipients' (internal-only accounts receive nothing from outside) on the MX.
+core::result<std::optional<refusal>> smtp_backend::check_recipient(const smtp::server::envelope& env,
+                                                                  const smtp::server::recipient& r) {
+  auto& store = directory_.store();
+  directory::organisation org(store, directory_);
+  const store::id_t sender_id = env.authenticated ? env.authenticated->account_id : 0;
+  auto book = directory::rule_book::load(store);
+  if (!book) return std::unexpected(book.error());
+  if (sender_id != 0) {
+    auto rules = book->rules_for(sender_id);
+    if (!rules) return std::unexpected(rules.error());
+    // RFC 5321 §4.5.3.1.8: 452 lets the client send the rest in another transaction.
+    if (rules->max_recipients != 0 && env.recipients.size() >= rules->max_recipients) {
+      return refusal{452, "4.5.3", fmt::format("Too many recipients: this account may address at most {} per message",
+                                               rules->max_recipients)};
+    }
+    if (!r.local && !directory::external_allowed(*rules, domain_of(r.address))) {
+      return refusal{550, "5.7.1",
+                     rules->internal_only && rules->allowed_domains.empty()
+                         ? fmt::format("Account {} may only send mail inside the organisation", env.authenticated->address)
+                         : fmt::format("Account {} may not send mail to domain {}", env.authenticated->address,
+                                       domain_of(r.address))};
+    }
+  }
+  if (!r.local) return std::nullopt;
+  auto res = directory_.resolve(r.address, directory::resolve_options{.hold_moderated = true});
+  if (!res) {
+    if (res.error().code == core::errc::not_found) return std::nullopt;  // lookup_recipient decides
+    return std::unexpected(res.error());
+  }
+  for (const auto gid : res->groups) {
+    auto g = store.get_group(gid);
+    if (!g) return std::unexpected(g.error());
+    auto ok = org.check_sender(*g, directory::sender{env.mail_from, sender_id});
+    if (!ok) {
+      if (ok.error().code == core::errc::denied) return refusal{550, "5.7.1", ok.error().message};
+      return std::unexpected(ok.error());
+    }
+  }
+  if (sender_id == 0 && res->groups.empty() && !book->no_external_rules()) {
+    // Refused only when nobody could receive it: a list keeps reaching its other
+    // members, delivery leaves the internal-only ones out.
+    const auto from_domain = domain_of(env.mail_from);
+    bool anyone = !res->external.empty();
+    for (const auto id : res->accounts) {
+      auto rules = book->rules_for(id);
+      if (!rules) return std::unexpected(rules.error());
+      if (directory::external_allowed(*rules, from_domain)) anyone = true;
+    }
+    if (!anyone) {
+      return refusal{550, "5.7.1",
+                     fmt::format("Recipient <{}> accepts mail only from inside the organisation", r.address)};
+    }
+  }
+  return std::nullopt;
+}
+
+core::result<std::optional<refusal>> smtp_backend::check_size(const smtp::server::envelope& env, std::uint64_t size) {
+  if (!env.authenticated) return std::nullopt;
+  directory::organisation org(directory_.store(), directory_);
+  auto rules = org.rules_for(env.authenticated->account_id);
+  if (!rules) return std::unexpected(rules.error());
+  // RFC 1870 §6.1 / RFC 3463 §3.4: 552 5.3.4 for a message over a fixed limit.
+  if (rules->max_message_size != 0 && size > rules->max_message_size) {
+    return refusal{552, "5.3.4", fmt::format("Message too big: this account may send at most {} bytes",
+                                             rules->max_message_size)};
+  }
+  return std::nullopt;
+}
 
 core::result<smtp::server::identity> smtp_backend::authenticate(const std::string& username,
                                                                const std::string& password) {
   auto acc = directory_.authenticate(username, password);
+  if (!acc) return std::unexpected(acc.error());
+  return smtp::server::identity{acc->id, acc->address};
+}
+
+core::result<smtp::server::identity> smtp_backend::login(const std::string& username, const std::string& password,
+                                                        directory::login_context& ctx) {
+  auto acc = directory_.authenticate(username, password, ctx);
   if (!acc) return std::unexpected(acc.error());
   return smtp::server::identity{acc->id, acc->address};
 }
@@ -40,10 +135,19 @@ core::result<smtp::server::accepted> smtp_backend::accept(const smtp::server::en
   in.mail_from = env.mail_from;
   in.dsn_ret = env.dsn_ret;
   in.dsn_envid = env.dsn_envid;
+  in.body_type = env.body;
+  in.smtputf8 = env.smtputf8;
   if (env.authenticated) in.auth_account = env.authenticated->address;
   for (const auto& r : env.recipients) in.recipients.push_back({r.address, r.notify, r.orcpt});
   auto done = delivery_.deliver(in, message);
   if (!done) return std::unexpected(done.error());
+  // Offboarded recipients answer senders (RFC 3834) once the message is safe; a
+  // failure here must not undo the acceptance.
+  {
+    std::vector<std::string> rcpts;
+    for (const auto& r : env.recipients) rcpts.push_back(r.address);
+    (void)directory_.send_offboarding_replies(rcpts, env.mail_from, message);
+  }
   return smtp::server::accepted{done->id};
 }
 

@@ -14,8 +14,19 @@ class smtp_backend final : public smtp::server::backend {
 
   core::result<smtp::server::identity> authenticate(const std::string& username,
                                                     const std::string& password) override;
+  core::result<smtp::server::identity> login(const std::string& username, const std::string& password,
+                                             directory::login_context& ctx) override;
+  std::string sasl_mechanisms() const override { return std::string(directory::sasl_scram_sha256); }
+  std::unique_ptr<directory::sasl_exchange> start_sasl(std::string_view mechanism,
+                                                       const directory::login_context& ctx) override {
+    return directory_.start_sasl(mechanism, ctx);
+  }
   core::result<smtp::server::recipient_status> lookup_recipient(const std::string& address) override;
   core::result<bool> may_send_as(const smtp::server::identity& who, const std::string& address) override;
+  core::result<std::optional<smtp::server::refusal>> check_recipient(const smtp::server::envelope& env,
+                                                                   const smtp::server::recipient& r) override;
+  core::result<std::optional<smtp::server::refusal>> check_size(const smtp::server::envelope& env,
+                                                              std::uint64_t size) override;
   core::result<smtp::server::accepted> accept(const smtp::server::envelope& env,
                                               const std::string& message) override;
 

@@ -65,6 +65,43 @@ class section_reader {
     return {};
   }
 
+  // A duration: an integer (seconds) or a string with a unit, "90s", "5m", "4h", "5d".
+  [[nodiscard]] result<void> duration(std::string_view key, std::chrono::seconds& out,
+                                      std::chrono::seconds min, std::chrono::seconds max) {
+    known_.insert(std::string(key));
+    const auto* node = table_.get(key);
+    if (node == nullptr) return {};
+    auto d = duration_value(*node, key);
+    if (!d) return std::unexpected(d.error());
+    if (*d < min || *d > max) {
+      return fail(errc::invalid, fmt::format("{}: key '{}{}' must be between {}s and {}s", origin_,
+                                             prefix_, key, min.count(), max.count()));
+    }
+    out = *d;
+    return {};
+  }
+
+  [[nodiscard]] result<void> duration_array(std::string_view key, std::vector<std::chrono::seconds>& out,
+                                            std::chrono::seconds min, std::chrono::seconds max) {
+    known_.insert(std::string(key));
+    const auto* node = table_.get(key);
+    if (node == nullptr) return {};
+    const auto* arr = node->as_array();
+    if (arr == nullptr || arr->empty()) return type_error(key, "a non-empty array of durations");
+    std::vector<std::chrono::seconds> values;
+    for (const auto& element : *arr) {
+      auto d = duration_value(element, key);
+      if (!d) return std::unexpected(d.error());
+      if (*d < min || *d > max) {
+        return fail(errc::invalid, fmt::format("{}: values of '{}{}' must be between {}s and {}s", origin_,
+                                               prefix_, key, min.count(), max.count()));
+      }
+      values.push_back(*d);
+    }
+    out = std::move(values);
+    return {};
+  }
+
   [[nodiscard]] result<void> boolean(std::string_view key, bool& out) {
     known_.insert(std::string(key));
     const auto* node = table_.get(key);
@@ -117,6 +154,25 @@ class section_reader {
     const auto line = node != nullptr ? node->source().begin.line : 0;
     return fail(errc::invalid,
                 fmt::format("{}:{}: key '{}{}' must be {}", origin_, line, prefix_, key, what));
+  }
+
+  [[nodiscard]] result<std::chrono::seconds> duration_value(const toml::node& node, std::string_view key) const {
+    if (const auto* i = node.as_integer()) return std::chrono::seconds(i->get());
+    const auto* s = node.as_string();
+    if (s == nullptr) return type_error(key, "seconds or a duration string like \"5m\"");
+    const std::string& text = s->get();
+    std::int64_t n = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    const std::string_view unit(ptr, text.data() + text.size());
+    std::int64_t scale = 0;
+    if (unit == "s" || unit.empty()) scale = 1;
+    if (unit == "m") scale = 60;
+    if (unit == "h") scale = 3600;
+    if (unit == "d") scale = 86400;
+    if (ec != std::errc{} || ptr == text.data() || scale == 0 || n < 0 || n > (std::int64_t{1} << 40)) {
+      return type_error(key, "seconds or a duration string like \"5m\"");
+    }
+    return std::chrono::seconds(n * scale);
   }
 
   const toml::table& table_;
@@ -246,6 +302,35 @@ result<host_port> parse_host_port(std::string_view text) {
   return out;
 }
 
+static result<void> read_queue(const toml::table* t, std::string_view origin, queue_config& q) {
+  if (t == nullptr) return {};
+  using std::chrono::seconds;
+  constexpr seconds day{86400};
+  section_reader r(*t, "queue.", origin);
+  LH_TRY(r.duration_array("retry_intervals", q.retry_intervals, seconds(1), 7 * day));
+  LH_TRY(r.duration("max_age", q.max_age, seconds(1), 60 * day));
+  LH_TRY(r.duration("delay_warning", q.delay_warning, seconds(1), 60 * day));
+  LH_TRY(r.integer("concurrency", q.concurrency, 1, 10000));
+  LH_TRY(r.integer("per_destination", q.per_destination, 1, 1000));
+  LH_TRY(r.integer("max_recipients", q.max_recipients, 1, 10000));
+  LH_TRY(r.integer("messages_per_connection", q.messages_per_connection, 1, 100000));
+  LH_TRY(r.duration("idle_connection", q.idle_connection, seconds(1), seconds(3600)));
+  LH_TRY(r.duration("lease", q.lease, seconds(2), day));
+  LH_TRY(r.duration("poll_interval", q.poll_interval, seconds(1), seconds(3600)));
+  LH_TRY(r.integer("mx_port", q.mx_port, 1, 65535));
+  for (auto [key, field] : {std::pair{"connect_timeout", &q.connect_timeout},
+                            {"greeting_timeout", &q.greeting_timeout},
+                            {"command_timeout", &q.command_timeout},
+                            {"mail_timeout", &q.mail_timeout},
+                            {"rcpt_timeout", &q.rcpt_timeout},
+                            {"data_init_timeout", &q.data_init_timeout},
+                            {"data_block_timeout", &q.data_block_timeout},
+                            {"data_end_timeout", &q.data_end_timeout}}) {
+    LH_TRY(r.duration(key, *field, seconds(1), seconds(3600)));
+  }
+  return r.no_unknown_keys();
+}
+
 result<config> parse_config(std::string_view text, std::string_view origin) {
   // toml++ here is built with exceptions: parse errors arrive as toml::parse_error.
   toml::table root;
@@ -287,6 +372,10 @@ result<config> parse_config(std::string_view text, std::string_view origin) {
   if (*dns != nullptr) {
     section_reader dr(**dns, "dns.", origin);
     LH_TRY(dr.string_array("servers", c.dns.servers));
+    LH_TRY(dr.string("trust_anchor", c.dns.trust_anchor));
+    std::int64_t dns_timeout = c.dns.timeout.count();
+    LH_TRY(dr.integer("timeout", dns_timeout, 1, 120));
+    c.dns.timeout = std::chrono::seconds(dns_timeout);
     LH_TRY(dr.no_unknown_keys());
   }
 
@@ -295,8 +384,27 @@ result<config> parse_config(std::string_view text, std::string_view origin) {
   if (*relay != nullptr) {
     section_reader rr(**relay, "relay.", origin);
     LH_TRY(rr.string("host", c.relay.host));
+    LH_TRY(rr.string("user", c.relay.user));
+    LH_TRY(rr.string("password", c.relay.password));
+    LH_TRY(rr.string("tls", c.relay.tls));
+    LH_TRY(rr.boolean("verify_certificate", c.relay.verify_certificate));
     LH_TRY(rr.no_unknown_keys());
+    if (c.relay.tls != "starttls" && c.relay.tls != "tls" && c.relay.tls != "none") {
+      return fail(errc::invalid, fmt::format("{}: key 'relay.tls' must be \"starttls\", \"tls\" or "
+                                             "\"none\", not \"{}\"", origin, c.relay.tls));
+    }
+    if (!c.relay.host.empty()) {
+      // "HOST" alone means port 25.
+      const bool has_port = parse_host_port(c.relay.host).has_value();
+      if (!has_port && !parse_host_port(c.relay.host + ":25")) {
+        return fail(errc::invalid, fmt::format("{}: key 'relay.host' must be \"HOST\" or \"HOST:PORT\"", origin));
+      }
+    }
   }
+
+  auto queue = r.table("queue");
+  if (!queue) return std::unexpected(queue.error());
+  LH_TRY(read_queue(*queue, origin, c.queue));
 
   auto smtp = r.table("smtp");
   if (!smtp) return std::unexpected(smtp.error());
@@ -304,6 +412,24 @@ result<config> parse_config(std::string_view text, std::string_view origin) {
     section_reader sr(**smtp, "smtp.", origin);
     LH_TRY(sr.boolean("allow_plaintext_auth_on_loopback", c.smtp.allow_plaintext_auth_on_loopback));
     LH_TRY(sr.integer("max_received_headers", c.smtp.max_received_headers, 5, 1000));
+    LH_TRY(sr.no_unknown_keys());
+  }
+
+  auto security = r.table("security");
+  if (!security) return std::unexpected(security.error());
+  if (*security != nullptr) {
+    section_reader sr(**security, "security.", origin);
+    LH_TRY(sr.integer("max_failures_per_ip", c.security.max_failures_per_ip, 1, 100000));
+    LH_TRY(sr.integer("max_failures_per_account", c.security.max_failures_per_account, 1, 100000));
+    LH_TRY(sr.duration("failure_window", c.security.failure_window, std::chrono::seconds(1),
+                       std::chrono::seconds(86400)));
+    LH_TRY(sr.duration("ip_block", c.security.ip_block, std::chrono::seconds(1), std::chrono::seconds(30 * 86400)));
+    LH_TRY(sr.duration("account_block", c.security.account_block, std::chrono::seconds(1),
+                       std::chrono::seconds(30 * 86400)));
+    std::size_t max_delay_ms = static_cast<std::size_t>(c.security.max_delay.count());
+    LH_TRY(sr.integer("max_delay_ms", max_delay_ms, 0, 60000));
+    c.security.max_delay = std::chrono::milliseconds(max_delay_ms);
+    LH_TRY(sr.boolean("new_network_mail", c.security.new_network_mail));
     LH_TRY(sr.no_unknown_keys());
   }
 

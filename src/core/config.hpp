@@ -41,10 +41,47 @@ struct store_config {
 
 struct dns_config {
   std::vector<std::string> servers;  // empty = system resolver
+  std::string trust_anchor;          // DNSSEC trust anchor file; empty = no validation
+  std::chrono::seconds timeout{10};  // bound on one lookup
 };
 
+// [relay]: a smarthost that takes all outbound mail.
 struct relay_config {
-  std::string host;  // empty = direct MX delivery
+  std::string host;  // "HOST:PORT" (port 25 when absent); empty = direct MX delivery
+  std::string user;  // AUTH (RFC 4954) when not empty
+  std::string password;
+  std::string tls = "starttls";  // "starttls" (required), "tls" (implicit, port 465) or "none"
+  // Check the smarthost's certificate against its name and the system's CAs.
+  bool verify_certificate = true;
+};
+
+// [queue]: the outbound queue and its SMTP client. Durations are seconds, or strings
+// with a unit: "90s", "5m", "4h", "5d".
+struct queue_config {
+  // Wait after the 1st, 2nd, ... failed attempt; the last one repeats.
+  std::vector<std::chrono::seconds> retry_intervals{
+      std::chrono::minutes(5),  std::chrono::minutes(10), std::chrono::minutes(20),
+      std::chrono::minutes(40), std::chrono::hours(1),    std::chrono::hours(2),
+      std::chrono::hours(4),    std::chrono::hours(8)};
+  std::chrono::seconds max_age{std::chrono::hours(24 * 5)};  // then bounce
+  std::chrono::seconds delay_warning{std::chrono::hours(4)};  // then warn the sender
+  std::size_t concurrency = 50;       // messages in delivery at once
+  std::size_t per_destination = 5;    // connections to one destination at once
+  std::size_t max_recipients = 100;   // RCPT per transaction (RFC 5321 §4.5.3.1.8)
+  std::size_t messages_per_connection = 100;
+  std::chrono::seconds idle_connection{10};  // how long an idle connection is kept for reuse
+  std::chrono::seconds lease{600};     // how long a worker owns an entry it claimed
+  std::chrono::seconds poll_interval{30};  // look for due entries at least this often
+  std::uint16_t mx_port = 25;          // port of MX hosts (tests point it elsewhere)
+  // RFC 5321 §4.5.3.2 timeouts of the client.
+  std::chrono::seconds connect_timeout{30};
+  std::chrono::seconds greeting_timeout{300};
+  std::chrono::seconds command_timeout{300};
+  std::chrono::seconds mail_timeout{300};
+  std::chrono::seconds rcpt_timeout{300};
+  std::chrono::seconds data_init_timeout{120};
+  std::chrono::seconds data_block_timeout{180};
+  std::chrono::seconds data_end_timeout{600};
 };
 
 struct smtp_config {
@@ -53,6 +90,18 @@ struct smtp_config {
   // Largest number of Received headers before a message is taken as a loop
   // (RFC 5321 §6.3).
   std::size_t max_received_headers = 50;
+};
+
+// [security]: brute-force limits and account security notices (issue 6;
+// directory/security.hpp explains the rules).
+struct security_config {
+  std::uint32_t max_failures_per_ip = 30;
+  std::uint32_t max_failures_per_account = 5;   // per client IP and account
+  std::chrono::seconds failure_window{900};
+  std::chrono::seconds ip_block{3600};
+  std::chrono::seconds account_block{900};
+  std::chrono::milliseconds max_delay{3000};    // longest wait before answering a failure
+  bool new_network_mail = true;
 };
 
 // [http]: the HTTP listeners (autoconfig, /metrics; later JMAP and the admin API).
@@ -101,7 +150,9 @@ struct config {
   store_config store;
   dns_config dns;
   relay_config relay;
+  queue_config queue;
   smtp_config smtp;
+  security_config security;
   http_config http;
   autoconfig_config autoconfig;
   limits limits;

@@ -1,5 +1,7 @@
 #include "core/tcp_transport.hpp"
 
+#include <optional>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -25,10 +27,12 @@ using clock = std::chrono::steady_clock;
 class tcp_transport final : public transport,
                             public std::enable_shared_from_this<tcp_transport> {
  public:
-  tcp_transport(tcp::socket socket, std::shared_ptr<ssl::context> tls)
+  tcp_transport(tcp::socket socket, std::shared_ptr<ssl::context> tls,
+                std::optional<tls_client_options> client = std::nullopt)
       : tls_context_(std::move(tls)),
         stream_(std::move(socket), *tls_context_),
-        timer_(stream_.get_executor()) {
+        timer_(stream_.get_executor()),
+        client_(std::move(client)) {
     boost::system::error_code ec;
     const auto ep = stream_.next_layer().remote_endpoint(ec);
     if (!ec) {
@@ -108,8 +112,11 @@ class tcp_transport final : public transport,
   asio::awaitable<core::result<void>> start_tls(std::chrono::seconds timeout) override {
     if (tls_) co_return core::fail(core::errc::invalid, "TLS already active");
     boost::system::error_code ec;
+    if (client_) {
+      if (auto r = prepare_client_handshake(); !r) co_return r;
+    }
     arm(timeout);
-    co_await stream_.async_handshake(ssl::stream_base::server,
+    co_await stream_.async_handshake(client_ ? ssl::stream_base::client : ssl::stream_base::server,
                                      asio::redirect_error(asio::use_awaitable, ec));
     disarm();
     if (timed_out_) co_return core::fail(core::errc::unavailable, "TLS handshake timeout");
@@ -119,6 +126,32 @@ class tcp_transport final : public transport,
   }
 
   bool tls() const override { return tls_; }
+
+  // SNI and, for a verifying client, the name to match and the verify mode.
+  core::result<void> prepare_client_handshake() {
+    SSL* s = stream_.native_handle();
+    const auto& name = client_->server_name;
+    boost::system::error_code ec;
+    bool is_ip = false;
+    if (!name.empty()) {
+      (void)asio::ip::make_address(name, ec);
+      is_ip = !ec;
+    }
+    // RFC 6066 §3: no IP literals in SNI.
+    if (!name.empty() && !is_ip && SSL_set_tlsext_host_name(s, name.c_str()) != 1) {
+      return core::fail(core::errc::invalid, "TLS server name rejected");
+    }
+    if (client_->verify) {
+      if (name.empty()) return core::fail(core::errc::invalid, "TLS verification needs a server name");
+      const int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s), name.c_str())
+                           : SSL_set1_host(s, name.c_str());
+      if (ok != 1) return core::fail(core::errc::invalid, "TLS server name rejected");
+      SSL_set_verify(s, SSL_VERIFY_PEER, nullptr);
+    } else {
+      SSL_set_verify(s, SSL_VERIFY_NONE, nullptr);
+    }
+    return {};
+  }
 
   // Decrypted bytes, unprocessed records, or ciphertext Asio has handed to OpenSSL.
   bool tls_input_buffered() const {
@@ -181,6 +214,7 @@ class tcp_transport final : public transport,
   bool timed_out_ = false;
   bool loopback_ = false;
   std::string peer_ip_;
+  std::optional<tls_client_options> client_;  // set for outgoing connections
 };
 
 }  // namespace
@@ -188,6 +222,14 @@ class tcp_transport final : public transport,
 std::shared_ptr<transport> make_tcp_transport(tcp::socket socket,
                                               std::shared_ptr<ssl::context> tls) {
   auto t = std::make_shared<tcp_transport>(std::move(socket), std::move(tls));
+  t->start_watchdog();
+  return t;
+}
+
+std::shared_ptr<transport> make_tcp_client_transport(tcp::socket socket,
+                                                     std::shared_ptr<ssl::context> tls,
+                                                     tls_client_options options) {
+  auto t = std::make_shared<tcp_transport>(std::move(socket), std::move(tls), std::move(options));
   t->start_watchdog();
   return t;
 }

@@ -1,8 +1,10 @@
 #pragma once
-// The transport over a TCP socket with optional TLS (implicit or by STARTTLS).
-// Heavy header (sockets, OpenSSL): included by the listener only.
+// The transport over a TCP socket with optional TLS (implicit or by STARTTLS), for
+// accepted connections (TLS server side) and for outgoing ones (TLS client side).
+// Heavy header (sockets, OpenSSL): included by the listener and the SMTP client only.
 
 #include <memory>
+#include <string>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -13,5 +15,20 @@ namespace letterhead::core {
 
 [[nodiscard]] std::shared_ptr<transport> make_tcp_transport(
     boost::asio::ip::tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> tls);
+
+// How an outgoing connection runs its TLS handshake (transport::start_tls).
+struct tls_client_options {
+  // Sent as SNI (RFC 6066 §3) and, when `verify` is set, the name the certificate
+  // must match (RFC 6125). An IP address or "" sends no SNI.
+  std::string server_name;
+  // Opportunistic TLS (RFC 7435) does not verify; policies (a smarthost, later
+  // MTA-STS and DANE) do.
+  bool verify = false;
+};
+
+// An outgoing connection on a connected socket; `tls` from make_client_tls_context().
+[[nodiscard]] std::shared_ptr<transport> make_tcp_client_transport(
+    boost::asio::ip::tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> tls,
+    tls_client_options options);
 
 }  // namespace letterhead::core

@@ -145,6 +145,18 @@ result<void> generate_self_signed(const std::string& hostname, const std::string
   return {};
 }
 
+result<std::shared_ptr<ssl::context>> make_client_tls_context() {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+  // Without CA certificates only non-verifying connections work; that is the
+  // opportunistic default, so a machine without ca-certificates still sends mail.
+  if (SSL_CTX_set_default_verify_paths(native) != 1) ERR_clear_error();
+  return ctx;
+}
+
 tls_contexts::tls_contexts(tls_config tls, std::string data_dir, std::string hostname)
     : tls_(std::move(tls)), data_dir_(std::move(data_dir)), hostname_(std::move(hostname)) {}
 

@@ -53,6 +53,11 @@ class tls_contexts {
   std::shared_ptr<contexts> current_;
 };
 
+// A TLS client context for outgoing connections (the SMTP client): TLS 1.2 and 1.3,
+// OpenSSL's default ciphers, the system's CA certificates for connections that
+// verify (tls_client_options::verify). One context serves every connection.
+[[nodiscard]] result<std::shared_ptr<boost::asio::ssl::context>> make_client_tls_context();
+
 // Writes a new self-signed certificate and key (RSA-2048, SHA-256, subjectAltName =
 // hostname, ten years) to the given paths, the key readable by its owner only.
 [[nodiscard]] result<void> generate_self_signed(const std::string& hostname,

@@ -26,7 +26,8 @@ class transport {
   virtual boost::asio::awaitable<core::result<void>> write(std::string_view data,
                                                            std::chrono::seconds timeout) = 0;
 
-  // Runs the TLS server handshake on the connection.
+  // Runs the TLS handshake on the connection: the server side on an accepted
+  // connection, the client side on an outgoing one (make_tcp_client_transport).
   virtual boost::asio::awaitable<core::result<void>> start_tls(std::chrono::seconds timeout) = 0;
 
   [[nodiscard]] virtual bool tls() const = 0;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/metrics.hpp"
+#include "directory/org.hpp"
 
 namespace letterhead::delivery {
 namespace {
@@ -14,6 +15,42 @@ namespace {
 std::string new_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return fmt::format("{:016X}", rng());
+}
+
+std::string domain_of(std::string_view address) {
+  const auto at = address.rfind('@');
+  return at == std::string_view::npos ? std::string() : directory::lower_ascii(address.substr(at + 1));
+}
+
+// Issue 6 mail rules at delivery: internal-only accounts get nothing from outside
+// (a list reaching them from outside skips them), and an internal-only sender's mail
+// reaches no outside address through a list or an alias (the RCPT check refused
+// direct ones already).
+core::result<void> apply_mail_rules(store::store& store, const inbound_message& msg,
+                                    std::vector<store::id_t>& accounts, std::vector<recipient>& remote) {
+  auto book = directory::rule_book::load(store);
+  if (!book) return std::unexpected(book.error());
+  if (book->no_external_rules()) return {};
+  if (msg.auth_account.empty()) {
+    const auto from = domain_of(msg.mail_from);
+    std::vector<store::id_t> kept;
+    for (const auto id : accounts) {
+      auto rules = book->rules_for(id);
+      if (!rules) return std::unexpected(rules.error());
+      if (directory::external_allowed(*rules, from)) kept.push_back(id);
+    }
+    accounts = std::move(kept);
+    return {};
+  }
+  auto sender = store.find_account(msg.auth_account);
+  if (!sender) {
+    if (sender.error().code == core::errc::not_found) return {};
+    return std::unexpected(sender.error());
+  }
+  auto rules = book->rules_for(sender->id);
+  if (!rules) return std::unexpected(rules.error());
+  std::erase_if(remote, [&](const recipient& r) { return !directory::external_allowed(*rules, domain_of(r.address)); });
+  return {};
 }
 
 }  // namespace
@@ -39,8 +76,11 @@ core::result<delivery_result> local_delivery::deliver_now(const inbound_message&
 
   std::vector<store::id_t> accounts;
   std::vector<recipient> remote;
+  std::vector<store::id_t> held_groups;
+  bool reached_group = false;
+  const directory::resolve_options options{.hold_moderated = !msg.moderation_approved};
   for (const auto& r : msg.recipients) {
-    auto res = directory_.resolve(r.address);
+    auto res = directory_.resolve(r.address, options);
     if (!res) {
       // The session checked every recipient at RCPT time; one gone since then (an
       // account removed meanwhile) must not lose the others' copy.
@@ -54,9 +94,21 @@ core::result<delivery_result> local_delivery::deliver_now(const inbound_message&
       const bool seen = std::ranges::any_of(remote, [&](const recipient& x) { return x.address == ext; });
       if (!seen) remote.push_back(recipient{ext, r.notify, ext == r.address ? r.orcpt : "rfc822;" + r.address});
     }
+    for (const auto id : res->held_groups) {
+      if (std::ranges::find(held_groups, id) == held_groups.end()) held_groups.push_back(id);
+    }
+    if (!res->groups.empty()) reached_group = true;
   }
-  if (accounts.empty() && remote.empty()) {
+  if (auto r = apply_mail_rules(store_, msg, accounts, remote); !r) return std::unexpected(r.error());
+  if (accounts.empty() && remote.empty() && held_groups.empty()) {
+    // A group whose members the rules left out (or an empty group) took the message.
+    if (reached_group) return out;
     return core::fail(core::errc::invalid, "no deliverable recipients");
+  }
+  if (!held_groups.empty()) {
+    auto held = hold(msg, message, held_groups);
+    if (!held) return std::unexpected(held.error());
+    out.held = *held;
   }
 
   const auto now = static_cast<store::unix_time>(std::time(nullptr));
@@ -88,6 +140,8 @@ core::result<delivery_result> local_delivery::deliver_now(const inbound_message&
     e.dsn_ret = msg.dsn_ret;
     e.dsn_envid = msg.dsn_envid;
     e.auth_account = msg.auth_account;
+    e.body_type = msg.body_type;
+    e.smtputf8 = msg.smtputf8;
     e.created = now;
     e.next_attempt = now;
     for (const auto& r : remote) {
@@ -100,6 +154,7 @@ core::result<delivery_result> local_delivery::deliver_now(const inbound_message&
     auto id = store_.enqueue(e);
     if (!id) return std::unexpected(id.error());
     out.queued = remote.size();
+    if (on_enqueued_) on_enqueued_();
   }
   return out;
 }

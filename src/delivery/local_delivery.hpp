@@ -4,6 +4,7 @@
 // (RFC 5321 §4.4), and put remote recipients into the durable outbound queue.
 // When deliver() returns success everything is on stable storage.
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,12 +27,18 @@ struct inbound_message {
   std::string dsn_ret;
   std::string dsn_envid;
   std::string auth_account;  // submitting account's address, empty for MX mail
+  // An owner approved it (delivery/moderation.hpp): moderated groups are expanded
+  // instead of holding the message again.
+  bool moderation_approved = false;
+  std::string body_type;     // BODY= as declared (RFC 6152, RFC 3030), "" if none
+  bool smtputf8 = false;     // SMTPUTF8 was used (RFC 6531)
 };
 
 struct delivery_result {
   std::string id;                 // for the SMTP reply and the logs
   std::size_t local_copies = 0;   // mailboxes that got the message
   std::size_t queued = 0;         // remote recipients queued
+  std::size_t held = 0;           // moderated groups it waits for
 };
 
 class local_delivery {
@@ -41,11 +48,20 @@ class local_delivery {
   [[nodiscard]] core::result<delivery_result> deliver(const inbound_message& msg,
                                                       std::string_view message);
 
+  // Called after each successful enqueue (from the delivering thread), so that the
+  // outbound queue starts at once instead of at its next poll. Set before serving.
+  void on_enqueued(std::function<void()> cb) { on_enqueued_ = std::move(cb); }
+
  private:
   [[nodiscard]] core::result<delivery_result> deliver_now(const inbound_message& msg, std::string_view message);
+  // Issue 6: stores the message once for the moderated groups it waits for and tells
+  // their owners.
+  [[nodiscard]] core::result<std::size_t> hold(const inbound_message& msg, std::string_view message,
+                                               const std::vector<store::id_t>& groups);
 
   store::store& store_;
   directory::directory& directory_;
+  std::function<void()> on_enqueued_;
 };
 
 }  // namespace letterhead::delivery

@@ -1,9 +1,14 @@
 #include "directory/directory.hpp"
 
 #include <algorithm>
+#include <ctime>
 
 #include <fmt/format.h>
 #include <sodium.h>
+
+#include "directory/names.hpp"
+#include "directory/org.hpp"
+#include "directory/scram.hpp"
 
 namespace letterhead::directory {
 namespace {
@@ -24,7 +29,8 @@ std::string join(const std::vector<std::string>& v) {
 
 }  // namespace
 
-directory::directory(store::store& store, password_cost cost) : store_(store), cost_(cost) {
+directory::directory(store::store& store, password_cost cost, security_options security)
+    : store_(store), cost_(cost), security_(std::move(security)) {
   if (sodium_init() < 0) std::abort();
   cache_key_.resize(crypto_generichash_KEYBYTES);
   randombytes_buf(cache_key_.data(), cache_key_.size());
@@ -48,6 +54,10 @@ core::result<store::domain> directory::add_domain(std::string_view name, std::st
 core::result<void> directory::remove_domain(std::string_view name, std::string_view actor) {
   auto d = normalize_domain(name);
   if (!d) return std::unexpected(d.error());
+  if (auto groups = store_.list_groups(*d); groups && !groups->empty()) {
+    return core::fail(core::errc::denied, fmt::format("domain {} still has {} group(s): remove them first", *d,
+                                                      groups->size()));
+  }
   if (auto r = store_.remove_domain(*d); !r) return r;
   (void)store_.audit(actor, "domain.remove", *d);
   return {};
@@ -71,7 +81,19 @@ core::result<void> directory::set_catch_all(std::string_view domain, std::string
 }
 
 core::result<store::account> directory::add_user(const new_user& user, std::string_view actor) {
-  auto a = parse_address(user.address);
+  std::string address = user.address;
+  if (address.starts_with('@')) {
+    auto made = organisation(store_, *this).address_for(user.display_name, address.substr(1));
+    if (!made) return std::unexpected(made.error());
+    address = std::move(*made);
+  }
+  if (!user.display_name.empty()) {
+    if (auto n = check_display_name(user.display_name); !n) return std::unexpected(n.error());
+  }
+  if (auto g = store_.find_group(address); g) {
+    return core::fail(core::errc::exists, fmt::format("'{}' is already a group", address));
+  }
+  auto a = parse_address(address);
   if (!a) return std::unexpected(a.error());
   auto dom = store_.find_domain(a->domain);
   if (!dom) {
@@ -91,7 +113,10 @@ core::result<store::account> directory::add_user(const new_user& user, std::stri
   acc.display_name = user.display_name;
   acc.quota_bytes = user.quota_bytes;
   if (!user.password.empty()) {
-    if (auto p = check_password_policy(user.password, acc.address); !p) {
+    // The domain's policy; SCRAM credentials and the first-login rule follow below.
+    auto policy = store_.get_password_policy(dom->id);
+    if (!policy) return std::unexpected(policy.error());
+    if (auto p = check_password_policy(user.password, acc.address, acc.display_name, *policy); !p) {
       return std::unexpected(p.error());
     }
     auto h = hash_password(user.password, cost_);
@@ -100,19 +125,27 @@ core::result<store::account> directory::add_user(const new_user& user, std::stri
   }
   auto added = store_.add_account(acc);
   if (!added) return added;
+  if (!user.password.empty()) {
+    // SCRAM credentials (RFC 5802 §3) and the password's age beside the hash.
+    if (auto r = store_.set_password(added->id, added->password_hash, derive_scram_sha256(user.password), false,
+                                     static_cast<store::unix_time>(::time(nullptr)), 0);
+        !r) {
+      return std::unexpected(r.error());
+    }
+  }
   (void)store_.audit(actor, "user.add", acc.address);
   return added;
 }
 
 core::result<void> directory::set_password(std::string_view address, std::string_view password,
                                            std::string_view actor) {
-  auto a = parse_address(address);
-  if (!a) return std::unexpected(a.error());
-  if (auto p = check_password_policy(password, a->str()); !p) return p;
-  auto h = hash_password(password, cost_);
-  if (!h) return std::unexpected(h.error());
-  if (auto r = store_.set_password_hash(a->str(), *h); !r) return r;
-  (void)store_.audit(actor, "user.passwd", a->str());
+  auto acc = account_for(address);
+  if (!acc) return std::unexpected(acc.error());
+  // An admin-set password is temporary when the domain's policy says so.
+  auto policy = store_.get_password_policy(acc->domain_id);
+  if (!policy) return std::unexpected(policy.error());
+  if (auto r = store_new_password(*acc, password, policy->change_at_first_login); !r) return r;
+  (void)store_.audit(actor, "user.passwd", acc->address);
   return {};
 }
 
@@ -147,6 +180,9 @@ core::result<void> directory::add_alias(std::string_view alias,
   }
   if (auto acc = store_.find_account(a->str()); acc) {
     return core::fail(core::errc::exists, fmt::format("'{}' is already an account", a->str()));
+  }
+  if (auto g = store_.find_group(a->str()); g) {
+    return core::fail(core::errc::exists, fmt::format("'{}' is already a group", a->str()));
   }
   store::alias record;
   record.address = a->str();
@@ -214,27 +250,9 @@ void directory::remember_login(const std::string& key, const store::account& acc
 
 core::result<store::account> directory::authenticate(std::string_view username,
                                                      std::string_view password) {
-  const auto denied = [] {
-    return core::fail(core::errc::denied, "invalid credentials");
-  };
-  if (username.empty() || password.empty() || username.size() > 320 || password.size() > 1024) {
-    return denied();
-  }
-  auto acc = store_.find_account(username);
-  if (!acc) {
-    if (acc.error().code != core::errc::not_found) return std::unexpected(acc.error());
-    (void)verify_password(dummy_hash_, password);
-    return denied();
-  }
-  if (acc->disabled || acc->password_hash.empty()) {
-    (void)verify_password(dummy_hash_, password);
-    return denied();
-  }
-  const auto key = login_cache_key(acc->address, password);
-  if (cached_login(key, *acc)) return acc;
-  if (!verify_password(acc->password_hash, password)) return denied();
-  remember_login(key, *acc);
-  return acc;
+  // No protocol session behind it: no client address to count failures under.
+  login_context ctx;
+  return authenticate(username, password, ctx);
 }
 
 core::result<bool> directory::is_local_domain(std::string_view domain) {
@@ -247,7 +265,8 @@ core::result<bool> directory::is_local_domain(std::string_view domain) {
 }
 
 core::result<void> directory::resolve_into(const std::string& address, int depth,
-                                           std::vector<std::string>& seen, resolution& out) {
+                                           std::vector<std::string>& seen, resolution& out,
+                                           const resolve_options& options) {
   const auto key = lower_ascii(address);
   if (std::ranges::find(seen, key) != seen.end()) return {};  // alias loop: cut here
   seen.push_back(key);
@@ -265,6 +284,14 @@ core::result<void> directory::resolve_into(const std::string& address, int depth
   }
   if (auto acc = store_.find_account(a->str()); acc) {
     if (std::ranges::find(out.accounts, acc->id) == out.accounts.end()) out.accounts.push_back(acc->id);
+    // An offboarded account with forwarding: its successor gets the mail too.
+    if (acc->disabled) {
+      if (auto off = store_.get_offboarding(acc->id); off && off->forward) {
+        if (std::ranges::find(out.accounts, off->successor_id) == out.accounts.end()) {
+          out.accounts.push_back(off->successor_id);
+        }
+      }
+    }
     return {};
   } else if (acc.error().code != core::errc::not_found) {
     return std::unexpected(acc.error());
@@ -272,27 +299,49 @@ core::result<void> directory::resolve_into(const std::string& address, int depth
   if (auto alias = store_.find_alias(a->str()); alias) {
     // A target that no longer exists is skipped: the alias still reaches the others.
     for (const auto& t : alias->targets) {
-      auto r = resolve_into(t, depth + 1, seen, out);
+      auto r = resolve_into(t, depth + 1, seen, out, options);
       if (!r && r.error().code != core::errc::not_found) return r;
     }
     return {};
   } else if (alias.error().code != core::errc::not_found) {
     return std::unexpected(alias.error());
   }
+  if (auto group = store_.find_group(a->str()); group) {
+    if (std::ranges::find(out.groups, group->id) == out.groups.end()) out.groups.push_back(group->id);
+    if (group->moderated && options.hold_moderated) {
+      if (std::ranges::find(out.held_groups, group->id) == out.held_groups.end()) out.held_groups.push_back(group->id);
+      return {};
+    }
+    auto members = organisation(store_, *this).expand(*group);
+    if (!members) return std::unexpected(members.error());
+    for (const auto id : members->accounts) {
+      if (std::ranges::find(out.accounts, id) == out.accounts.end()) out.accounts.push_back(id);
+    }
+    // External members may be our own aliases: resolve them like alias targets.
+    for (const auto& e : members->external) {
+      auto r = resolve_into(e, depth + 1, seen, out, options);
+      if (!r && r.error().code != core::errc::not_found) return r;
+    }
+    return {};
+  } else if (group.error().code != core::errc::not_found) {
+    return std::unexpected(group.error());
+  }
   // RFC 5321 §4.5.1: postmaster must exist for every domain we accept mail for; if
   // nobody was set up, it goes to the catch-all or fails like any other address.
   auto dom = store_.find_domain(a->domain);
   if (dom && dom->catch_all && depth == 0) {
-    return resolve_into(*dom->catch_all, depth + 1, seen, out);
+    return resolve_into(*dom->catch_all, depth + 1, seen, out, options);
   }
   return core::fail(core::errc::not_found, fmt::format("no mailbox '{}'", a->str()));
 }
 
-core::result<resolution> directory::resolve(std::string_view address) {
+core::result<resolution> directory::resolve(std::string_view address, const resolve_options& options) {
   resolution out;
   std::vector<std::string> seen;
-  if (auto r = resolve_into(std::string(address), 0, seen, out); !r) return std::unexpected(r.error());
-  if (out.accounts.empty() && out.external.empty()) {
+  if (auto r = resolve_into(std::string(address), 0, seen, out, options); !r) return std::unexpected(r.error());
+  // A group without members still exists: mail to it is accepted and reaches nobody
+  // (like an empty mailing list), rather than bouncing as an unknown address.
+  if (out.accounts.empty() && out.external.empty() && out.groups.empty()) {
     return core::fail(core::errc::not_found, fmt::format("no mailbox '{}'", address));
   }
   return out;

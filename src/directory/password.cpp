@@ -3,8 +3,13 @@
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include <sodium.h>
+
+#include "directory/common_passwords.hpp"
 
 namespace letterhead::directory {
 namespace {
@@ -16,9 +21,34 @@ void ensure_sodium() {
   });
 }
 
+constexpr std::size_t max_password_length = 256;
+
 std::string lower(std::string_view s) {
   std::string out(s);
   std::ranges::transform(out, out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+// The local part and the display name, whole and split at separators, lower case,
+// each of 3 characters or more (shorter ones match too much by chance).
+std::vector<std::string> name_parts(std::string_view local, std::string_view display_name) {
+  std::vector<std::string> out;
+  auto add = [&](std::string_view s) {
+    auto l = lower(s);
+    if (l.size() >= 3 && std::ranges::find(out, l) == out.end()) out.push_back(std::move(l));
+  };
+  auto split = [&](std::string_view s) {
+    add(s);
+    std::size_t start = 0;
+    for (std::size_t i = 0; i <= s.size(); ++i) {
+      if (i == s.size() || s[i] == '.' || s[i] == '_' || s[i] == '-' || s[i] == '+' || s[i] == ' ') {
+        add(s.substr(start, i - start));
+        start = i + 1;
+      }
+    }
+  };
+  split(local);
+  split(display_name);
   return out;
 }
 
@@ -44,30 +74,45 @@ bool verify_password(std::string_view stored_hash, std::string_view password) {
 }
 
 core::result<void> check_password_policy(std::string_view password, std::string_view address) {
-  if (password.size() < 10) {
+  return check_password_policy(password, address, "", store::password_policy{});
+}
+
+core::result<void> check_password_policy(std::string_view password, std::string_view address,
+                                         std::string_view display_name, const store::password_policy& policy) {
+  const auto min_length = std::max<std::size_t>(policy.min_length, 1);
+  if (password.size() < min_length) {
     return core::fail(core::errc::invalid,
-                      "password too short: at least 10 characters / 密码太短：至少 10 个字符");
+                      fmt::format("password too short: at least {0} characters / 密码太短：至少 {0} 个字符",
+                                  min_length));
   }
-  if (password.size() > 256) {
+  if (password.size() > max_password_length) {
     return core::fail(core::errc::invalid,
                       "password too long: at most 256 characters / 密码太长：最多 256 个字符");
   }
+  const auto lowered = lower(password);
   const auto local = lower(address.substr(0, address.find('@')));
-  if (local.size() >= 3 && lower(password).find(local) != std::string::npos) {
-    return core::fail(core::errc::invalid,
-                      "password must not contain the address / 密码不能包含邮箱地址");
+  for (const auto& part : name_parts(local, display_name)) {
+    if (lowered.find(part) != std::string::npos) {
+      return core::fail(core::errc::invalid,
+                        "password must not contain your name or address / 密码不能包含姓名或邮箱地址");
+    }
   }
-  int classes = 0;
+  std::uint32_t classes = 0;
   classes += std::ranges::any_of(password, [](unsigned char c) { return std::islower(c); });
   classes += std::ranges::any_of(password, [](unsigned char c) { return std::isupper(c); });
   classes += std::ranges::any_of(password, [](unsigned char c) { return std::isdigit(c); });
   classes += std::ranges::any_of(password, [](unsigned char c) {
     return !std::isalnum(c);  // punctuation, spaces and any non-ASCII character
   });
-  if (classes < 2) {
+  if (classes < std::min<std::uint32_t>(policy.min_classes, 4)) {
     return core::fail(core::errc::invalid,
-                      "password needs two kinds of characters (letters, digits, symbols) / "
-                      "密码需包含至少两类字符（字母、数字、符号）");
+                      fmt::format("password needs {0} kinds of characters (lower case, upper case, digits, "
+                                  "symbols) / 密码需包含至少 {0} 类字符（小写字母、大写字母、数字、符号）",
+                                  policy.min_classes));
+  }
+  if (policy.refuse_common && is_common_password(password)) {
+    return core::fail(core::errc::invalid,
+                      "password is too common: choose another / 密码过于常见，请换一个");
   }
   return {};
 }

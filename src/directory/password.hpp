@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "store/types.hpp"
 
 namespace letterhead::directory {
 
@@ -23,8 +24,17 @@ struct password_cost {
 // True when the password matches the stored argon2id string.
 [[nodiscard]] bool verify_password(std::string_view stored_hash, std::string_view password);
 
-// The rules every new password must pass; returns a message for the user when not.
+// The rules every new password must pass under the default policy; returns a
+// message for the user when not.
 [[nodiscard]] core::result<void> check_password_policy(std::string_view password,
                                                        std::string_view address);
+
+// The same under a domain's policy: length, character classes, not containing the
+// address's local part or the display name (or their parts of 3+ characters), and
+// not on the common-password list (common_passwords.hpp). History is the caller's
+// (it needs the stored hashes). Messages are in English and Chinese.
+[[nodiscard]] core::result<void> check_password_policy(std::string_view password, std::string_view address,
+                                                       std::string_view display_name,
+                                                       const store::password_policy& policy);
 
 }  // namespace letterhead::directory

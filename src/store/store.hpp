@@ -91,38 +91,49 @@ class store {
   // Deletes the mailbox and its messages (RFC 9051 §6.3.9 rules are the caller's).
   // INBOX cannot be deleted (errc::denied); inferiors are not touched.
   [[nodiscard]] virtual core::result<void> delete_mailbox(id_t account, std::string_view name) = 0;
-  [[nodiscard]] virtual core::result<mailbox> get_mailbox(id_t mailbox) { return todo_(); }
+  [[nodiscard]] virtual core::result<mailbox> get_mailbox(id_t mailbox) = 0;
 
   // --- access control (RFC 4314) ---
-  // Empty rights remove the entry. The grantee must be another account.
+  // Empty rights remove the entry. The grantee must be another account
+  // (errc::invalid otherwise). Rights are RFC 4314 §2.1 letters in any order, each
+  // at most once in effect; they are stored in the order "lrswipkxtea", and any
+  // other letter is errc::invalid. Entries go with the mailbox and with either account.
   [[nodiscard]] virtual core::result<void> set_acl(id_t mailbox, id_t grantee,
-                                                   std::string_view rights) { return todo_(); }
-  [[nodiscard]] virtual core::result<std::vector<acl_entry>> list_acl(id_t mailbox) { return todo_(); }
-  // Every mailbox of other accounts with an entry for this grantee.
-  [[nodiscard]] virtual core::result<std::vector<shared_mailbox>> list_shared_with(id_t grantee) { return todo_(); }
+                                                   std::string_view rights) = 0;
+  // Ordered by grantee address.
+  [[nodiscard]] virtual core::result<std::vector<acl_entry>> list_acl(id_t mailbox) = 0;
+  // Every mailbox of other accounts with an entry for this grantee, ordered by owner
+  // address, then mailbox name.
+  [[nodiscard]] virtual core::result<std::vector<shared_mailbox>> list_shared_with(id_t grantee) = 0;
 
   // --- quota (RFC 9208) ---
-  [[nodiscard]] virtual core::result<usage> account_usage(id_t account) { return todo_(); }
+  // Sum over the account's mailboxes; cheap (per-mailbox counters, no message scan).
+  [[nodiscard]] virtual core::result<usage> account_usage(id_t account) = 0;
   // 0 = unlimited.
-  [[nodiscard]] virtual core::result<void> set_quota(id_t account, std::uint64_t bytes) { return todo_(); }
+  [[nodiscard]] virtual core::result<void> set_quota(id_t account, std::uint64_t bytes) = 0;
 
   // --- DKIM keys ---
-  // errc::exists if the domain already has a key with this selector.
-  [[nodiscard]] virtual core::result<dkim_key> add_dkim_key(const dkim_key& k) { return todo_(); }
+  // errc::exists if the domain already has a key with this selector (selectors are
+  // compared and stored in lower case); errc::not_found if the domain is not ours;
+  // errc::invalid for an unknown algorithm, a bad selector or an empty key. The key
+  // goes with its domain. created 0 means now.
+  [[nodiscard]] virtual core::result<dkim_key> add_dkim_key(const dkim_key& k) = 0;
   // Every key of the domain (empty = all domains), active and retired, oldest first.
-  [[nodiscard]] virtual core::result<std::vector<dkim_key>> list_dkim_keys(std::string_view domain) {
-    return todo_();
-  }
+  // errc::not_found for a domain that is not ours.
+  [[nodiscard]] virtual core::result<std::vector<dkim_key>> list_dkim_keys(std::string_view domain) = 0;
   // Marks a key retired at `when` (it stops signing; its DNS record should stay
-  // published for a while so mail in flight still verifies).
-  [[nodiscard]] virtual core::result<void> retire_dkim_key(id_t id, unix_time when) { return todo_(); }
+  // published for a while so mail in flight still verifies). Retiring a retired key
+  // changes nothing.
+  [[nodiscard]] virtual core::result<void> retire_dkim_key(id_t id, unix_time when) = 0;
 
   // --- parse cache ---
-  // Entries for those of the blobs that have one, in any order. put_blob_meta
-  // replaces; it need not be durable before returning (losing it costs a re-parse).
+  // Entries for those of the blobs that have one, in any order (each at most once).
+  // put_blob_meta replaces; it need not be durable before returning (losing it costs
+  // a re-parse). Entries for blobs no longer stored are ignored; an entry goes when
+  // its blob's last reference does.
   [[nodiscard]] virtual core::result<std::vector<blob_meta>> get_blob_meta(
-      const std::vector<std::string>& blobs) { return todo_(); }
-  [[nodiscard]] virtual core::result<void> put_blob_meta(const std::vector<blob_meta>& metas) { return todo_(); }
+      const std::vector<std::string>& blobs) = 0;
+  [[nodiscard]] virtual core::result<void> put_blob_meta(const std::vector<blob_meta>& metas) = 0;
 
   // --- messages ---
   // Atomic and durable, see the invariants above. The blob must be in blobs()
@@ -157,25 +168,178 @@ class store {
   [[nodiscard]] virtual core::result<queue_entry> get_queue_entry(id_t id) = 0;
   [[nodiscard]] virtual core::result<void> remove_queue_entry(id_t id) = 0;
   // Leases up to `limit` entries that are due (next_attempt <= now), not held and not
-  // leased by someone else (lease_until > now), oldest next_attempt first: sets
-  // lease_owner/lease_until and returns them. An owner that dies loses its leases
-  // when they expire, so another worker picks the entries up.
+  // leased (lease_until > now, whoever the owner: an owner's own live lease is not
+  // handed out twice either), oldest next_attempt first: sets lease_owner/lease_until
+  // and returns them. An owner that dies loses its leases when they expire, so
+  // another worker picks the entries up. owner must not be empty and lease_until
+  // must be after now (errc::invalid).
   [[nodiscard]] virtual core::result<std::vector<queue_entry>> claim_queue(
-      unix_time now, std::size_t limit, std::string_view owner, unix_time lease_until) { return todo_(); }
+      unix_time now, std::size_t limit, std::string_view owner, unix_time lease_until) = 0;
   // Writes back an entry after an attempt: recipients' status/last_reply/remote_mta/
-  // dsn_sent, attempts, last_attempt, next_attempt, delay_warned, held; clears the
-  // lease. errc::conflict if the lease is no longer `e.lease_owner`'s.
-  [[nodiscard]] virtual core::result<void> update_queue_entry(const queue_entry& e) { return todo_(); }
+  // dsn_sent (by position: the count must be the stored one, errc::invalid
+  // otherwise), attempts, last_attempt, next_attempt, delay_warned, held; clears the
+  // lease. errc::conflict if the lease is no longer `e.lease_owner`'s or the entry is
+  // gone (an admin removed it). An admin hold made during the attempt stays.
+  [[nodiscard]] virtual core::result<void> update_queue_entry(const queue_entry& e) = 0;
   // Admin actions (`letterhead queue hold|release|retry`): retry sets next_attempt
-  // to now and clears held.
-  [[nodiscard]] virtual core::result<void> set_queue_held(id_t id, bool held) { return todo_(); }
-  [[nodiscard]] virtual core::result<void> retry_queue_entry(id_t id, unix_time now) { return todo_(); }
+  // to now and clears held. Neither touches a lease. errc::not_found for no entry.
+  [[nodiscard]] virtual core::result<void> set_queue_held(id_t id, bool held) = 0;
+  [[nodiscard]] virtual core::result<void> retry_queue_entry(id_t id, unix_time now) = 0;
 
   // --- audit log ---
   [[nodiscard]] virtual core::result<void> audit(std::string_view actor, std::string_view action,
                                                  std::string_view detail) = 0;
   // Newest first, at most `limit` records.
   [[nodiscard]] virtual core::result<std::vector<audit_record>> list_audit(std::size_t limit) = 0;
+
+  // === organisation: departments, profiles, address formats, groups, held mail,
+  // roles and mail rules (issue 6 part A). The directory/ library adds the rules on
+  // top (directory/org.hpp); these calls only keep the records consistent. ===
+
+  // errc::exists for a sibling with the same name (ASCII case-insensitive),
+  // errc::not_found for an unknown parent, errc::invalid for an empty name.
+  [[nodiscard]] virtual core::result<department> add_department(std::string_view name, id_t parent_id) = 0;
+  [[nodiscard]] virtual core::result<department> get_department(id_t id) = 0;
+  // Every department, parents before children, siblings by name.
+  [[nodiscard]] virtual core::result<std::vector<department>> list_departments() = 0;
+  // errc::invalid when new_parent is the department itself or one of its descendants.
+  [[nodiscard]] virtual core::result<void> move_department(id_t id, id_t new_parent) = 0;
+  // Without reparent_to: errc::denied while the department has sub-departments,
+  // employees or group memberships. With it (0 = top level): its children, employees
+  // and group memberships move there first (memberships are dropped when it is 0),
+  // in the same transaction.
+  [[nodiscard]] virtual core::result<void> remove_department(id_t id, std::optional<id_t> reparent_to) = 0;
+
+  // A profile exists for every account (empty fields when never set).
+  [[nodiscard]] virtual core::result<profile> get_profile(id_t account_id) = 0;
+  // Replaces every field (and the account's display name). errc::not_found for an
+  // unknown department or manager; errc::invalid when the manager chain would loop.
+  [[nodiscard]] virtual core::result<void> set_profile(const profile& p) = 0;
+  // All accounts' profiles (empty domain = all domains), by address.
+  [[nodiscard]] virtual core::result<std::vector<profile>> list_profiles(std::string_view domain) = 0;
+  // Accounts whose department is one of these (not their sub-departments).
+  [[nodiscard]] virtual core::result<std::vector<id_t>> accounts_in_departments(
+      const std::vector<id_t>& departments) = 0;
+  // Accounts that are some account's manager.
+  [[nodiscard]] virtual core::result<bool> is_manager(id_t account_id) = 0;
+
+  // The domain's address format name ("" = none set).
+  [[nodiscard]] virtual core::result<std::string> address_format(std::string_view domain) = 0;
+  [[nodiscard]] virtual core::result<void> set_address_format(std::string_view domain,
+                                                              std::string_view format) = 0;
+
+  // errc::exists when a group has the address; owners must be accounts (not_found).
+  [[nodiscard]] virtual core::result<group> add_group(const group& g) = 0;
+  [[nodiscard]] virtual core::result<group> find_group(std::string_view address) = 0;
+  [[nodiscard]] virtual core::result<group> get_group(id_t id) = 0;
+  [[nodiscard]] virtual core::result<std::vector<group>> list_groups(std::string_view domain) = 0;
+  // Replaces name, policy, allowed, moderated and owners of the group with g.id.
+  [[nodiscard]] virtual core::result<void> update_group(const group& g) = 0;
+  // Also drops its memberships in other groups and its held messages (releasing blobs).
+  [[nodiscard]] virtual core::result<void> remove_group(id_t id) = 0;
+  // errc::exists for a member already there; errc::invalid for a nested group that
+  // would make a cycle; errc::not_found for an unknown account, department or group.
+  [[nodiscard]] virtual core::result<void> add_group_member(id_t group, const group_member& m) = 0;
+  [[nodiscard]] virtual core::result<void> remove_group_member(id_t group, const group_member& m) = 0;
+  [[nodiscard]] virtual core::result<std::vector<group_member>> list_group_members(id_t group) = 0;
+  // Groups that name this account as an owner.
+  [[nodiscard]] virtual core::result<std::vector<group>> groups_owned_by(id_t account_id) = 0;
+
+  // Holds a message (its blob must be stored; it gains a reference).
+  [[nodiscard]] virtual core::result<id_t> hold_message(const held_message& h) = 0;
+  [[nodiscard]] virtual core::result<held_message> get_held(id_t id) = 0;
+  // 0 = every group's; oldest first.
+  [[nodiscard]] virtual core::result<std::vector<held_message>> list_held(id_t group) = 0;
+  // Forgets a held message and releases its blob reference.
+  [[nodiscard]] virtual core::result<void> remove_held(id_t id) = 0;
+
+  // errc::exists for the same grant twice.
+  [[nodiscard]] virtual core::result<void> grant_role(const role_grant& r) = 0;
+  [[nodiscard]] virtual core::result<void> revoke_role(const role_grant& r) = 0;
+  // 0 = every account's.
+  [[nodiscard]] virtual core::result<std::vector<role_grant>> list_roles(id_t account_id) = 0;
+
+  // Replaces the rule of that account or role.
+  [[nodiscard]] virtual core::result<void> set_mail_rule(const mail_rule& r) = 0;
+  [[nodiscard]] virtual core::result<void> remove_mail_rule(id_t account_id, std::string_view role) = 0;
+  [[nodiscard]] virtual core::result<std::vector<mail_rule>> list_mail_rules() = 0;
+
+  // === end of organisation ===
+
+  // === account security and offboarding (issue 6 part B). The directory/ library
+  // adds the rules on top (directory/security.hpp); these calls keep the records. ===
+
+  // The domain's policy, or the defaults (with domain_id set) when none was stored.
+  [[nodiscard]] virtual core::result<password_policy> get_password_policy(id_t domain_id) = 0;
+  [[nodiscard]] virtual core::result<void> set_password_policy(const password_policy& p) = 0;
+
+  // The account's security record, or the defaults when it has none.
+  [[nodiscard]] virtual core::result<account_security> get_account_security(id_t account) = 0;
+  // In one transaction: the account's argon2id hash and SCRAM credentials (absent =
+  // none) become these, the previous hash joins the history (only the newest
+  // `keep_history` stay), password_changed = now, expiry_warned = 0.
+  [[nodiscard]] virtual core::result<void> set_password(id_t account, std::string_view hash,
+                                                        const std::optional<scram_credentials>& scram,
+                                                        bool must_change, unix_time now,
+                                                        std::size_t keep_history) = 0;
+  // Previous hashes, newest first (the current one is not in it).
+  [[nodiscard]] virtual core::result<std::vector<std::string>> password_history(id_t account) = 0;
+  [[nodiscard]] virtual core::result<void> set_must_change_password(id_t account, bool must) = 0;
+  [[nodiscard]] virtual core::result<void> set_expiry_warned(id_t account, unix_time when) = 0;
+  // Empty secret turns TOTP off; either way the last used step is forgotten.
+  [[nodiscard]] virtual core::result<void> set_totp_secret(id_t account, std::string_view secret) = 0;
+  // Atomically: when `step` is above the last accepted step, records it and returns
+  // true; otherwise false (RFC 6238 §5.2: a code is accepted once).
+  [[nodiscard]] virtual core::result<bool> use_totp_step(id_t account, std::int64_t step) = 0;
+  [[nodiscard]] virtual core::result<void> set_account_disabled(id_t account, bool disabled) = 0;
+
+  // errc::exists for a name the account already uses.
+  [[nodiscard]] virtual core::result<app_password> add_app_password(const app_password& p) = 0;
+  // By name.
+  [[nodiscard]] virtual core::result<std::vector<app_password>> list_app_passwords(id_t account) = 0;
+  // errc::not_found when the account has no app password of that name.
+  [[nodiscard]] virtual core::result<void> remove_app_password(id_t account, std::string_view name) = 0;
+  // Returns how many were removed.
+  [[nodiscard]] virtual core::result<std::size_t> remove_app_passwords(id_t account) = 0;
+  [[nodiscard]] virtual core::result<void> touch_app_password(id_t id, unix_time when) = 0;
+
+  // The records for these keys that exist, in any order.
+  [[nodiscard]] virtual core::result<std::vector<login_throttle>> get_login_throttles(
+      const std::vector<std::string>& keys) = 0;
+  // Counts one failure under `key` atomically: a window that started before
+  // now - window restarts at this failure; reaching `threshold` failures sets
+  // blocked_until = now + block (and restarts the count). Returns the record.
+  [[nodiscard]] virtual core::result<login_throttle> record_login_failure(std::string_view key, unix_time now,
+                                                                          std::chrono::seconds window,
+                                                                          std::uint32_t threshold,
+                                                                          std::chrono::seconds block) = 0;
+  [[nodiscard]] virtual core::result<void> clear_login_throttle(std::string_view key) = 0;
+  // Records blocked beyond `now`, by key.
+  [[nodiscard]] virtual core::result<std::vector<login_throttle>> list_login_blocks(unix_time now) = 0;
+  // Removes every record whose key starts with one of the prefixes; returns how many.
+  [[nodiscard]] virtual core::result<std::size_t> remove_login_throttles(
+      const std::vector<std::string>& key_prefixes) = 0;
+
+  // Appends to the account's login history, keeping its newest `keep` events.
+  [[nodiscard]] virtual core::result<void> add_login_event(const login_event& e, std::size_t keep) = 0;
+  // Newest first.
+  [[nodiscard]] virtual core::result<std::vector<login_event>> list_login_events(id_t account,
+                                                                                std::size_t limit) = 0;
+  // Remembers that the account logged in from `network` ("192.0.2.0/24").
+  [[nodiscard]] virtual core::result<network_seen> note_login_network(id_t account, std::string_view network,
+                                                                     unix_time now) = 0;
+
+  // errc::exists when the account is offboarded already.
+  [[nodiscard]] virtual core::result<void> add_offboarding(const offboarding& o) = 0;
+  // errc::not_found when the account is not offboarded.
+  [[nodiscard]] virtual core::result<offboarding> get_offboarding(id_t account) = 0;
+  [[nodiscard]] virtual core::result<void> remove_offboarding(id_t account) = 0;
+  // RFC 3834 §2: at most one auto-reply per sender per interval. Atomically: true (and
+  // records now) when none went to `sender` from this account within `interval`.
+  [[nodiscard]] virtual core::result<bool> note_auto_reply(id_t account, std::string_view sender, unix_time now,
+                                                           std::chrono::seconds interval) = 0;
+
+  // === end of account security ===
 
   // --- maintenance ---
   // Removes blobs that no row references and that are older than min_age (pass
@@ -188,10 +352,6 @@ class store {
   }
 
  private:
-  // Until every backend implements the interface of the issues in flight.
-  [[nodiscard]] static std::unexpected<core::error> todo_() {
-    return core::fail(core::errc::internal, "not implemented by this store backend");
-  }
   change_notifier notifier_;
 };
 

@@ -203,4 +203,179 @@ struct audit_record {
   std::string detail;  // never a secret
 };
 
+// --- organisation (departments, profiles, groups, roles, mail rules) ---
+
+// A node of the department tree. parent_id 0 = top level. Names are unique among
+// siblings (ASCII case-insensitively).
+struct department {
+  id_t id = 0;
+  id_t parent_id = 0;
+  std::string name;
+  unix_time created = 0;
+};
+
+// What the global address list shows of an account. display_name is the account's.
+struct profile {
+  id_t account_id = 0;
+  std::string address;       // read-only here: the account's address
+  std::string display_name;
+  std::string title;
+  std::string phone;
+  std::string employee_id;
+  id_t department_id = 0;    // 0 = none
+  id_t manager_id = 0;       // an account id, 0 = none
+};
+
+// Who may send to a group (checked at RCPT time).
+enum class send_policy {
+  anyone,    // the world
+  internal,  // authenticated accounts of ours
+  members,   // the group's own members (after expansion), accounts or external addresses
+  senders,   // the addresses in group::allowed
+  roles,     // accounts holding one of the roles named in group::allowed
+};
+
+struct group {
+  id_t id = 0;
+  id_t domain_id = 0;
+  std::string address;
+  std::string name;
+  send_policy policy = send_policy::anyone;
+  std::vector<std::string> allowed;  // addresses (senders) or role names (roles)
+  bool moderated = false;            // mail waits in held_message until an owner approves
+  std::vector<std::string> owners;   // account addresses
+  unix_time created = 0;
+};
+
+enum class member_kind {
+  account,     // ref = account id
+  department,  // ref = department id; its sub-departments are included
+  external,    // address = an address outside our domains (or any address)
+  group,       // ref = another group's id
+  all,         // every account of the group's domain
+};
+
+struct group_member {
+  member_kind kind = member_kind::account;
+  id_t ref = 0;
+  std::string address;  // external: the address; otherwise filled in on reads for display
+};
+
+// A message to a moderated group, stored once until an owner approves or rejects it.
+// The blob counts as a reference like a message row.
+struct held_message {
+  id_t id = 0;
+  id_t group_id = 0;
+  std::string group_address;  // filled in on reads
+  std::string blob;
+  std::uint64_t size = 0;
+  std::string mail_from;
+  std::string auth_account;   // submitting account, empty for MX mail
+  unix_time created = 0;
+};
+
+// A role held by an account. Built-in names carry admin rights ("super-admin",
+// "domain-admin" scoped to domain, "department-admin" scoped to department_id and its
+// subtree, "user"); any other name is a label usable in send policies and mail rules.
+struct role_grant {
+  id_t account_id = 0;
+  std::string address;   // filled in on reads
+  std::string role;      // lower case
+  std::string domain;    // scope of domain-admin, else empty
+  id_t department_id = 0;  // scope of department-admin, else 0
+};
+
+// Mail rules for one account (account_id != 0) or one role (role non-empty). An unset
+// field leaves the decision to the other rules that apply.
+struct mail_rule {
+  id_t account_id = 0;
+  std::string address;   // filled in on reads for account rules
+  std::string role;
+  std::optional<bool> internal_only;
+  std::optional<std::vector<std::string>> allowed_domains;
+  std::optional<std::uint32_t> max_recipients;
+  std::optional<std::uint64_t> max_message_size;
+};
+
+// === account security and offboarding (issue 6 part B): password policy, SCRAM
+// credentials, TOTP, app passwords, login throttling and history, offboarding. The
+// directory/ library adds the rules on top (directory/security.hpp). ===
+
+// A domain's password rules. A domain without a stored policy uses these defaults.
+struct password_policy {
+  id_t domain_id = 0;
+  std::uint32_t min_length = 10;
+  std::uint32_t min_classes = 2;       // of: lower case, upper case, digits, other
+  std::uint32_t history = 5;           // the last N passwords may not be reused (0 = off)
+  std::uint32_t max_age_days = 0;      // 0 = passwords never expire
+  std::uint32_t warn_days = 14;        // the warning mail goes out this long before expiry
+  bool change_at_first_login = false;  // a password an admin sets must be changed by its user
+  bool refuse_common = true;           // refuse passwords on the common-password list
+};
+
+// RFC 5802 §3 credentials derived from a password when it is set (RFC 7677: SHA-256).
+struct scram_credentials {
+  std::string salt;                // raw bytes
+  std::uint32_t iterations = 0;
+  std::string stored_key;          // H(ClientKey), raw bytes
+  std::string server_key;          // HMAC(SaltedPassword, "Server Key"), raw bytes
+};
+
+// Per-account security state beside the argon2id hash in `account`. An account that
+// never had any has the defaults (no SCRAM, password age unknown, TOTP off).
+struct account_security {
+  id_t account_id = 0;
+  std::optional<scram_credentials> scram_sha256;  // absent for passwords set before SCRAM
+  unix_time password_changed = 0;    // 0 = unknown: the password never expires
+  bool must_change_password = false;
+  unix_time expiry_warned = 0;       // the expiry warning for the current password went out
+  std::string totp_secret;           // raw bytes (RFC 6238); empty = TOTP off
+  std::int64_t totp_last_step = 0;   // highest time step accepted (replays are refused)
+};
+
+// A password for one device, limited to some protocols ("imap", "pop3", "smtp").
+struct app_password {
+  id_t id = 0;
+  id_t account_id = 0;
+  std::string name;                    // unique per account, e.g. "phone"
+  std::string hash;                    // argon2id
+  std::vector<std::string> protocols;  // lower case, sorted
+  unix_time created = 0;
+  unix_time last_used = 0;             // 0 = never
+};
+
+// Failed logins counted under one key ("ip:ADDR" or "account:ADDR|ACCOUNT_ID") within
+// a window, and the block they caused.
+struct login_throttle {
+  std::string key;
+  std::uint32_t failures = 0;
+  unix_time window_start = 0;
+  unix_time blocked_until = 0;   // 0 or past = not blocked
+};
+
+struct login_event {
+  id_t account_id = 0;
+  unix_time time = 0;
+  std::string ip;
+  std::string protocol;   // "imap", "pop3", "smtp", "http"
+  std::string result;     // "ok", "failed", "blocked", "disabled", "change-password", ...
+};
+
+enum class network_seen { known, first, new_network };
+
+// What `letterhead user offboard` did, so that `restore` can undo it.
+struct offboarding {
+  id_t account_id = 0;
+  id_t successor_id = 0;
+  std::string successor;            // address, filled in on reads
+  bool forward = false;             // mail to the account also goes to the successor
+  std::string auto_reply;           // text sent to senders; empty = none
+  bool transferred = false;         // mail moved to the successor's "Offboarded/<address>"
+  bool was_disabled = false;        // the account was already disabled (frozen) before
+  std::vector<id_t> moved_groups;   // groups whose ownership moved to the successor
+  unix_time created = 0;
+};
+
+// === end of account security ===
+
 }  // namespace letterhead::store

@@ -35,6 +35,11 @@ class Server:
         self.log_path = os.path.join(self.dir, "server.log")
         self.proc = None
         listen_lines = "\n".join(f'{k} = "127.0.0.1:{v}"' for k, v in self.ports.items())
+        if "[dns]" not in extra_config:
+            # The outbound queue must never ask the machine's resolver (TOOLCHAIN.md):
+            # without a test DNS server, lookups go to a closed loopback port and fail
+            # as temporary, so queued mail stays queued.
+            extra_config += '\n[dns]\nservers = ["127.0.0.1:9"]\ntimeout = 2\n'
         with open(self.config, "w") as f:
             f.write(f'hostname = "mx.example.com"\ndata_dir = "{self.data}"\n'
                     f"{extra_config}\n[listen]\n{listen_lines}\n")

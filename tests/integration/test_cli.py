@@ -2,15 +2,19 @@
 errors for broken configs and unwritable data directories."""
 
 import os
+import re
 import shutil
+import smtplib
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
-from harness import BIN, Server  # noqa: E402
+from harness import BIN, PASSWORD, Server  # noqa: E402
 
 
 def run(*args, cwd=None, input=None, env=None):
@@ -139,6 +143,117 @@ class AdminCommandsTest(unittest.TestCase):
         busy.close()
         self.assertNotEqual(r.returncode, 0)
         self.assertIn(f"127.0.0.1:{port}", r.stderr.decode())
+
+
+def audit_actions(server):
+    """The audit log's (actor, action, detail) rows, oldest first, read the way an
+    admin would with the sqlite3 tool."""
+    db = sqlite3.connect(f"file:{os.path.join(server.data, 'letterhead.db')}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT actor, action, detail FROM audit_log ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+class QuotaAndQueueCommandsTest(harness.ServerTest):
+    """`user quota` and `queue hold|release|retry|remove` on mail that really
+    arrived through the server. The server is stopped before the commands run, so
+    no delivery attempt changes the entry under the test."""
+
+    extra_config = "[smtp]\nallow_plaintext_auth_on_loopback = true\n"
+
+    def send(self, recipients, body):
+        msg = (b"From: alice@example.com\r\nTo: someone\r\nSubject: cli test\r\n\r\n" + body + b"\r\n")
+        with smtplib.SMTP("127.0.0.1", self.port("submission"), timeout=30) as s:
+            s.ehlo("t.example")
+            s.login("alice@example.com", PASSWORD)
+            self.assertEqual(s.sendmail("alice@example.com", recipients, msg), {})
+
+    def test_user_quota(self):
+        self.send(["bob@example.com"], b"x" * 3000)
+        self.send(["bob@example.com"], b"y" * 100)
+        self.assertEqual(self.server.stop(), 0)
+        s = self.server
+        sizes = [row["size"] for row in s.messages("bob@example.com")]
+        self.assertEqual(len(sizes), 2)
+
+        out = s.cli("user", "quota", "Bob@Example.com").stdout.decode().strip()
+        self.assertEqual(out.split("\t")[0], "bob@example.com")
+        self.assertIn(f"used {sum(sizes)} (", out)
+        self.assertIn("\t2 messages\t", out)
+        self.assertTrue(out.endswith("quota unlimited"), out)
+
+        for size, expected in (("500M", 500 * 2**20), ("2G", 2 * 2**30), ("1536k", 1536 * 1024),
+                               ("10MiB", 10 * 2**20), ("4096", 4096)):
+            r = s.cli("user", "quota", "bob@example.com", size)
+            self.assertIn("quota of bob@example.com set to", r.stdout.decode())
+            out = s.cli("user", "quota", "bob@example.com").stdout.decode().strip()
+            self.assertIn(f"quota {expected} (", out)
+        self.assertIn("set to unlimited", s.cli("user", "quota", "bob@example.com", "0").stdout.decode())
+        self.assertTrue(s.cli("user", "quota", "bob@example.com").stdout.decode().strip().endswith("unlimited"))
+        self.assertIn(("cli", "user.quota", f"bob@example.com {500 * 2**20}"), audit_actions(s))
+        self.assertIn(("cli", "user.quota", "bob@example.com 0"), audit_actions(s))
+        # Alice's usage is her own (she sent, she received nothing).
+        self.assertIn("used 0 (0 bytes)\t0 messages", s.cli("user", "quota", "alice@example.com").stdout.decode())
+
+        for bad in ("12X", "M", "1.5G", "99999999999T", "5GB2"):
+            r = s.cli("user", "quota", "bob@example.com", bad, check=False)
+            self.assertEqual(r.returncode, 1, bad)
+            err = r.stderr.decode().strip()
+            self.assertEqual(len(err.splitlines()), 1, err)
+            self.assertIn("is not a size", err)
+        self.assertNotEqual(s.cli("user", "quota", "bob@example.com", "-5", check=False).returncode, 0)
+        r = s.cli("user", "quota", "nobody@example.com", "1G", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("nobody@example.com", r.stderr.decode())
+        s.start()  # tearDown checks a clean exit of a running server
+
+    def test_queue_hold_release_retry_remove(self):
+        self.send(["partner@customer.example"], b"first")
+        self.send(["other@customer.example"], b"second")
+        self.assertEqual(self.server.stop(), 0)
+        s = self.server
+        ids = [line.split("\t")[0] for line in s.cli("queue", "list").stdout.decode().splitlines()]
+        self.assertEqual(len(ids), 2, ids)
+        qid, other = ids
+
+        def show(entry):
+            return s.cli("queue", "show", entry).stdout.decode()
+
+        r = s.cli("queue", "hold", qid)
+        self.assertEqual(r.stdout.decode().strip(), f"queue entry {qid} held")
+        self.assertIn("held: yes", show(qid))
+        self.assertIn("held: no", show(other))
+        self.assertRegex(s.cli("queue", "list").stdout.decode(), rf"(?m)^{qid}\t.*\theld$")
+
+        s.cli("queue", "release", qid)
+        self.assertIn("held: no", show(qid))
+
+        s.cli("queue", "hold", qid)
+        before = int(time.time())
+        self.assertIn("scheduled for retry", s.cli("queue", "retry", qid).stdout.decode())
+        text = show(qid)
+        self.assertIn("held: no", text, "retry releases")
+        next_attempt = int(re.search(r"next attempt: (\d+)", text).group(1))
+        self.assertGreaterEqual(next_attempt, before)
+        self.assertLessEqual(next_attempt, int(time.time()))
+
+        self.assertIn("removed", s.cli("queue", "remove", qid).stdout.decode())
+        remaining = s.cli("queue", "list").stdout.decode().splitlines()
+        self.assertEqual([line.split("\t")[0] for line in remaining], [other])
+        for action in ("hold", "release", "retry", "remove"):
+            r = s.cli("queue", action, qid, check=False)
+            self.assertEqual(r.returncode, 1, action)
+            self.assertEqual(r.stderr.decode().strip(), f"letterhead: no queue entry {qid}")
+        r = s.cli("queue", "hold", "not-a-number", check=False)
+        self.assertNotEqual(r.returncode, 0)
+
+        actions = [(a, d) for actor, a, d in audit_actions(s) if a.startswith("queue.")]
+        self.assertEqual(actions, [("queue.hold", qid), ("queue.release", qid), ("queue.hold", qid),
+                                   ("queue.retry", qid), ("queue.remove", qid)])
+        # The other entry is untouched, and the server starts again on this data.
+        self.assertIn("held: no", show(other))
+        s.start()  # tearDown checks a clean exit of a running server
 
 
 if __name__ == "__main__":

@@ -138,7 +138,7 @@ command_reader::event command_reader::next() {
 }
 
 command_reader::event command_reader::on_line(std::string_view content, std::string_view ending) {
-  if (!in_command_ && content.empty()) return event{};
+  if (!in_command_ && content.empty() && !empty_lines_) return event{};
   const marker m = find_marker(content);
   // RFC 9051 §4: the line limit counts its CRLF.
   if (content.size() + ending.size() > limits_.max_line) {

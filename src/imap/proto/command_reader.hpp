@@ -92,6 +92,11 @@ class command_reader {
   // True between a literal_request and the session's answer to it.
   [[nodiscard]] bool awaiting_decision() const noexcept { return state_ == state::await_decision; }
 
+  // While on, an empty line is a command event with empty text instead of being
+  // skipped: a SASL client's empty response (RFC 9051 §6.2.2, e.g. after SCRAM's
+  // server-final challenge) is one.
+  void set_empty_lines(bool on) noexcept { empty_lines_ = on; }
+
   // Bytes received and not yet part of an event: after STARTTLS they are plaintext sent
   // before the handshake and must be discarded (RFC 9051 §6.2.1; CVE-2011-0411 for
   // SMTP); after COMPRESS they are compressed data for the inflater (RFC 4978 §3).
@@ -135,6 +140,7 @@ class command_reader {
   std::size_t scanned_ = 0;  // bytes after pos_ known to hold no LF
   std::string cmd_;          // the command so far
   bool in_command_ = false;  // a first line has been taken
+  bool empty_lines_ = false;  // see set_empty_lines()
   std::string tag_;
   std::size_t literals_ = 0;
   std::uint64_t remaining_ = 0;  // literal bytes to copy or skip

@@ -1,5 +1,5 @@
-// CAPABILITY, NOOP, LOGOUT (RFC 9051 §6.1), ID (RFC 2971), ENABLE (RFC 5161),
-// NAMESPACE (RFC 2342).
+// CAPABILITY, NOOP, LOGOUT (RFC 9051 §6.1), ID (RFC 2971), ENABLE (RFC 5161;
+// UTF8=ACCEPT RFC 6855, CONDSTORE and QRESYNC RFC 7162 §3.2.3), NAMESPACE (RFC 2342).
 #include <fmt/format.h>
 
 #include "imap/server/session.hpp"
@@ -49,6 +49,11 @@ asio::awaitable<session::outcome> session::cmd_any(const command& cmd) {
         } else if (c == "CONDSTORE" && !condstore_) {
           condstore_ = true;
           enabled += " CONDSTORE";
+        } else if (c == "QRESYNC" && !qresync_) {
+          // RFC 7162 §3.2.3: QRESYNC implies CONDSTORE.
+          qresync_ = true;
+          condstore_ = true;
+          enabled += " QRESYNC";
         } else if (c == "IMAP4REV2") {
           enabled += " IMAP4rev2";
         }

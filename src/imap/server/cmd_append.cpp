@@ -65,6 +65,8 @@ asio::awaitable<session::outcome> session::cmd_append(const command& cmd) {
     if (!flags) co_return co_await bad(cmd, flags.error().message);
     store::delivery one;
     one.size = m.data.size();
+    // A full account refuses the APPEND with [OVERQUOTA] (RFC 9051 §7.1).
+    one.enforce_quota = true;
     one.internal_date = static_cast<std::int64_t>(std::time(nullptr));
     if (m.date_time) {
       auto t = parse_date_time(*m.date_time);

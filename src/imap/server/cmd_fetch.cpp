@@ -1,9 +1,10 @@
 // FETCH and UID FETCH (RFC 9051 §6.4.5, BINARY RFC 3516, CONDSTORE RFC 7162 §3.1.4,
-// OBJECTID RFC 8474). Message data comes from the stored bytes through the mime
+// QRESYNC VANISHED §3.2.6, OBJECTID RFC 8474). Message data comes from the stored bytes through the mime
 // library's byte offsets; the bytes themselves are never rewritten.
 #include <fmt/format.h>
 
 #include "core/runtime.hpp"
+#include "imap/server/qresync.hpp"
 #include "imap/server/session.hpp"
 #include "mime/imap_bodystructure.hpp"
 #include "mime/imap_envelope.hpp"
@@ -112,9 +113,35 @@ bool sets_seen(const proto::fetch_att& a) {
 asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
   const auto* a = std::get_if<proto::fetch_args>(&cmd.args);
   if (a == nullptr) co_return co_await bad(cmd, "FETCH needs a set and data items");
+  // RFC 7162 §3.2.6: VANISHED needs QRESYNC on.
+  if (a->vanished && !qresync_) co_return co_await bad(cmd, "ENABLE QRESYNC first");
   // Other sessions' changes first; expunges only where the RFC allows them.
   co_await sync_selected(cmd.uid);
-  const auto chosen = resolve_set(a->set, cmd.uid);
+  std::vector<std::size_t> chosen;
+  if (a->changedsince) {
+    // RFC 7162 §3.1.4.1: only messages changed since; found in the change log, so a
+    // large mailbox costs what changed, not what it holds.
+    auto read = [&st = store_, id = account_->id, since = *a->changedsince]() { return st.changes_since(id, since); };
+    auto changes = co_await blocking(read);
+    if (!changes) co_return co_await no(cmd, "[SERVERBUG] Cannot read mailbox changes");
+    const auto& sel = *selected_;
+    const std::uint32_t last_uid = sel.last_uid();
+    // An expunged UID may lie above today's highest: "n:*" still covers it.
+    const std::uint32_t gone_star = std::max(last_uid, sel.mailbox.uidnext > 0 ? sel.mailbox.uidnext - 1 : 0);
+    auto wanted = [&](std::uint32_t uid) {
+      if (a->set.saved) return std::find(saved_search_.begin(), saved_search_.end(), uid) != saved_search_.end();
+      const auto idx = sel.index_of_uid(uid);
+      if (!cmd.uid) return idx && set_contains(a->set, static_cast<std::uint32_t>(*idx + 1),
+                                                static_cast<std::uint32_t>(sel.messages.size()));
+      return set_contains(a->set, uid, idx ? last_uid : gone_star);
+    };
+    auto answer = resync_since(*changes, sel, *a->changedsince, wanted);
+    // RFC 7162 §3.2.6: VANISHED (EARLIER) for the set's expunged UIDs, before the FETCHes.
+    if (a->vanished && !answer.vanished.empty()) untagged(vanished_response(answer.vanished, true));
+    chosen = std::move(answer.changed);
+  } else {
+    chosen = resolve_set(a->set, cmd.uid);
+  }
   bool want_bytes = false, want_seen = false, want_flags = false, asked_modseq = false;
   for (const auto& att : a->atts) {
     want_bytes = want_bytes || needs_bytes(att);
@@ -178,7 +205,8 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
         case k::internaldate: add(fmt::format("INTERNALDATE \"{}\"", imap_date_time(msg.internal_date))); break;
         case k::rfc822_size: add(fmt::format("RFC822.SIZE {}", msg.size)); break;
         case k::modseq: add(fmt::format("MODSEQ ({})", msg.modseq)); break;
-        case k::emailid: add(fmt::format("EMAILID (M{})", msg.blob.substr(0, 24))); break;
+        case k::emailid: add(fmt::format("EMAILID ({})", email_objectid(msg))); break;
+        // RFC 8474 §5.2: NIL when the server does not thread messages.
         case k::threadid: add("THREADID NIL"); break;
         case k::savedate: add("SAVEDATE NIL"); break;
         case k::envelope: add("ENVELOPE " + mime::imap_envelope(bytes, parsed_message(), 0, utf8_accept_)); break;

@@ -68,6 +68,8 @@ asio::awaitable<session::outcome> session::cmd_idle(const command& cmd) {
     }
     co_await sync_selected(true);
     if (!co_await flush()) co_return outcome::close;
+    // Woken by the notifier or the poll: the account may have been disabled (issue 6).
+    if (!co_await still_authorized()) co_return outcome::close;
   }
 }
 

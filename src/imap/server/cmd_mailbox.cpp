@@ -1,5 +1,6 @@
 // LIST and LSUB (RFC 9051 §6.3.9, LIST-EXTENDED RFC 5258, SPECIAL-USE RFC 6154),
 // STATUS (§6.3.11), CREATE (§6.3.4, CREATE-SPECIAL-USE), DELETE (§6.3.5),
+// MAILBOXID in CREATE, STATUS and LIST-STATUS (OBJECTID RFC 8474 §4),
 // RENAME (§6.3.6), SUBSCRIBE and UNSUBSCRIBE (§6.3.7-8).
 #include <algorithm>
 
@@ -117,6 +118,7 @@ asio::awaitable<session::outcome> session::cmd_list(const command& cmd) {
         else if (it == "UIDVALIDITY") items += fmt::format(" UIDVALIDITY {}", mb->uidvalidity);
         else if (it == "SIZE") items += fmt::format(" SIZE {}", mb->size);
         else if (it == "HIGHESTMODSEQ") items += fmt::format(" HIGHESTMODSEQ {}", mb->highest_modseq);
+        else if (it == "MAILBOXID") items += fmt::format(" MAILBOXID ({})", mailbox_objectid(mb->id));
       }
       if (!items.empty()) untagged(fmt::format("STATUS {} ({})", encode_mailbox(mb->name), items.substr(1)));
     }
@@ -161,6 +163,7 @@ asio::awaitable<session::outcome> session::cmd_status(const command& cmd) {
     else if (it == "RECENT") items += " RECENT 0";
     else if (it == "HIGHESTMODSEQ") items += fmt::format(" HIGHESTMODSEQ {}", c->mb.highest_modseq);
     else if (it == "APPENDLIMIT") items += fmt::format(" APPENDLIMIT {}", settings_.append_limit);
+    else if (it == "MAILBOXID") items += fmt::format(" MAILBOXID ({})", mailbox_objectid(c->mb.id));  // RFC 8474 §4.3
     else co_return co_await bad(cmd, "Unknown STATUS item");
   }
   untagged(fmt::format("STATUS {} ({})", encode_mailbox(c->mb.name), items.empty() ? "" : items.substr(1)));
@@ -191,7 +194,8 @@ asio::awaitable<session::outcome> session::cmd_create(const command& cmd) {
       default: co_return co_await no(cmd, "[SERVERBUG] Cannot create mailbox");
     }
   }
-  co_return co_await ok(cmd, "CREATE completed");
+  // RFC 8474 §4.1: the new mailbox's MAILBOXID in the tagged OK.
+  co_return co_await ok(cmd, fmt::format("[MAILBOXID ({})] CREATE completed", mailbox_objectid(made->id)));
 }
 
 asio::awaitable<session::outcome> session::cmd_delete(const command& cmd) {

@@ -136,7 +136,7 @@ bool matches(const key& k, const context& c) {
     case kind::modseq: return m.modseq >= k.number;
     case kind::older: return m.internal_date <= c.now - static_cast<std::int64_t>(k.number);
     case kind::younger: return m.internal_date >= c.now - static_cast<std::int64_t>(k.number);
-    case kind::emailid: return k.text == "M" + m.blob.substr(0, 24);
+    case kind::emailid: return k.text == email_objectid(m);
     case kind::threadid: return false;
     case kind::and_:
       for (const auto& ch : k.children) {

@@ -1,8 +1,10 @@
-// SELECT and EXAMINE (RFC 9051 §6.3.2-3, CONDSTORE RFC 7162 §3.1.8), CLOSE and
-// UNSELECT (§6.4.1-2), EXPUNGE and UID EXPUNGE (§6.4.3, RFC 4315 §2.1).
+// SELECT and EXAMINE (RFC 9051 §6.3.2-3, CONDSTORE RFC 7162 §3.1.8, QRESYNC §3.2.5,
+// MAILBOXID RFC 8474 §4.2), CLOSE and UNSELECT (§6.4.1-2), EXPUNGE and UID EXPUNGE
+// (§6.4.3, RFC 4315 §2.1).
 #include <fmt/format.h>
 
 #include "imap/proto/response.hpp"
+#include "imap/server/qresync.hpp"
 #include "imap/server/session.hpp"
 
 namespace letterhead::imap::server {
@@ -12,20 +14,25 @@ namespace asio = boost::asio;
 asio::awaitable<session::outcome> session::cmd_select(const command& cmd) {
   const auto* a = std::get_if<proto::select_args>(&cmd.args);
   if (a == nullptr) co_return co_await bad(cmd, "SELECT needs a mailbox name");
-  // RFC 9051 §6.3.2: a failed SELECT leaves no mailbox selected.
+  // RFC 7162 §3.2.5: the QRESYNC parameter needs ENABLE QRESYNC first.
+  if (a->qresync && !qresync_) co_return co_await bad(cmd, "ENABLE QRESYNC first");
+  // RFC 9051 §6.3.2: a failed SELECT leaves no mailbox selected. RFC 7162 §3.2.11:
+  // [CLOSED] marks where the old mailbox's responses end.
   if (selected_) {
     selected_.reset();
     state_ = state::authenticated;
     untagged("OK [CLOSED] Previous mailbox closed");
   }
-  if (a->condstore) condstore_ = true;
+  if (a->condstore || a->qresync) condstore_ = true;
   const std::string name = canonical_name(a->mailbox);
   struct loaded {
     store::mailbox mb;
     std::vector<store::message> messages;
     std::uint64_t modseq = 0;
+    std::optional<std::vector<store::change>> changes;  // since the client's MODSEQ (QRESYNC)
   };
-  auto load = [&st = store_, id = account_->id, name]() -> core::result<loaded> {
+  std::optional<proto::select_args::qresync_params> q = a->qresync;
+  auto load = [&st = store_, id = account_->id, name, q]() -> core::result<loaded> {
     // The account's MODSEQ first: anything committed after it shows up as a change.
     auto top = st.highest_modseq(id);
     if (!top) return std::unexpected(top.error());
@@ -33,7 +40,15 @@ asio::awaitable<session::outcome> session::cmd_select(const command& cmd) {
     if (!mb) return std::unexpected(mb.error());
     auto msgs = st.list_messages(mb->id);
     if (!msgs) return std::unexpected(msgs.error());
-    return loaded{std::move(*mb), std::move(*msgs), *top};
+    loaded l{std::move(*mb), std::move(*msgs), *top, std::nullopt};
+    // RFC 7162 §3.2.5.1: with another UIDVALIDITY the client's state is worthless and
+    // the rest of the parameter is ignored.
+    if (q && q->uidvalidity == l.mb.uidvalidity) {
+      auto changes = st.changes_since(id, q->modseq);
+      if (!changes) return std::unexpected(changes.error());
+      l.changes = std::move(*changes);
+    }
+    return l;
   };
   auto l = co_await blocking(load);
   if (!l) {
@@ -47,13 +62,14 @@ asio::awaitable<session::outcome> session::cmd_select(const command& cmd) {
   sel.known_modseq = l->modseq;
   selected_ = std::move(sel);
   state_ = state::selected;
-  const auto& s = *selected_;
+  auto& s = *selected_;
   std::uint64_t highest = 0;
   std::optional<std::size_t> first_unseen;
   for (std::size_t i = 0; i < s.messages.size(); ++i) {
     highest = std::max(highest, s.messages[i].modseq);
     if (!first_unseen && !(s.messages[i].flags & store::flag_seen)) first_unseen = i + 1;
   }
+  s.highest_modseq = std::max(highest, s.mailbox.highest_modseq);
   untagged(fmt::format("{} EXISTS", s.messages.size()));
   untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
   untagged(std::string("OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted"));
@@ -62,8 +78,26 @@ asio::awaitable<session::outcome> session::cmd_select(const command& cmd) {
   // RFC 3501 clients expect RECENT and UNSEEN; IMAP4rev2 dropped them but allows them.
   untagged("0 RECENT");
   if (first_unseen) untagged(fmt::format("OK [UNSEEN {}] First unseen", *first_unseen));
-  untagged(fmt::format("OK [HIGHESTMODSEQ {}] Highest", std::max(highest, s.mailbox.highest_modseq)));
+  untagged(fmt::format("OK [HIGHESTMODSEQ {}] Highest", s.highest_modseq));
+  // RFC 8474 §4.2.
+  untagged(fmt::format("OK [MAILBOXID ({})] Ok", mailbox_objectid(s.mailbox.id)));
   untagged(fmt::format("LIST () \"/\" {}", encode_mailbox(s.mailbox.name)));
+  if (l->changes) {
+    // RFC 7162 §3.2.5.1: expunges, then flag changes, since the client's MODSEQ, for
+    // the UIDs it knows (all below UIDNEXT when it names none).
+    const auto& known = q->known_uids;
+    const std::uint32_t max_uid = s.mailbox.uidnext > 0 ? s.mailbox.uidnext - 1 : 0;
+    auto wanted = [&known, max_uid](std::uint32_t uid) {
+      return known ? set_contains(*known, uid, max_uid) : uid <= max_uid;
+    };
+    const auto answer = resync_since(*l->changes, s, q->modseq, wanted);
+    if (!answer.vanished.empty()) untagged(vanished_response(answer.vanished, true));
+    for (const auto idx : answer.changed) {
+      const auto& m = s.messages[idx];
+      out_ += fmt::format("* {} FETCH (UID {} FLAGS {} MODSEQ ({}))\r\n", idx + 1, m.uid, flag_list(m), m.modseq);
+      if (!co_await maybe_flush()) co_return outcome::close;
+    }
+  }
   co_return co_await ok(cmd, fmt::format("[{}] {} completed", s.read_only ? "READ-ONLY" : "READ-WRITE", cmd.name));
 }
 
@@ -115,6 +149,12 @@ asio::awaitable<session::outcome> session::cmd_expunge(const command& cmd) {
     store_.notifier().notify(account_->id);
   }
   co_await sync_selected(true);
+  // RFC 7162 §3.2.7: the tagged OK carries the new HIGHESTMODSEQ, which counts the
+  // expunges just reported.
+  if (condstore_) {
+    co_return co_await ok(cmd, fmt::format("[HIGHESTMODSEQ {}] {}EXPUNGE completed", selected_->highest_modseq,
+                                           cmd.uid ? "UID " : ""));
+  }
   co_return co_await ok(cmd, "EXPUNGE completed");
 }
 

@@ -60,7 +60,8 @@ asio::awaitable<session::outcome> session::cmd_store(const command& cmd) {
     }
     if (!a->silent) {
       std::string line = fmt::format("* {} FETCH (", idx + 1);
-      if (cmd.uid) line += fmt::format("UID {} ", msg.uid);
+      // With QRESYNC a client keys its cache by UID: give it always.
+      if (cmd.uid || qresync_) line += fmt::format("UID {} ", msg.uid);
       line += "FLAGS " + flag_list(msg);
       if (condstore_) line += fmt::format(" MODSEQ ({})", msg.modseq);
       out_ += line + ")\r\n";

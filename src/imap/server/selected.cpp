@@ -20,6 +20,7 @@ core::result<mailbox_delta> read_delta(store::store& st, store::id_t account, co
   bool added = false;
   for (const auto& c : *changes) {
     if (c.mailbox_id != sel.mailbox.id) continue;
+    d.mailbox_modseq = std::max(d.mailbox_modseq, c.modseq);
     switch (c.kind) {
       case store::change_kind::message_added: added = true; break;
       case store::change_kind::message_flags: flagged.insert(c.uid); break;
@@ -52,6 +53,20 @@ core::result<mailbox_delta> read_delta(store::store& st, store::id_t account, co
     else if (m.error().code != core::errc::not_found) return std::unexpected(m.error());
   }
   return d;
+}
+
+std::string mailbox_objectid(store::id_t mailbox) { return fmt::format("M{}", mailbox); }
+
+std::string email_objectid(const store::message& m) { return "M" + m.blob.substr(0, 24); }
+
+bool set_contains(const proto::sequence_set& set, std::uint32_t value, std::uint32_t star) {
+  for (const auto& r : set.ranges) {
+    std::uint32_t a = r.first == 0 ? star : r.first;
+    std::uint32_t b = r.last == 0 ? star : r.last;
+    if (a > b) std::swap(a, b);
+    if (value >= a && value <= b) return true;
+  }
+  return false;
 }
 
 std::string flag_list(const store::message& m) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "imap/proto/command.hpp"
 #include "store/store.hpp"
 
 namespace letterhead::imap::server {
@@ -22,13 +23,17 @@ struct mailbox_delta {
   std::vector<store::message> changed;       // flags/keywords changed
   std::vector<std::uint32_t> expunged;       // UIDs removed
   bool mailbox_gone = false;                 // deleted or renamed away
+  std::uint64_t mailbox_modseq = 0;          // highest MODSEQ of a change in this mailbox
 };
 
 struct selected_mailbox {
   store::mailbox mailbox;
   bool read_only = false;
   std::vector<store::message> messages;
-  std::uint64_t known_modseq = 0;
+  std::uint64_t known_modseq = 0;               // the account's MODSEQ the view is at
+  // The mailbox's HIGHESTMODSEQ as told to the client and raised by every change
+  // applied since (expunges included, RFC 7162 §3.2).
+  std::uint64_t highest_modseq = 0;
   std::vector<std::uint32_t> pending_expunges;  // removed elsewhere, not yet reported
 
   [[nodiscard]] std::optional<std::size_t> index_of_uid(std::uint32_t uid) const {
@@ -43,6 +48,16 @@ struct selected_mailbox {
 // Reads the delta of `sel`'s mailbox since sel.known_modseq (blocking: run on the pool).
 [[nodiscard]] core::result<mailbox_delta> read_delta(store::store& st, store::id_t account,
                                                      const selected_mailbox& sel);
+
+// RFC 8474 object identifiers: MAILBOXID is "M" and the store's mailbox id (kept by
+// RENAME, new for a re-created name); EMAILID is "M" and the first 24 hex digits of the
+// content hash, so COPY and MOVE keep it (§5.1) and it needs no extra column.
+[[nodiscard]] std::string mailbox_objectid(store::id_t mailbox);
+[[nodiscard]] std::string email_objectid(const store::message& m);
+
+// Whether `value` is in a sequence set whose "*" stands for `star` (RFC 9051 §9).
+// The saved result "$" is the caller's to resolve.
+[[nodiscard]] bool set_contains(const proto::sequence_set& set, std::uint32_t value, std::uint32_t star);
 
 // "(\Seen \Flagged $Label)"
 [[nodiscard]] std::string flag_list(const store::message& m);

@@ -9,6 +9,7 @@
 #include "core/runtime.hpp"
 #include "imap/proto/parser.hpp"
 #include "imap/proto/response.hpp"
+#include "imap/server/qresync.hpp"
 
 namespace letterhead::imap::server {
 
@@ -23,6 +24,8 @@ constexpr std::chrono::seconds unauthenticated_timeout{60};
 // Responses are written once this much is queued, so a huge FETCH streams out.
 constexpr std::size_t flush_threshold = 256 * 1024;
 constexpr std::size_t read_chunk = 8 * 1024;
+// RFC 7888 §5, RFC 9051 §4.3: the largest non-synchronizing literal under LITERAL-.
+constexpr std::uint64_t literal_minus_limit = 4096;
 
 proto::reader_limits limits_for(const session_settings& s) {
   proto::reader_limits l;
@@ -73,15 +76,23 @@ std::string session::capabilities() const {
   if (!transport_->tls()) caps += " STARTTLS";
   if (state_ == state::not_authenticated) {
     if (login_allowed()) {
-      caps += " AUTH=PLAIN SASL-IR";
+      caps += " AUTH=SCRAM-SHA-256 AUTH=PLAIN SASL-IR";
     } else {
       caps += " LOGINDISABLED";
     }
   }
-  caps += " LITERAL+ ENABLE ID IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE";
-  caps += " CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES UTF8=ACCEPT CONDSTORE";
-  caps += " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES BINARY STATUS=SIZE";
+  // RFC 7888 §5: LITERAL+ includes everything LITERAL- allows, so only one is
+  // announced. Before login a client gets LITERAL- (non-synchronizing literals up to
+  // 4096 bytes, as IMAP4rev2 has them anyway, RFC 9051 §4.3), so that nobody can make
+  // us read a large literal unannounced; after login LITERAL+.
+  caps += state_ == state::not_authenticated ? " LITERAL-" : " LITERAL+";
+  caps += " ENABLE ID IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE";
+  caps += " CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES UTF8=ACCEPT CONDSTORE QRESYNC";
+  caps += " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES BINARY STATUS=SIZE MULTIAPPEND WITHIN";
+  caps += " OBJECTID";
   caps += fmt::format(" APPENDLIMIT={}", settings_.append_limit);
+  // RFC 4978: compression after login (TLS first, then COMPRESS), once.
+  if (state_ != state::not_authenticated && !compressed_) caps += " COMPRESS=DEFLATE";
   return caps;
 }
 
@@ -201,6 +212,17 @@ asio::awaitable<void> session::loop() {
       continue;
     }
     if (ev.k == kind::literal_request) {
+      // RFC 7888 §5 (LITERAL-, what we offer before login): a larger non-synchronizing
+      // literal gets a tagged BAD; its bytes, already on the way, are skipped.
+      if (!ev.synchronizing && state_ == state::not_authenticated && ev.literal_size > literal_minus_limit) {
+        reader_.refuse_literal();
+        command c;
+        c.tag = ev.tag;
+        if (co_await bad(c, "[TOOBIG] Non-synchronizing literals over 4096 bytes need LITERAL+") == outcome::close) {
+          co_return;
+        }
+        continue;
+      }
       // RFC 9051 §7.5: the "+" goes out only for a literal we will take; RFC 7889
       // §4: a too-large APPEND literal is refused before its bytes are sent.
       if (ev.literal_size > settings_.append_limit) {
@@ -253,6 +275,10 @@ asio::awaitable<void> session::loop() {
       if (co_await bad(c, cmd.error().message) == outcome::close) co_return;
       continue;
     }
+    // An account disabled since login (freeze, offboarding) ends the session (issue 6).
+    if (state_ != state::not_authenticated) {
+      if (!co_await still_authorized()) co_return;
+    }
     if (co_await dispatch(*cmd) == outcome::close) co_return;
     if (state_ == state::logout) co_return;
   }
@@ -286,6 +312,7 @@ asio::awaitable<session::outcome> session::dispatch(const command& cmd) {
   if (n == "SUBSCRIBE" || n == "UNSUBSCRIBE") co_return co_await cmd_subscribe(cmd);
   if (n == "APPEND") co_return co_await cmd_append(cmd);
   if (n == "IDLE") co_return co_await cmd_idle(cmd);
+  if (n == "COMPRESS") co_return co_await cmd_compress(cmd);
   if (state_ != state::selected) {
     if (n == "CLOSE" || n == "UNSELECT" || n == "EXPUNGE" || n == "CHECK" || n == "FETCH" || n == "STORE" ||
         n == "SEARCH" || n == "COPY" || n == "MOVE" || n == "SORT" || n == "THREAD") {
@@ -325,15 +352,35 @@ asio::awaitable<void> session::sync_selected(bool expunges_allowed) {
     co_return;
   }
   sel.known_modseq = std::max(sel.known_modseq, delta->modseq);
+  sel.highest_modseq = std::max(sel.highest_modseq, delta->mailbox_modseq);
   for (const auto uid : delta->expunged) sel.pending_expunges.push_back(uid);
   if (expunges_allowed && !sel.pending_expunges.empty()) {
     std::sort(sel.pending_expunges.begin(), sel.pending_expunges.end());
-    // Report from the highest sequence number down so that the numbers we send stay
-    // valid as each one is applied.
-    for (auto it = sel.pending_expunges.rbegin(); it != sel.pending_expunges.rend(); ++it) {
-      if (auto idx = sel.index_of_uid(*it)) {
-        untagged(fmt::format("{} EXPUNGE", *idx + 1));
-        sel.messages.erase(sel.messages.begin() + static_cast<std::ptrdiff_t>(*idx));
+    sel.pending_expunges.erase(std::unique(sel.pending_expunges.begin(), sel.pending_expunges.end()),
+                               sel.pending_expunges.end());
+    if (qresync_) {
+      // RFC 7162 §3.2.10: with QRESYNC on, one VANISHED with the UIDs replaces the
+      // EXPUNGE responses (same moments allowed: it renumbers too).
+      std::vector<std::uint32_t> gone;
+      std::vector<store::message> kept;
+      kept.reserve(sel.messages.size());
+      for (auto& m : sel.messages) {
+        if (std::binary_search(sel.pending_expunges.begin(), sel.pending_expunges.end(), m.uid)) {
+          gone.push_back(m.uid);
+        } else {
+          kept.push_back(std::move(m));
+        }
+      }
+      sel.messages = std::move(kept);
+      if (!gone.empty()) untagged(vanished_response(gone, false));
+    } else {
+      // Report from the highest sequence number down so that the numbers we send stay
+      // valid as each one is applied.
+      for (auto it = sel.pending_expunges.rbegin(); it != sel.pending_expunges.rend(); ++it) {
+        if (auto idx = sel.index_of_uid(*it)) {
+          untagged(fmt::format("{} EXPUNGE", *idx + 1));
+          sel.messages.erase(sel.messages.begin() + static_cast<std::ptrdiff_t>(*idx));
+        }
       }
     }
     sel.pending_expunges.clear();

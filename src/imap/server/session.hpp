@@ -11,6 +11,12 @@
 // - Literals are announced before they are read: a synchronizing literal over the
 //   limit is refused with a tagged NO before the client sends it; every read has a
 //   deadline; output is flushed in bounded chunks; too many errors end the session.
+// - Before login only LITERAL- is offered (RFC 7888 §5): a non-synchronizing literal
+//   over 4096 bytes is refused with a tagged BAD and skipped, never buffered.
+// - A client that stops reading is cut off when a write misses its deadline
+//   (command_timeout); what waits for it is at most one flush of output.
+// - COMPRESS (RFC 4978) only after login; the inflated stream goes through the same
+//   command reader and limits (core/deflate_transport.hpp).
 
 #include <cstdint>
 #include <memory>
@@ -98,6 +104,9 @@ class session final : public core::connection_session {
   boost::asio::awaitable<outcome> cmd_login(const command& cmd);
   boost::asio::awaitable<outcome> cmd_authenticate(const command& cmd);
   boost::asio::awaitable<outcome> logged_in(const command& cmd, core::result<store::account> who);
+  boost::asio::awaitable<outcome> authenticate_sasl(const command& cmd);  // SCRAM-SHA-256
+  // False (after an untagged BYE) once the account is disabled, frozen or offboarded.
+  boost::asio::awaitable<bool> still_authorized();
   // cmd_mailbox.cpp: LIST LSUB STATUS CREATE DELETE RENAME SUBSCRIBE UNSUBSCRIBE
   boost::asio::awaitable<outcome> cmd_list(const command& cmd);
   boost::asio::awaitable<outcome> cmd_status(const command& cmd);
@@ -124,6 +133,8 @@ class session final : public core::connection_session {
   boost::asio::awaitable<outcome> cmd_append(const command& cmd);
   // cmd_idle.cpp
   boost::asio::awaitable<outcome> cmd_idle(const command& cmd);
+  // cmd_compress.cpp: COMPRESS DEFLATE (RFC 4978)
+  boost::asio::awaitable<outcome> cmd_compress(const command& cmd);
 
   // Resolves a mailbox name from the client (INBOX case-insensitively).
   [[nodiscard]] std::string canonical_name(std::string_view name) const;
@@ -147,6 +158,8 @@ class session final : public core::connection_session {
   std::optional<selected_mailbox> selected_;
   bool utf8_accept_ = false;   // ENABLE UTF8=ACCEPT (RFC 6855)
   bool condstore_ = false;     // CONDSTORE enabled (RFC 7162 §3.1)
+  bool qresync_ = false;       // ENABLE QRESYNC (RFC 7162 §3.2.3): VANISHED instead of EXPUNGE
+  bool compressed_ = false;    // COMPRESS DEFLATE is on (RFC 4978)
   std::vector<std::uint32_t> saved_search_;  // SEARCHRES "$" (RFC 5182)
   std::size_t errors_ = 0;
   std::size_t auth_failures_ = 0;

@@ -7,10 +7,13 @@
 // blocking pool.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "directory/sasl.hpp"
+#include "directory/security.hpp"
 
 namespace letterhead::pop3::server {
 
@@ -43,6 +46,25 @@ class backend {
   // (unknown user and wrong password look the same).
   [[nodiscard]] virtual core::result<identity> authenticate(const std::string& username,
                                                             const std::string& password) = 0;
+
+  // The same with what the session knows of the client (protocol, address), for the
+  // brute-force limits, app passwords and login history of directory::authenticate;
+  // ctx.delay comes back set on failure. The default ignores the context.
+  [[nodiscard]] virtual core::result<identity> login(const std::string& username, const std::string& password,
+                                                     directory::login_context& ctx) {
+    (void)ctx;
+    return authenticate(username, password);
+  }
+  // The mechanisms start_sasl() offers, space-separated, for CAPA ("" = none).
+  [[nodiscard]] virtual std::string sasl_mechanisms() const { return {}; }
+  // A SASL exchange (directory/sasl.hpp) for a mechanism other than PLAIN; nullptr
+  // when it is not offered (the default).
+  [[nodiscard]] virtual std::unique_ptr<directory::sasl_exchange> start_sasl(std::string_view mechanism,
+                                                                             const directory::login_context& ctx) {
+    (void)mechanism;
+    (void)ctx;
+    return nullptr;
+  }
 
   // The user's INBOX.
   [[nodiscard]] virtual core::result<maildrop> open_maildrop(const identity& who) = 0;

@@ -16,7 +16,10 @@ asio::awaitable<session::outcome> session::cmd_capa(const proto::command&) {
   std::string out = "+OK Capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n";
   if (state_ == state::authorization) {
     if (settings_.tls_available && !transport_->tls()) out += "STLS\r\n";
-    if (auth_allowed()) out += "USER\r\nSASL PLAIN\r\n";
+    if (auth_allowed()) {
+      const auto extra = backend_.sasl_mechanisms();  // SCRAM-SHA-256 (RFC 7677) first
+      out += extra.empty() ? std::string("USER\r\nSASL PLAIN\r\n") : "USER\r\nSASL " + extra + " PLAIN\r\n";
+    }
   }
   // No EXPIRE (RFC 2449 §6.7): retention policies may remove mail, so we promise
   // nothing either way.

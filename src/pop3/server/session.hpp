@@ -101,7 +101,11 @@ class session final : public core::connection_session {
   boost::asio::awaitable<outcome> cmd_apop(const proto::command& cmd);
   boost::asio::awaitable<outcome> cmd_auth(const proto::command& cmd);
   boost::asio::awaitable<outcome> login(std::string username, std::string password, std::string_view how);
-  boost::asio::awaitable<outcome> login_failed(std::string_view username, std::string_view how);
+  // `refusal`: directory::refusal_text() of the failure, "" for plain bad credentials.
+  boost::asio::awaitable<outcome> login_failed(std::string_view username, std::string_view how,
+                                               std::string_view refusal = {});
+  boost::asio::awaitable<outcome> authenticate_sasl(const proto::command& cmd);  // SCRAM-SHA-256
+  boost::asio::awaitable<outcome> open_session(identity who, std::string_view how);
   // cmd_stls.cpp
   boost::asio::awaitable<outcome> cmd_stls(const proto::command& cmd);
   // cmd_maildrop.cpp

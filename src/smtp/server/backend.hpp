@@ -7,11 +7,14 @@
 // blocking pool.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "directory/sasl.hpp"
+#include "directory/security.hpp"
 
 namespace letterhead::smtp::server {
 
@@ -55,6 +58,13 @@ enum class recipient_status {
   foreign,        // not one of our domains
 };
 
+// A policy refusal and the exact reply for it (RFC 3463 enhanced code).
+struct refusal {
+  int code = 550;
+  std::string enhanced = "5.7.1";
+  std::string text;
+};
+
 // Result of accepting a message: an id for the 250 reply and the logs.
 struct accepted {
   std::string queue_id;
@@ -69,11 +79,48 @@ class backend {
   [[nodiscard]] virtual core::result<identity> authenticate(const std::string& username,
                                                             const std::string& password) = 0;
 
+  // The same with what the session knows of the client (protocol, address), for the
+  // brute-force limits, app passwords and login history of directory::authenticate;
+  // ctx.delay comes back set on failure. The default ignores the context.
+  [[nodiscard]] virtual core::result<identity> login(const std::string& username, const std::string& password,
+                                                     directory::login_context& ctx) {
+    (void)ctx;
+    return authenticate(username, password);
+  }
+  // The mechanisms start_sasl() offers, space-separated, for EHLO ("" = none).
+  [[nodiscard]] virtual std::string sasl_mechanisms() const { return {}; }
+  // A SASL exchange (directory/sasl.hpp) for a mechanism other than PLAIN and LOGIN;
+  // nullptr when it is not offered (the default).
+  [[nodiscard]] virtual std::unique_ptr<directory::sasl_exchange> start_sasl(std::string_view mechanism,
+                                                                             const directory::login_context& ctx) {
+    (void)mechanism;
+    (void)ctx;
+    return nullptr;
+  }
+
   [[nodiscard]] virtual core::result<recipient_status> lookup_recipient(const std::string& address) = 0;
 
   // May this user use `address` as MAIL FROM (its own or one of its aliases)?
   [[nodiscard]] virtual core::result<bool> may_send_as(const identity& who,
                                                        const std::string& address) = 0;
+
+  // Policies beyond relaying for one more recipient of `env` (which holds the
+  // recipients accepted so far): groups' send policies, per-account mail rules.
+  // Called once lookup_recipient and the relay check let the recipient through.
+  [[nodiscard]] virtual core::result<std::optional<refusal>> check_recipient(const envelope& env,
+                                                                            const recipient& r) {
+    (void)env;
+    (void)r;
+    return std::nullopt;
+  }
+
+  // Per-account message size limits: at MAIL with the declared SIZE (RFC 1870), and
+  // at the end of DATA with the real size.
+  [[nodiscard]] virtual core::result<std::optional<refusal>> check_size(const envelope& env, std::uint64_t size) {
+    (void)env;
+    (void)size;
+    return std::nullopt;
+  }
 
   // Takes responsibility for the message: when this returns success the message is
   // on stable storage for every recipient (local mailboxes or the outbound queue).

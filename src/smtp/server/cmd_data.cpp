@@ -134,6 +134,20 @@ asio::awaitable<session::outcome> session::finish_message(std::string message, b
     reset_transaction();
     co_return co_await error_reply(554, "5.4.6", "Too many hops, mail loop suspected");
   }
+  {
+    auto size_check = [&b = backend_, env = envelope_, size = message.size()]() { return b.check_size(env, size); };
+    auto refused = co_await core::run_blocking(blocking_, std::move(size_check));
+    if (!refused) {
+      log_.error("size check failed: {}", refused.error().message);
+      reset_transaction();
+      co_return co_await error_reply(451, "4.3.0", "Temporary failure, try again later");
+    }
+    if (*refused) {
+      const auto no = **refused;
+      reset_transaction();
+      co_return co_await error_reply(no.code, no.enhanced, no.text);
+    }
+  }
   const std::string from = envelope_.mail_from;
   const std::size_t count = envelope_.recipients.size();
   std::string full = received_header();

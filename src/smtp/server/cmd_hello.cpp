@@ -36,7 +36,10 @@ asio::awaitable<session::outcome> session::cmd_ehlo(const proto::command& cmd) {
   ext.push_back("DSN");                                                     // RFC 3461
   if (settings_.tls_available && !transport_->tls()) ext.push_back("STARTTLS");  // RFC 3207
   // RFC 4954 §4: offer AUTH only where it may be used (after TLS).
-  if (auth_allowed() && !identity_) ext.push_back("AUTH PLAIN LOGIN");
+  if (auth_allowed() && !identity_) {
+    const auto extra = backend_.sasl_mechanisms();  // SCRAM-SHA-256 (RFC 7677) first: the strongest
+    ext.push_back(extra.empty() ? std::string("AUTH PLAIN LOGIN") : "AUTH " + extra + " PLAIN LOGIN");
+  }
   ext.push_back("HELP");
   if (!co_await reply(proto::ehlo_reply(settings_.hostname, helo_, ext))) co_return outcome::close;
   co_return outcome::next;

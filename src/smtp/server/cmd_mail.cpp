@@ -110,6 +110,18 @@ asio::awaitable<session::outcome> session::cmd_mail(const proto::command& cmd) {
   next.helo = helo_;
   next.tls = transport_->tls();
   next.kind = settings_.kind;
+  if (declared_size_ > 0) {
+    auto size_check = [&b = backend_, env = next, size = declared_size_]() { return b.check_size(env, size); };
+    auto refused = co_await core::run_blocking(blocking_, std::move(size_check));
+    if (!refused) {
+      log_.error("size check failed: {}", refused.error().message);
+      co_return co_await error_reply(451, "4.3.0", "Temporary failure, try again later");
+    }
+    if (*refused) {
+      const auto& no = **refused;
+      co_return co_await error_reply(no.code, no.enhanced, no.text);
+    }
+  }
   envelope_ = std::move(next);
   state_ = state::mail;
   if (!co_await reply(250, "2.1.0", "Ok")) co_return outcome::close;
@@ -192,6 +204,19 @@ asio::awaitable<session::outcome> session::cmd_rcpt(const proto::command& cmd) {
       }
       r.local = false;
       break;
+  }
+  {
+    auto policy = [&b = backend_, env = envelope_, rcpt = r]() { return b.check_recipient(env, rcpt); };
+    auto refused = co_await core::run_blocking(blocking_, std::move(policy));
+    if (!refused) {
+      log_.error("recipient policy check failed: {}", refused.error().message);
+      co_return co_await error_reply(451, "4.3.0", "Temporary failure, try again later");
+    }
+    if (*refused) {
+      const auto& no = **refused;
+      log_.info("RCPT <{}> refused by policy: {}", r.address, no.text);
+      co_return co_await error_reply(no.code, no.enhanced, no.text);
+    }
   }
   envelope_.recipients.push_back(std::move(r));
   state_ = state::rcpt;

@@ -74,6 +74,8 @@ class session final : public core::connection_session {
   boost::asio::awaitable<outcome> cmd_starttls(const proto::command& cmd);
   // cmd_auth.cpp
   boost::asio::awaitable<outcome> cmd_auth(const proto::command& cmd);
+  boost::asio::awaitable<outcome> auth_failed(std::string_view mechanism, std::string_view username,
+                                              const core::error& e, std::chrono::milliseconds delay);
   // cmd_mail.cpp
   boost::asio::awaitable<outcome> cmd_mail(const proto::command& cmd);
   boost::asio::awaitable<outcome> cmd_rcpt(const proto::command& cmd);

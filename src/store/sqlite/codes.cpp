@@ -64,4 +64,12 @@ queue_recipient::state recipient_status_from_name(std::string_view s) noexcept {
   return queue_recipient::state::pending;
 }
 
+std::string_view dkim_status_name(dkim_key::state s) noexcept {
+  return s == dkim_key::state::retired ? "retired" : "active";
+}
+
+dkim_key::state dkim_status_from_name(std::string_view s) noexcept {
+  return s == "retired" ? dkim_key::state::retired : dkim_key::state::active;
+}
+
 }  // namespace letterhead::store::sqlite

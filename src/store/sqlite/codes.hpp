@@ -19,4 +19,7 @@ namespace letterhead::store::sqlite {
 [[nodiscard]] std::string_view recipient_status_name(queue_recipient::state s) noexcept;
 [[nodiscard]] queue_recipient::state recipient_status_from_name(std::string_view s) noexcept;
 
+[[nodiscard]] std::string_view dkim_status_name(dkim_key::state s) noexcept;
+[[nodiscard]] dkim_key::state dkim_status_from_name(std::string_view s) noexcept;
+
 }  // namespace letterhead::store::sqlite

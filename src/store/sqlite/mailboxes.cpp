@@ -222,6 +222,10 @@ core::result<void> sqlite_store::delete_mailbox(id_t account_id, std::string_vie
   });
 }
 
+core::result<mailbox> sqlite_store::get_mailbox(id_t mailbox_id) {
+  return read([&](connection& db) { return load_mailbox(db, mailbox_id); });
+}
+
 core::result<void> sqlite_store::set_subscribed(id_t account_id, std::string_view name, bool subscribed) {
   STORE_TRY_ASSIGN(auto normalized, detail::normalize_mailbox_name(name));
   return write([&](write_context& ctx) -> core::result<void> {

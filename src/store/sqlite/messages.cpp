@@ -49,6 +49,29 @@ core::result<std::uint32_t> insert_message(connection& db, mailbox& box, std::st
   return uid;
 }
 
+// RFC 9208 §5.1 STORAGE: refuses a delivery that would take an account over its
+// quota, counting every copy this delivery gives that account. Runs in the write
+// transaction, so concurrent deliveries cannot both slip under the limit.
+core::result<void> check_quotas(connection& db, const std::vector<delivery_target>& targets, std::uint64_t size) {
+  std::map<id_t, std::uint64_t> copies;
+  for (const auto& t : targets) ++copies[t.account_id];
+  for (const auto& [account_id, n] : copies) {
+    STORE_TRY_ASSIGN(auto st, db.query("SELECT a.address, a.quota_bytes,"
+                                       " (SELECT coalesce(sum(size), 0) FROM mailboxes WHERE account_id = a.id)"
+                                       " FROM accounts a WHERE a.id = ?",
+                                       account_id));
+    STORE_TRY_ASSIGN(bool row, st.step());
+    if (!row) return core::fail(core::errc::not_found, "account " + std::to_string(account_id) + " does not exist");
+    auto quota = st.u64(1);
+    auto used = st.u64(2);
+    if (quota != 0 && used + n * size > quota) {
+      return core::fail(core::errc::limit, "quota exceeded: " + st.text(0) + " uses " + std::to_string(used) +
+                                               " of " + std::to_string(quota) + " bytes");
+    }
+  }
+  return {};
+}
+
 core::result<void> add_to_counters(connection& db, const mailbox& box, std::int64_t messages, std::int64_t size,
                                    std::uint64_t highest_modseq) {
   return db.run("UPDATE mailboxes SET uidnext = ?, messages = messages + ?, size = size + ?, highest_modseq = ?"
@@ -93,6 +116,7 @@ core::result<std::vector<delivered>> sqlite_store::deliver(const delivery& d) {
                                                  d.blob + " (" + std::to_string(*stored_size) + " bytes)");
     }
     auto size = *stored_size;
+    if (d.enforce_quota) STORE_TRY(check_quotas(db, d.targets, size));
 
     std::vector<delivered> out;
     out.reserve(d.targets.size());

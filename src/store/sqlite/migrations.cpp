@@ -142,7 +142,263 @@ CREATE TABLE audit_log (
 );
 )sql";
 
-constexpr std::string_view all[] = {v1};
+// Version 2: ACLs, DKIM keys, the parse cache, and what the outbound sender needs
+// in the queue (leases, declared body type, per-recipient DSN state).
+//
+// - mailbox_acl rows go with their mailbox and with either account (ON DELETE CASCADE).
+// - blob_meta rows go with their blobs row, in the transaction that drops the count
+//   to zero (ON DELETE CASCADE on the hash).
+// - queue_due serves claim_queue: due, unheld entries in next_attempt order, so a
+//   claim reads only the rows it takes (plus any leased ones it skips).
+constexpr std::string_view v2 = R"sql(
+CREATE TABLE mailbox_acl (
+  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,   -- owner
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE,
+  grantee    INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  rights     TEXT NOT NULL CHECK (rights <> ''),   -- RFC 4314 letters, canonical order
+  PRIMARY KEY (mailbox_id, grantee)
+) WITHOUT ROWID;
+CREATE INDEX mailbox_acl_by_grantee ON mailbox_acl (grantee);
+CREATE INDEX mailbox_acl_by_account ON mailbox_acl (account_id, mailbox_id);
+
+CREATE TABLE dkim_keys (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  domain_id       INTEGER NOT NULL REFERENCES domains (id) ON DELETE CASCADE,
+  selector        TEXT NOT NULL,     -- lower case
+  algorithm       TEXT NOT NULL CHECK (algorithm IN ('rsa-sha256', 'ed25519-sha256')),
+  private_key_pem TEXT NOT NULL,
+  public_key      TEXT NOT NULL,
+  status          TEXT NOT NULL CHECK (status IN ('active', 'retired')),
+  created         INTEGER NOT NULL,
+  retired         INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (domain_id, selector)
+);
+
+-- Parse results per blob; opaque to the store.
+CREATE TABLE blob_meta (
+  hash    TEXT PRIMARY KEY REFERENCES blobs (hash) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  data    BLOB NOT NULL
+) WITHOUT ROWID;
+
+ALTER TABLE queue ADD COLUMN body_type TEXT NOT NULL DEFAULT '';
+ALTER TABLE queue ADD COLUMN smtputf8 INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queue ADD COLUMN requiretls INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queue ADD COLUMN delay_warned INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queue ADD COLUMN last_attempt INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queue ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE queue ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX queue_due ON queue (next_attempt, id) WHERE held = 0;
+
+ALTER TABLE queue_recipients ADD COLUMN remote_mta TEXT NOT NULL DEFAULT '';
+ALTER TABLE queue_recipients ADD COLUMN dsn_sent INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+// Version 3: the organisation (issue 6 part A): departments, employee profiles, the
+// domains' address formats, groups with members, allowed senders and owners, mail
+// held for moderation, roles and mail rules.
+//
+// - Rows that name an account or a department go with it (ON DELETE CASCADE), except
+//   profiles.department_id, which remove_department handles itself (refuse or move).
+// - held_messages.blob counts in blobs.refcount like a message row does.
+// - group_members has one column per kind of reference so that each can cascade.
+constexpr std::string_view v3 = R"sql(
+CREATE TABLE departments (
+  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  parent_id INTEGER REFERENCES departments (id),   -- NULL = top level
+  name      TEXT NOT NULL,
+  name_key  TEXT NOT NULL,                         -- ASCII lower case
+  created   INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX departments_by_parent ON departments (coalesce(parent_id, 0), name_key);
+
+CREATE TABLE profiles (
+  account_id    INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+  title         TEXT NOT NULL DEFAULT '',
+  phone         TEXT NOT NULL DEFAULT '',
+  employee_id   TEXT NOT NULL DEFAULT '',
+  department_id INTEGER REFERENCES departments (id),
+  manager_id    INTEGER REFERENCES accounts (id) ON DELETE SET NULL
+);
+CREATE INDEX profiles_by_department ON profiles (department_id);
+CREATE INDEX profiles_by_manager ON profiles (manager_id);
+
+CREATE TABLE domain_address_formats (
+  domain_id INTEGER PRIMARY KEY REFERENCES domains (id) ON DELETE CASCADE,
+  format    TEXT NOT NULL
+);
+
+CREATE TABLE mail_groups (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  domain_id   INTEGER NOT NULL REFERENCES domains (id),
+  address     TEXT NOT NULL,
+  address_key TEXT NOT NULL UNIQUE,
+  name        TEXT NOT NULL DEFAULT '',
+  policy      TEXT NOT NULL CHECK (policy IN ('anyone', 'internal', 'members', 'senders', 'roles')),
+  moderated   INTEGER NOT NULL DEFAULT 0,
+  created     INTEGER NOT NULL
+);
+CREATE INDEX mail_groups_by_domain ON mail_groups (domain_id, address_key);
+
+CREATE TABLE group_members (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  group_id     INTEGER NOT NULL REFERENCES mail_groups (id) ON DELETE CASCADE,
+  kind         TEXT NOT NULL CHECK (kind IN ('account', 'department', 'external', 'group', 'all')),
+  account_id   INTEGER REFERENCES accounts (id) ON DELETE CASCADE,
+  department_id INTEGER REFERENCES departments (id) ON DELETE CASCADE,
+  member_group INTEGER REFERENCES mail_groups (id) ON DELETE CASCADE,
+  address      TEXT NOT NULL DEFAULT ''   -- external members, lower case
+);
+CREATE UNIQUE INDEX group_members_unique ON group_members
+  (group_id, kind, coalesce(account_id, 0), coalesce(department_id, 0), coalesce(member_group, 0), address);
+CREATE INDEX group_members_by_member_group ON group_members (member_group);
+CREATE INDEX group_members_by_department ON group_members (department_id);
+
+-- Allowed senders (addresses) or roles of a group, as its policy says.
+CREATE TABLE group_allowed (
+  group_id INTEGER NOT NULL REFERENCES mail_groups (id) ON DELETE CASCADE,
+  entry    TEXT NOT NULL,
+  PRIMARY KEY (group_id, entry)
+) WITHOUT ROWID;
+
+CREATE TABLE group_owners (
+  group_id   INTEGER NOT NULL REFERENCES mail_groups (id) ON DELETE CASCADE,
+  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  PRIMARY KEY (group_id, account_id)
+) WITHOUT ROWID;
+CREATE INDEX group_owners_by_account ON group_owners (account_id);
+
+CREATE TABLE held_messages (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  group_id     INTEGER NOT NULL REFERENCES mail_groups (id),
+  blob         TEXT NOT NULL,
+  size         INTEGER NOT NULL,
+  mail_from    TEXT NOT NULL,
+  auth_account TEXT NOT NULL DEFAULT '',
+  created      INTEGER NOT NULL
+);
+CREATE INDEX held_messages_by_group ON held_messages (group_id, id);
+
+CREATE TABLE account_roles (
+  account_id    INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  role          TEXT NOT NULL,
+  domain_id     INTEGER REFERENCES domains (id) ON DELETE CASCADE,
+  department_id INTEGER REFERENCES departments (id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX account_roles_unique ON account_roles
+  (account_id, role, coalesce(domain_id, 0), coalesce(department_id, 0));
+
+-- NULL fields are unset (the other rules that apply decide).
+CREATE TABLE mail_rules (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id       INTEGER UNIQUE REFERENCES accounts (id) ON DELETE CASCADE,
+  role             TEXT UNIQUE,
+  internal_only    INTEGER,
+  allowed_domains  TEXT,             -- space-separated, lower case
+  max_recipients   INTEGER,
+  max_message_size INTEGER,
+  CHECK ((account_id IS NULL) <> (role IS NULL))
+);
+)sql";
+
+// Version 4: account security and offboarding (issue 6 part B): password policies
+// per domain, SCRAM credentials and password age, TOTP secrets, app passwords,
+// password history, login throttling, login history and known networks, offboarding
+// records and the auto-reply log.
+//
+// - Every per-account row goes with its account (ON DELETE CASCADE).
+// - login_throttles is keyed by text ("ip:ADDR", "account:ADDR|ID") and has no
+//   foreign key: it is shared state of every node, cleared by `security unban`.
+constexpr std::string_view v4 = R"sql(
+CREATE TABLE password_policies (
+  domain_id             INTEGER PRIMARY KEY REFERENCES domains (id) ON DELETE CASCADE,
+  min_length            INTEGER NOT NULL,
+  min_classes           INTEGER NOT NULL,
+  history               INTEGER NOT NULL,
+  max_age_days          INTEGER NOT NULL,
+  warn_days             INTEGER NOT NULL,
+  change_at_first_login INTEGER NOT NULL,
+  refuse_common         INTEGER NOT NULL
+);
+
+CREATE TABLE account_security (
+  account_id           INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+  scram_salt           BLOB,             -- NULL = no SCRAM credentials
+  scram_iterations     INTEGER NOT NULL DEFAULT 0,
+  scram_stored_key     BLOB,
+  scram_server_key     BLOB,
+  password_changed     INTEGER NOT NULL DEFAULT 0,
+  must_change_password INTEGER NOT NULL DEFAULT 0,
+  expiry_warned        INTEGER NOT NULL DEFAULT 0,
+  totp_secret          BLOB NOT NULL DEFAULT x'',
+  totp_last_step       INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE password_history (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  hash       TEXT NOT NULL,
+  replaced   INTEGER NOT NULL
+);
+CREATE INDEX password_history_by_account ON password_history (account_id, id);
+
+CREATE TABLE app_passwords (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  name       TEXT NOT NULL,
+  hash       TEXT NOT NULL,
+  protocols  TEXT NOT NULL,            -- space-separated, sorted
+  created    INTEGER NOT NULL,
+  last_used  INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (account_id, name)
+);
+
+CREATE TABLE login_throttles (
+  key           TEXT PRIMARY KEY,
+  failures      INTEGER NOT NULL,
+  window_start  INTEGER NOT NULL,
+  blocked_until INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX login_throttles_blocked ON login_throttles (blocked_until);
+
+CREATE TABLE login_events (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  time       INTEGER NOT NULL,
+  ip         TEXT NOT NULL,
+  protocol   TEXT NOT NULL,
+  result     TEXT NOT NULL
+);
+CREATE INDEX login_events_by_account ON login_events (account_id, id);
+
+CREATE TABLE login_networks (
+  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  network    TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  PRIMARY KEY (account_id, network)
+) WITHOUT ROWID;
+
+CREATE TABLE offboardings (
+  account_id   INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+  successor_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  forward      INTEGER NOT NULL,
+  auto_reply   TEXT NOT NULL DEFAULT '',
+  transferred  INTEGER NOT NULL,
+  was_disabled INTEGER NOT NULL,
+  moved_groups TEXT NOT NULL DEFAULT '',  -- space-separated group ids
+  created      INTEGER NOT NULL
+);
+CREATE INDEX offboardings_by_successor ON offboardings (successor_id);
+
+CREATE TABLE auto_replies (
+  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  sender_key TEXT NOT NULL,              -- lower case
+  last_sent  INTEGER NOT NULL,
+  PRIMARY KEY (account_id, sender_key)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view all[] = {v1, v2, v3, v4};
 
 }  // namespace
 

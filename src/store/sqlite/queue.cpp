@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <unordered_map>
 
 #include "store/detail/names.hpp"
@@ -10,9 +12,11 @@
 #include "store/sqlite/rows.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
-#define STORE_SQL_QUEUE_COLUMNS \
-  "id, blob, size, mail_from, dsn_ret, dsn_envid, auth_account, created, next_attempt, attempts, held"
-#define STORE_SQL_RECIPIENT_COLUMNS "queue_id, address, dsn_notify, dsn_orcpt, status, last_reply"
+#define STORE_SQL_QUEUE_COLUMNS                                                                         \
+  "id, blob, size, mail_from, dsn_ret, dsn_envid, auth_account, created, next_attempt, attempts, held," \
+  " body_type, smtputf8, requiretls, delay_warned, last_attempt, lease_owner, lease_until"
+#define STORE_SQL_RECIPIENT_COLUMNS \
+  "queue_id, address, dsn_notify, dsn_orcpt, status, last_reply, remote_mta, dsn_sent"
 
 namespace letterhead::store::sqlite {
 
@@ -31,6 +35,13 @@ queue_entry read_queue_entry(const statement& st) {
   e.next_attempt = st.i64(8);
   e.attempts = st.u32(9);
   e.held = st.boolean(10);
+  e.body_type = st.text(11);
+  e.smtputf8 = st.boolean(12);
+  e.requiretls = st.boolean(13);
+  e.delay_warned = st.boolean(14);
+  e.last_attempt = st.i64(15);
+  e.lease_owner = st.text(16);
+  e.lease_until = st.i64(17);
   return e;
 }
 
@@ -41,7 +52,48 @@ queue_recipient read_recipient(const statement& st) {
   r.dsn_orcpt = st.text(3);
   r.status = recipient_status_from_name(st.text(4));
   r.last_reply = st.text(5);
+  r.remote_mta = st.text(6);
+  r.dsn_sent = st.boolean(7);
   return r;
+}
+
+// RFC 6152 / RFC 3030 BODY values, upper-cased (ESMTP values are case-insensitive,
+// RFC 5321 §2.4); nullopt for anything else.
+std::optional<std::string> body_type_value(std::string_view t) {
+  std::string upper(t);
+  for (auto& c : upper) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  if (upper.empty() || upper == "7BIT" || upper == "8BITMIME" || upper == "BINARYMIME") return upper;
+  return std::nullopt;
+}
+
+core::error no_entry(id_t id) {
+  return core::error{core::errc::not_found, "queue entry " + std::to_string(id) + " does not exist"};
+}
+
+// Entries by id with their recipients, in the order of `ids`; ids without a row are
+// left out.
+core::result<std::vector<queue_entry>> load_entries(connection& db, const std::vector<id_t>& ids) {
+  std::vector<queue_entry> out;
+  out.reserve(ids.size());
+  for (auto id : ids) {
+    {
+      STORE_TRY_ASSIGN(auto st, db.query("SELECT " STORE_SQL_QUEUE_COLUMNS " FROM queue WHERE id = ?", id));
+      STORE_TRY_ASSIGN(bool row, st.step());
+      if (!row) continue;
+      out.push_back(read_queue_entry(st));
+    }
+    STORE_TRY_ASSIGN(auto st, db.query("SELECT " STORE_SQL_RECIPIENT_COLUMNS
+                                       " FROM queue_recipients WHERE queue_id = ? ORDER BY position",
+                                       id));
+    for (;;) {
+      STORE_TRY_ASSIGN(bool row, st.step());
+      if (!row) break;
+      out.back().recipients.push_back(read_recipient(st));
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -54,6 +106,8 @@ core::result<id_t> sqlite_store::enqueue(const queue_entry& e) {
   for (const auto& r : e.recipients) {
     if (r.address.empty()) return core::fail(core::errc::invalid, "enqueue: empty recipient address");
   }
+  auto body_type = body_type_value(e.body_type);
+  if (!body_type) return core::fail(core::errc::invalid, "enqueue: unknown body type \"" + e.body_type + "\"");
   return write([&](write_context& ctx) -> core::result<id_t> {
     auto& db = ctx.db;
     // As in deliver(): never a reference to a blob that is not on disk.
@@ -72,15 +126,18 @@ core::result<id_t> sqlite_store::enqueue(const queue_entry& e) {
     auto created = e.created != 0 ? e.created : now();
     auto next_attempt = e.next_attempt != 0 ? e.next_attempt : created;
     STORE_TRY(db.run("INSERT INTO queue (blob, size, mail_from, dsn_ret, dsn_envid, auth_account, created,"
-                     " next_attempt, attempts, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     " next_attempt, attempts, held, body_type, smtputf8, requiretls, delay_warned, last_attempt,"
+                     " lease_owner, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      e.blob, size, e.mail_from, e.dsn_ret, e.dsn_envid, e.auth_account, created, next_attempt,
-                     e.attempts, e.held));
+                     e.attempts, e.held, *body_type, e.smtputf8, e.requiretls, e.delay_warned, e.last_attempt,
+                     e.lease_owner, e.lease_until));
     auto id = db.last_insert_rowid();
     for (std::size_t i = 0; i < e.recipients.size(); ++i) {
       const auto& r = e.recipients[i];
       STORE_TRY(db.run("INSERT INTO queue_recipients (queue_id, position, address, dsn_notify, dsn_orcpt, status,"
-                       " last_reply) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       id, i, r.address, r.dsn_notify, r.dsn_orcpt, recipient_status_name(r.status), r.last_reply));
+                       " last_reply, remote_mta, dsn_sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       id, i, r.address, r.dsn_notify, r.dsn_orcpt, recipient_status_name(r.status), r.last_reply,
+                       r.remote_mta, r.dsn_sent));
     }
     STORE_TRY(add_blob_refs(ctx, e.blob, size, 1));
     ctx.effects.referenced_blobs.push_back(e.blob);
@@ -114,22 +171,9 @@ core::result<std::vector<queue_entry>> sqlite_store::list_queue() {
 
 core::result<queue_entry> sqlite_store::get_queue_entry(id_t id) {
   return read([&](connection& db) -> core::result<queue_entry> {
-    queue_entry e;
-    {
-      STORE_TRY_ASSIGN(auto st, db.query("SELECT " STORE_SQL_QUEUE_COLUMNS " FROM queue WHERE id = ?", id));
-      STORE_TRY_ASSIGN(bool row, st.step());
-      if (!row) return core::fail(core::errc::not_found, "queue entry " + std::to_string(id) + " does not exist");
-      e = read_queue_entry(st);
-    }
-    STORE_TRY_ASSIGN(auto st, db.query("SELECT " STORE_SQL_RECIPIENT_COLUMNS
-                                       " FROM queue_recipients WHERE queue_id = ? ORDER BY position",
-                                       id));
-    for (;;) {
-      STORE_TRY_ASSIGN(bool row, st.step());
-      if (!row) break;
-      e.recipients.push_back(read_recipient(st));
-    }
-    return e;
+    STORE_TRY_ASSIGN(auto found, load_entries(db, {id}));
+    if (found.empty()) return std::unexpected(no_entry(id));
+    return std::move(found.front());
   });
 }
 
@@ -137,12 +181,96 @@ core::result<void> sqlite_store::remove_queue_entry(id_t id) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY_ASSIGN(auto st, ctx.db.query("SELECT blob FROM queue WHERE id = ?", id));
     STORE_TRY_ASSIGN(bool row, st.step());
-    if (!row) return core::fail(core::errc::not_found, "queue entry " + std::to_string(id) + " does not exist");
+    if (!row) return std::unexpected(no_entry(id));
     auto blob = st.text(0);
     st = {};
     // Recipients go by ON DELETE CASCADE.
     STORE_TRY(ctx.db.run("DELETE FROM queue WHERE id = ?", id));
     return release_blob_refs(ctx, blob, 1);
+  });
+}
+
+// Leases are the concurrency control between sending workers (and nodes): the claim
+// and the write-back each run in one write transaction, so two workers never hold
+// a live lease on one entry, and a worker whose lease expired and was taken over
+// learns so (errc::conflict) instead of overwriting the new owner's state.
+core::result<std::vector<queue_entry>> sqlite_store::claim_queue(unix_time now, std::size_t limit,
+                                                                 std::string_view owner, unix_time lease_until) {
+  if (owner.empty()) return core::fail(core::errc::invalid, "claim_queue: empty lease owner");
+  if (lease_until <= now) return core::fail(core::errc::invalid, "claim_queue: the lease ends before it starts");
+  if (limit == 0) return std::vector<queue_entry>{};
+  auto max = static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX));
+  return write([&](write_context& ctx) -> core::result<std::vector<queue_entry>> {
+    auto& db = ctx.db;
+    std::vector<id_t> ids;
+    {
+      // `held = 0` as written lets SQLite use the partial index queue_due.
+      STORE_TRY_ASSIGN(auto st, db.query("SELECT id FROM queue WHERE held = 0 AND next_attempt <= ?1"
+                                         " AND lease_until <= ?1 ORDER BY next_attempt, id LIMIT ?2",
+                                         now, max));
+      for (;;) {
+        STORE_TRY_ASSIGN(bool row, st.step());
+        if (!row) break;
+        ids.push_back(st.i64(0));
+      }
+    }
+    for (auto id : ids) {
+      STORE_TRY(db.run("UPDATE queue SET lease_owner = ?, lease_until = ? WHERE id = ?", owner, lease_until, id));
+    }
+    return load_entries(db, ids);
+  });
+}
+
+core::result<void> sqlite_store::update_queue_entry(const queue_entry& e) {
+  return write([&](write_context& ctx) -> core::result<void> {
+    auto& db = ctx.db;
+    std::int64_t recipients = 0;
+    {
+      STORE_TRY_ASSIGN(auto st, db.query("SELECT lease_owner, (SELECT count(*) FROM queue_recipients"
+                                         " WHERE queue_id = queue.id) FROM queue WHERE id = ?",
+                                         e.id));
+      STORE_TRY_ASSIGN(bool row, st.step());
+      if (!row) {
+        return core::fail(core::errc::conflict, "queue entry " + std::to_string(e.id) + " is gone");
+      }
+      if (auto holder = st.text(0); holder != e.lease_owner) {
+        return core::fail(core::errc::conflict, "queue entry " + std::to_string(e.id) + " is leased by \"" + holder +
+                                                    "\", not \"" + e.lease_owner + "\"");
+      }
+      recipients = st.i64(1);
+    }
+    if (static_cast<std::int64_t>(e.recipients.size()) != recipients) {
+      return core::fail(core::errc::invalid, "queue entry " + std::to_string(e.id) + " has " +
+                                                 std::to_string(recipients) + " recipients, not " +
+                                                 std::to_string(e.recipients.size()));
+    }
+    // max(): a hold an admin placed while the attempt ran outlives the write-back.
+    STORE_TRY(db.run("UPDATE queue SET attempts = ?, last_attempt = ?, next_attempt = ?, delay_warned = ?,"
+                     " held = max(held, ?), lease_owner = '', lease_until = 0 WHERE id = ?",
+                     e.attempts, e.last_attempt, e.next_attempt, e.delay_warned, e.held ? 1 : 0, e.id));
+    for (std::size_t i = 0; i < e.recipients.size(); ++i) {
+      const auto& r = e.recipients[i];
+      STORE_TRY(db.run("UPDATE queue_recipients SET status = ?, last_reply = ?, remote_mta = ?, dsn_sent = ?"
+                       " WHERE queue_id = ? AND position = ?",
+                       recipient_status_name(r.status), r.last_reply, r.remote_mta, r.dsn_sent, e.id, i));
+    }
+    return {};
+  });
+}
+
+core::result<void> sqlite_store::set_queue_held(id_t id, bool held) {
+  return write([&](write_context& ctx) -> core::result<void> {
+    STORE_TRY(ctx.db.run("UPDATE queue SET held = ? WHERE id = ?", held ? 1 : 0, id));
+    if (ctx.db.changes() == 0) return std::unexpected(no_entry(id));
+    return {};
+  });
+}
+
+core::result<void> sqlite_store::retry_queue_entry(id_t id, unix_time now) {
+  return write([&](write_context& ctx) -> core::result<void> {
+    STORE_TRY(ctx.db.run("UPDATE queue SET held = 0, next_attempt = ? WHERE id = ?", now, id));
+    if (ctx.db.changes() == 0) return std::unexpected(no_entry(id));
+    return {};
   });
 }
 

@@ -64,6 +64,21 @@ class sqlite_store final : public store {
   [[nodiscard]] core::result<void> rename_mailbox(id_t account, std::string_view from,
                                                   std::string_view to) override;
   [[nodiscard]] core::result<void> delete_mailbox(id_t account, std::string_view name) override;
+  [[nodiscard]] core::result<mailbox> get_mailbox(id_t mailbox) override;
+
+  [[nodiscard]] core::result<void> set_acl(id_t mailbox, id_t grantee, std::string_view rights) override;
+  [[nodiscard]] core::result<std::vector<acl_entry>> list_acl(id_t mailbox) override;
+  [[nodiscard]] core::result<std::vector<shared_mailbox>> list_shared_with(id_t grantee) override;
+
+  [[nodiscard]] core::result<usage> account_usage(id_t account) override;
+  [[nodiscard]] core::result<void> set_quota(id_t account, std::uint64_t bytes) override;
+
+  [[nodiscard]] core::result<dkim_key> add_dkim_key(const dkim_key& k) override;
+  [[nodiscard]] core::result<std::vector<dkim_key>> list_dkim_keys(std::string_view domain) override;
+  [[nodiscard]] core::result<void> retire_dkim_key(id_t id, unix_time when) override;
+
+  [[nodiscard]] core::result<std::vector<blob_meta>> get_blob_meta(const std::vector<std::string>& blobs) override;
+  [[nodiscard]] core::result<void> put_blob_meta(const std::vector<blob_meta>& metas) override;
 
   [[nodiscard]] core::result<void> set_subscribed(id_t account, std::string_view name, bool subscribed) override;
   [[nodiscard]] core::result<std::vector<delivered>> deliver(const delivery& d) override;
@@ -82,10 +97,89 @@ class sqlite_store final : public store {
   [[nodiscard]] core::result<std::vector<queue_entry>> list_queue() override;
   [[nodiscard]] core::result<queue_entry> get_queue_entry(id_t id) override;
   [[nodiscard]] core::result<void> remove_queue_entry(id_t id) override;
+  [[nodiscard]] core::result<std::vector<queue_entry>> claim_queue(unix_time now, std::size_t limit,
+                                                                   std::string_view owner,
+                                                                   unix_time lease_until) override;
+  [[nodiscard]] core::result<void> update_queue_entry(const queue_entry& e) override;
+  [[nodiscard]] core::result<void> set_queue_held(id_t id, bool held) override;
+  [[nodiscard]] core::result<void> retry_queue_entry(id_t id, unix_time now) override;
 
   [[nodiscard]] core::result<void> audit(std::string_view actor, std::string_view action,
                                          std::string_view detail) override;
   [[nodiscard]] core::result<std::vector<audit_record>> list_audit(std::size_t limit) override;
+
+  // === organisation (org_*.cpp) ===
+  [[nodiscard]] core::result<department> add_department(std::string_view name, id_t parent_id) override;
+  [[nodiscard]] core::result<department> get_department(id_t id) override;
+  [[nodiscard]] core::result<std::vector<department>> list_departments() override;
+  [[nodiscard]] core::result<void> move_department(id_t id, id_t new_parent) override;
+  [[nodiscard]] core::result<void> remove_department(id_t id, std::optional<id_t> reparent_to) override;
+  [[nodiscard]] core::result<profile> get_profile(id_t account_id) override;
+  [[nodiscard]] core::result<void> set_profile(const profile& p) override;
+  [[nodiscard]] core::result<std::vector<profile>> list_profiles(std::string_view domain) override;
+  [[nodiscard]] core::result<std::vector<id_t>> accounts_in_departments(const std::vector<id_t>& departments) override;
+  [[nodiscard]] core::result<bool> is_manager(id_t account_id) override;
+  [[nodiscard]] core::result<std::string> address_format(std::string_view domain) override;
+  [[nodiscard]] core::result<void> set_address_format(std::string_view domain, std::string_view format) override;
+  [[nodiscard]] core::result<group> add_group(const group& g) override;
+  [[nodiscard]] core::result<group> find_group(std::string_view address) override;
+  [[nodiscard]] core::result<group> get_group(id_t id) override;
+  [[nodiscard]] core::result<std::vector<group>> list_groups(std::string_view domain) override;
+  [[nodiscard]] core::result<void> update_group(const group& g) override;
+  [[nodiscard]] core::result<void> remove_group(id_t id) override;
+  [[nodiscard]] core::result<void> add_group_member(id_t group, const group_member& m) override;
+  [[nodiscard]] core::result<void> remove_group_member(id_t group, const group_member& m) override;
+  [[nodiscard]] core::result<std::vector<group_member>> list_group_members(id_t group) override;
+  [[nodiscard]] core::result<std::vector<group>> groups_owned_by(id_t account_id) override;
+  [[nodiscard]] core::result<id_t> hold_message(const held_message& h) override;
+  [[nodiscard]] core::result<held_message> get_held(id_t id) override;
+  [[nodiscard]] core::result<std::vector<held_message>> list_held(id_t group) override;
+  [[nodiscard]] core::result<void> remove_held(id_t id) override;
+  [[nodiscard]] core::result<void> grant_role(const role_grant& r) override;
+  [[nodiscard]] core::result<void> revoke_role(const role_grant& r) override;
+  [[nodiscard]] core::result<std::vector<role_grant>> list_roles(id_t account_id) override;
+  [[nodiscard]] core::result<void> set_mail_rule(const mail_rule& r) override;
+  [[nodiscard]] core::result<void> remove_mail_rule(id_t account_id, std::string_view role) override;
+  [[nodiscard]] core::result<std::vector<mail_rule>> list_mail_rules() override;
+  // === end of organisation ===
+
+  // === account security and offboarding (security.cpp) ===
+  [[nodiscard]] core::result<password_policy> get_password_policy(id_t domain_id) override;
+  [[nodiscard]] core::result<void> set_password_policy(const password_policy& p) override;
+  [[nodiscard]] core::result<account_security> get_account_security(id_t account) override;
+  [[nodiscard]] core::result<void> set_password(id_t account, std::string_view hash,
+                                                const std::optional<scram_credentials>& scram, bool must_change,
+                                                unix_time now, std::size_t keep_history) override;
+  [[nodiscard]] core::result<std::vector<std::string>> password_history(id_t account) override;
+  [[nodiscard]] core::result<void> set_must_change_password(id_t account, bool must) override;
+  [[nodiscard]] core::result<void> set_expiry_warned(id_t account, unix_time when) override;
+  [[nodiscard]] core::result<void> set_totp_secret(id_t account, std::string_view secret) override;
+  [[nodiscard]] core::result<bool> use_totp_step(id_t account, std::int64_t step) override;
+  [[nodiscard]] core::result<void> set_account_disabled(id_t account, bool disabled) override;
+  [[nodiscard]] core::result<app_password> add_app_password(const app_password& p) override;
+  [[nodiscard]] core::result<std::vector<app_password>> list_app_passwords(id_t account) override;
+  [[nodiscard]] core::result<void> remove_app_password(id_t account, std::string_view name) override;
+  [[nodiscard]] core::result<std::size_t> remove_app_passwords(id_t account) override;
+  [[nodiscard]] core::result<void> touch_app_password(id_t id, unix_time when) override;
+  [[nodiscard]] core::result<std::vector<login_throttle>> get_login_throttles(
+      const std::vector<std::string>& keys) override;
+  [[nodiscard]] core::result<login_throttle> record_login_failure(std::string_view key, unix_time now,
+                                                                  std::chrono::seconds window,
+                                                                  std::uint32_t threshold,
+                                                                  std::chrono::seconds block) override;
+  [[nodiscard]] core::result<void> clear_login_throttle(std::string_view key) override;
+  [[nodiscard]] core::result<std::vector<login_throttle>> list_login_blocks(unix_time now) override;
+  [[nodiscard]] core::result<std::size_t> remove_login_throttles(const std::vector<std::string>& key_prefixes) override;
+  [[nodiscard]] core::result<void> add_login_event(const login_event& e, std::size_t keep) override;
+  [[nodiscard]] core::result<std::vector<login_event>> list_login_events(id_t account, std::size_t limit) override;
+  [[nodiscard]] core::result<network_seen> note_login_network(id_t account, std::string_view network,
+                                                             unix_time now) override;
+  [[nodiscard]] core::result<void> add_offboarding(const offboarding& o) override;
+  [[nodiscard]] core::result<offboarding> get_offboarding(id_t account) override;
+  [[nodiscard]] core::result<void> remove_offboarding(id_t account) override;
+  [[nodiscard]] core::result<bool> note_auto_reply(id_t account, std::string_view sender, unix_time now,
+                                                   std::chrono::seconds interval) override;
+  // === end of account security ===
 
   [[nodiscard]] core::result<std::size_t> sweep_orphan_blobs(std::chrono::seconds min_age) override;
 

@@ -85,6 +85,15 @@ void statement::bind(int index, std::string_view value) {
                                 SQLITE_UTF8));
 }
 
+void statement::bind(int index, bytes_view value) {
+  // A null pointer would bind SQL NULL: empty bytes are a zero-length blob.
+  if (value.bytes.empty()) {
+    note_bind(sqlite3_bind_zeroblob(stmt_, index, 0));
+    return;
+  }
+  note_bind(sqlite3_bind_blob64(stmt_, index, value.bytes.data(), value.bytes.size(), SQLITE_TRANSIENT));
+}
+
 void statement::bind(int index, std::nullopt_t) { note_bind(sqlite3_bind_null(stmt_, index)); }
 
 void statement::bind(int index, const std::optional<std::string>& value) {
@@ -113,6 +122,12 @@ core::result<void> statement::finish() {
 
 std::string statement::text(int col) const {
   auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  if (p == nullptr) return {};
+  return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+
+std::string statement::bytes(int col) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
   if (p == nullptr) return {};
   return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
 }

@@ -17,6 +17,11 @@
 
 namespace letterhead::store::sqlite {
 
+// Bytes bound as an SQL BLOB rather than TEXT: opaque data that need not be UTF-8.
+struct bytes_view {
+  std::string_view bytes;
+};
+
 // Turns an SQLite result code into a core::error, mapping the conditions a caller can
 // act on: busy/locked and a full disk are `unavailable` (retry later), I/O errors are
 // `io`, a uniqueness violation is `exists`.
@@ -42,6 +47,7 @@ class statement {
   void bind(int index, std::string_view value);
   void bind(int index, const char* value) { bind(index, std::string_view(value)); }
   void bind(int index, const std::string& value) { bind(index, std::string_view(value)); }
+  void bind(int index, bytes_view value);
   void bind(int index, std::nullopt_t);
   void bind(int index, const std::optional<std::string>& value);
 
@@ -63,6 +69,8 @@ class statement {
   [[nodiscard]] bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   [[nodiscard]] std::string text(int col) const;
   [[nodiscard]] std::optional<std::string> optional_text(int col) const;
+  // A BLOB (or TEXT) column's bytes.
+  [[nodiscard]] std::string bytes(int col) const;
 
  private:
   void bind_int64(int index, std::int64_t value);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -795,6 +796,636 @@ TEST_P(store_suite, queue_and_mailboxes_share_blob_counts) {
   EXPECT_FALSE(s().blobs().contains(blob));
 }
 
+// --- get_mailbox, ACL (RFC 4314) ---
+
+TEST_P(store_suite, get_mailbox_by_id) {
+  auto a = make_account("alice@example.com");
+  auto box = ok(s().create_mailbox(a.id, "Projects", mailbox_role::none));
+  auto got = ok(s().get_mailbox(box.id));
+  EXPECT_EQ(got.id, box.id);
+  EXPECT_EQ(got.account_id, a.id);
+  EXPECT_EQ(got.name, "Projects");
+  EXPECT_EQ(got.uidvalidity, box.uidvalidity);
+  EXPECT_TRUE(fails_with(s().get_mailbox(box.id + 1000), errc::not_found));
+}
+
+TEST_P(store_suite, acl_grant_replace_remove) {
+  auto alice = make_account("alice@example.com");
+  auto bob = make_account("Bob@example.com");
+  auto carol = make_account("carol@other.org");
+  auto box = ok(s().create_mailbox(alice.id, "Team", mailbox_role::none));
+  EXPECT_TRUE(ok(s().list_acl(box.id)).empty());
+
+  // Any order in, canonical order out; repeated letters count once.
+  ok(s().set_acl(box.id, bob.id, "rlsl"));
+  ok(s().set_acl(box.id, carol.id, "aetxkpiwsrl"));
+  auto acl = ok(s().list_acl(box.id));
+  ASSERT_EQ(acl.size(), 2u);
+  EXPECT_EQ(acl[0].grantee, bob.id) << "ordered by grantee address";
+  EXPECT_EQ(acl[0].grantee_address, "Bob@example.com");
+  EXPECT_EQ(acl[0].mailbox_id, box.id);
+  EXPECT_EQ(acl[0].rights, "lrs");
+  EXPECT_EQ(acl[1].grantee, carol.id);
+  EXPECT_EQ(acl[1].rights, "lrswipkxtea");
+
+  // Replacing, not merging.
+  ok(s().set_acl(box.id, bob.id, "w"));
+  acl = ok(s().list_acl(box.id));
+  ASSERT_EQ(acl.size(), 2u);
+  EXPECT_EQ(acl[0].rights, "w");
+
+  // Empty rights remove; removing what is not there is no error.
+  ok(s().set_acl(box.id, bob.id, ""));
+  ok(s().set_acl(box.id, bob.id, ""));
+  acl = ok(s().list_acl(box.id));
+  ASSERT_EQ(acl.size(), 1u);
+  EXPECT_EQ(acl[0].grantee, carol.id);
+
+  EXPECT_TRUE(fails_with(s().set_acl(box.id, bob.id, "lrz"), errc::invalid));
+  EXPECT_TRUE(fails_with(s().set_acl(box.id, bob.id, "LR"), errc::invalid));
+  EXPECT_TRUE(fails_with(s().set_acl(box.id, alice.id, "lr"), errc::invalid)) << "the owner";
+  EXPECT_TRUE(fails_with(s().set_acl(box.id, bob.id + 1000, "lr"), errc::not_found));
+  EXPECT_TRUE(fails_with(s().set_acl(box.id + 1000, bob.id, "lr"), errc::not_found));
+  EXPECT_TRUE(fails_with(s().list_acl(box.id + 1000), errc::not_found));
+  EXPECT_EQ(ok(s().list_acl(box.id)).size(), 1u) << "failed calls changed nothing";
+}
+
+TEST_P(store_suite, list_shared_with_names_owner_and_rights) {
+  auto alice = make_account("alice@example.com");
+  auto bob = make_account("bob@example.com");
+  auto carol = make_account("carol@example.com");
+  auto team = ok(s().create_mailbox(alice.id, "Team", mailbox_role::none));
+  auto alice_inbox = inbox(alice.id);
+  auto carol_box = ok(s().create_mailbox(carol.id, "Shared/Plans", mailbox_role::none));
+  ok(s().deliver(delivery_of(put("shared message"), {delivery_target{alice.id, mailbox_role::none, 0, {}, team.id}})));
+  ok(s().set_acl(team.id, bob.id, "lrs"));
+  ok(s().set_acl(alice_inbox.id, bob.id, "lr"));
+  ok(s().set_acl(carol_box.id, bob.id, "lrswi"));
+  ok(s().set_acl(team.id, carol.id, "l"));
+
+  auto shared = ok(s().list_shared_with(bob.id));
+  ASSERT_EQ(shared.size(), 3u);
+  EXPECT_EQ(shared[0].owner, "alice@example.com");
+  EXPECT_EQ(shared[0].box.name, "INBOX");
+  EXPECT_EQ(shared[0].rights, "lr");
+  EXPECT_EQ(shared[1].owner, "alice@example.com");
+  EXPECT_EQ(shared[1].box.name, "Team");
+  EXPECT_EQ(shared[1].box.id, team.id);
+  EXPECT_EQ(shared[1].box.account_id, alice.id);
+  EXPECT_EQ(shared[1].box.messages, 1u);
+  EXPECT_EQ(shared[1].box.uidvalidity, team.uidvalidity);
+  EXPECT_EQ(shared[1].rights, "lrs");
+  EXPECT_EQ(shared[2].owner, "carol@example.com");
+  EXPECT_EQ(shared[2].box.name, "Shared/Plans");
+  EXPECT_EQ(shared[2].rights, "lrswi");
+
+  EXPECT_TRUE(ok(s().list_shared_with(alice.id)).empty()) << "own mailboxes are not shared with oneself";
+  EXPECT_EQ(ok(s().list_shared_with(carol.id)).size(), 1u);
+  EXPECT_TRUE(fails_with(s().list_shared_with(carol.id + 1000), errc::not_found));
+
+  // A renamed mailbox keeps its entries.
+  ok(s().rename_mailbox(alice.id, "Team", "Crew"));
+  shared = ok(s().list_shared_with(carol.id));
+  ASSERT_EQ(shared.size(), 1u);
+  EXPECT_EQ(shared[0].box.name, "Crew");
+}
+
+TEST_P(store_suite, acl_entries_go_with_mailbox_and_accounts) {
+  auto alice = make_account("alice@example.com");
+  auto bob = make_account("bob@example.com");
+  auto carol = make_account("carol@example.com");
+  auto team = ok(s().create_mailbox(alice.id, "Team", mailbox_role::none));
+  auto other = ok(s().create_mailbox(alice.id, "Other", mailbox_role::none));
+  auto carol_box = ok(s().create_mailbox(carol.id, "Carol's", mailbox_role::none));
+  ok(s().set_acl(team.id, bob.id, "lr"));
+  ok(s().set_acl(other.id, bob.id, "lr"));
+  ok(s().set_acl(other.id, carol.id, "lr"));
+  ok(s().set_acl(carol_box.id, bob.id, "lr"));
+  ok(s().set_acl(carol_box.id, alice.id, "lr"));
+
+  ok(s().delete_mailbox(alice.id, "Team"));
+  EXPECT_EQ(ok(s().list_shared_with(bob.id)).size(), 2u);
+  // A new mailbox of the same name starts without entries.
+  auto again = ok(s().create_mailbox(alice.id, "Team", mailbox_role::none));
+  EXPECT_TRUE(ok(s().list_acl(again.id)).empty());
+
+  // The grantee goes: its entries on others' mailboxes go.
+  ok(s().remove_account("bob@example.com"));
+  EXPECT_EQ(ok(s().list_acl(other.id)).size(), 1u);
+  EXPECT_EQ(ok(s().list_acl(carol_box.id)).size(), 1u);
+
+  // The owner goes: the entries on its mailboxes go.
+  ok(s().remove_account("alice@example.com"));
+  EXPECT_TRUE(ok(s().list_shared_with(carol.id)).empty());
+  EXPECT_TRUE(ok(s().list_acl(carol_box.id)).empty()) << "alice was a grantee there";
+}
+
+// --- quota (RFC 9208) ---
+
+TEST_P(store_suite, usage_follows_deliver_copy_expunge_and_delete) {
+  auto a = make_account("alice@example.com");
+  auto b = make_account("bob@example.com");
+  EXPECT_EQ(ok(s().account_usage(a.id)).bytes, 0u);
+  EXPECT_EQ(ok(s().account_usage(a.id)).messages, 0u);
+  std::string ten(10, 'x');
+  std::string hundred(100, 'y');
+  auto d1 = deliver_one(a.id, put(ten));
+  auto d2 = deliver_one(a.id, put(hundred), mailbox_role::archive);
+  deliver_one(b.id, put(hundred));
+  auto u = ok(s().account_usage(a.id));
+  EXPECT_EQ(u.bytes, 110u);
+  EXPECT_EQ(u.messages, 2u);
+  EXPECT_EQ(ok(s().account_usage(b.id)).bytes, 100u) << "per account";
+
+  auto box = ok(s().create_mailbox(a.id, "Copies", mailbox_role::none));
+  ok(s().copy_messages(d1.mailbox_id, {d1.uid}, box.id));
+  ok(s().copy_messages(d2.mailbox_id, {d2.uid}, box.id));
+  u = ok(s().account_usage(a.id));
+  EXPECT_EQ(u.bytes, 220u) << "a copy counts again (RFC 9208 §5.1)";
+  EXPECT_EQ(u.messages, 4u);
+
+  ok(s().expunge(d1.mailbox_id, {d1.uid}));
+  u = ok(s().account_usage(a.id));
+  EXPECT_EQ(u.bytes, 210u);
+  EXPECT_EQ(u.messages, 3u);
+
+  ok(s().delete_mailbox(a.id, "Copies"));
+  u = ok(s().account_usage(a.id));
+  EXPECT_EQ(u.bytes, 100u);
+  EXPECT_EQ(u.messages, 1u);
+  EXPECT_TRUE(fails_with(s().account_usage(a.id + 1000), errc::not_found));
+}
+
+TEST_P(store_suite, set_quota) {
+  auto a = make_account("alice@example.com");
+  EXPECT_EQ(ok(s().get_account(a.id)).quota_bytes, 0u);
+  ok(s().set_quota(a.id, 500ull * 1024 * 1024));
+  EXPECT_EQ(ok(s().find_account("alice@example.com")).quota_bytes, 500ull * 1024 * 1024);
+  ok(s().set_quota(a.id, 0));
+  EXPECT_EQ(ok(s().get_account(a.id)).quota_bytes, 0u);
+  EXPECT_TRUE(fails_with(s().set_quota(a.id + 1000, 1), errc::not_found));
+}
+
+TEST_P(store_suite, quota_enforcement_is_all_or_nothing) {
+  auto a = make_account("alice@example.com");
+  auto b = make_account("bob@example.com");
+  ok(s().set_quota(a.id, 250));
+  auto hundred = put(std::string(100, 'h'));
+
+  auto enforced = [&](std::vector<delivery_target> targets) {
+    auto d = delivery_of(hundred, std::move(targets));
+    d.enforce_quota = true;
+    return s().deliver(d);
+  };
+  auto to_inbox = [](id_t id) { return delivery_target{id, mailbox_role::inbox, 0, {}}; };
+
+  ok(enforced({to_inbox(a.id)}));
+  ok(enforced({to_inbox(a.id)}));
+  EXPECT_EQ(ok(s().account_usage(a.id)).bytes, 200u);
+  // Exactly at the quota is allowed; one byte over is not.
+  ok(s().set_quota(a.id, 300));
+  ok(enforced({to_inbox(a.id)}));
+  ok(s().set_quota(a.id, 399));
+
+  // Bob is unlimited, but Alice's copy fails the whole delivery.
+  auto r = enforced({to_inbox(b.id), to_inbox(a.id)});
+  ASSERT_TRUE(fails_with(r, errc::limit));
+  EXPECT_EQ(r.error().message.rfind("quota", 0), 0u) << r.error().message;
+  EXPECT_EQ(ok(s().account_usage(b.id)).messages, 0u) << "nobody got it";
+  EXPECT_EQ(ok(s().account_usage(a.id)).messages, 3u);
+
+  // Two copies to one account count twice.
+  ok(s().set_quota(a.id, 450));
+  EXPECT_TRUE(fails_with(enforced({to_inbox(a.id), delivery_target{a.id, mailbox_role::archive, 0, {}}}),
+                         errc::limit));
+  EXPECT_EQ(ok(s().account_usage(a.id)).messages, 3u);
+  ok(enforced({to_inbox(a.id)}));
+
+  // Without enforce_quota the store delivers (SMTP decided per recipient already).
+  ok(s().deliver(delivery_of(hundred, {to_inbox(a.id)})));
+  EXPECT_EQ(ok(s().account_usage(a.id)).bytes, 500u);
+  // Freeing space makes room again (the last reference went with the blob: put it again).
+  auto box = inbox(a.id);
+  ok(s().expunge(box.id, uids_of(box.id)));
+  EXPECT_EQ(put(std::string(100, 'h')), hundred);
+  ok(enforced({to_inbox(a.id)}));
+  EXPECT_EQ(ok(s().account_usage(a.id)).bytes, 100u);
+}
+
+TEST_P(store_suite, concurrent_enforced_deliveries_never_exceed_the_quota) {
+  auto a = make_account("alice@example.com");
+  ok(s().set_quota(a.id, 1000));
+  auto blob = put(std::string(100, 'c'));
+  std::atomic<int> delivered_count{0}, refused{0}, other{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 8; ++t) {
+    pool.emplace_back([&] {
+      for (int i = 0; i < 4; ++i) {
+        auto d = delivery_of(blob, {delivery_target{a.id, mailbox_role::inbox, 0, {}}});
+        d.enforce_quota = true;
+        auto r = s().deliver(d);
+        if (r) {
+          ++delivered_count;
+        } else if (r.error().code == errc::limit) {
+          ++refused;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  EXPECT_EQ(delivered_count.load(), 10);
+  EXPECT_EQ(refused.load(), 22);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(ok(s().account_usage(a.id)).bytes, 1000u);
+}
+
+// --- DKIM keys ---
+
+TEST_P(store_suite, dkim_keys_add_list_retire) {
+  ok(s().add_domain("example.com"));
+  ok(s().add_domain("other.org"));
+  dkim_key k;
+  k.domain = "Example.COM";
+  k.selector = "LH2026a";
+  k.algorithm = "rsa-sha256";
+  k.private_key_pem = "-----BEGIN PRIVATE KEY-----\nMIIE...\n-----END PRIVATE KEY-----\n";
+  k.public_key = "MIIBIjANBgkqh";
+  k.created = 1700000000;
+  auto added = ok(s().add_dkim_key(k));
+  EXPECT_GT(added.id, 0);
+  EXPECT_EQ(added.domain, "example.com");
+  EXPECT_EQ(added.selector, "lh2026a");
+  EXPECT_EQ(added.status, dkim_key::state::active);
+  EXPECT_EQ(added.retired, 0);
+
+  dkim_key ed = k;
+  ed.selector = "ed.2026";
+  ed.algorithm = "ed25519-sha256";
+  ed.created = 1700000100;
+  ed.public_key = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+  auto ed_added = ok(s().add_dkim_key(ed));
+  dkim_key other = k;
+  other.domain = "other.org";
+  other.created = 1600000000;
+  auto other_added = ok(s().add_dkim_key(other));
+  EXPECT_EQ(other_added.selector, "lh2026a") << "the same selector in another domain";
+
+  // Duplicate selector (case-insensitive), bad input.
+  dkim_key dup = k;
+  dup.selector = "lh2026A";
+  EXPECT_TRUE(fails_with(s().add_dkim_key(dup), errc::exists));
+  dkim_key bad = k;
+  bad.selector = "x";
+  bad.algorithm = "rsa-sha1";
+  EXPECT_TRUE(fails_with(s().add_dkim_key(bad), errc::invalid));
+  bad = k;
+  bad.selector = "bad selector";
+  EXPECT_TRUE(fails_with(s().add_dkim_key(bad), errc::invalid));
+  bad = k;
+  bad.selector = "";
+  EXPECT_TRUE(fails_with(s().add_dkim_key(bad), errc::invalid));
+  bad = k;
+  bad.selector = "y";
+  bad.private_key_pem.clear();
+  EXPECT_TRUE(fails_with(s().add_dkim_key(bad), errc::invalid));
+  bad = k;
+  bad.selector = "y";
+  bad.domain = "not-ours.example";
+  EXPECT_TRUE(fails_with(s().add_dkim_key(bad), errc::not_found));
+
+  auto keys = ok(s().list_dkim_keys("EXAMPLE.com"));
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].id, added.id) << "oldest first";
+  EXPECT_EQ(keys[0].private_key_pem, k.private_key_pem);
+  EXPECT_EQ(keys[0].public_key, k.public_key);
+  EXPECT_EQ(keys[0].algorithm, "rsa-sha256");
+  EXPECT_EQ(keys[0].created, 1700000000);
+  EXPECT_EQ(keys[1].id, ed_added.id);
+  EXPECT_EQ(keys[1].selector, "ed.2026");
+  EXPECT_EQ(keys[1].algorithm, "ed25519-sha256");
+  auto all = ok(s().list_dkim_keys(""));
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].id, other_added.id);
+  EXPECT_EQ(all[0].domain, "other.org");
+  EXPECT_TRUE(fails_with(s().list_dkim_keys("not-ours.example"), errc::not_found));
+
+  ok(s().retire_dkim_key(added.id, 1800000000));
+  ok(s().retire_dkim_key(added.id, 1900000000));  // the first time stands
+  keys = ok(s().list_dkim_keys("example.com"));
+  ASSERT_EQ(keys.size(), 2u) << "retired keys are still listed";
+  EXPECT_EQ(keys[0].status, dkim_key::state::retired);
+  EXPECT_EQ(keys[0].retired, 1800000000);
+  EXPECT_EQ(keys[1].status, dkim_key::state::active);
+  EXPECT_TRUE(fails_with(s().retire_dkim_key(added.id + 1000, 1), errc::not_found));
+  // A retired selector is still taken: its record may still be published.
+  EXPECT_TRUE(fails_with(s().add_dkim_key(k), errc::exists));
+
+  // Keys go with their domain.
+  ok(s().remove_domain("other.org"));
+  EXPECT_EQ(ok(s().list_dkim_keys("")).size(), 2u);
+  reopen();
+  EXPECT_EQ(ok(s().list_dkim_keys("example.com")).size(), 2u);
+}
+
+// --- parse cache ---
+
+TEST_P(store_suite, blob_meta_round_trip_and_removal_with_last_reference) {
+  auto a = make_account("alice@example.com");
+  auto one = put("message one");
+  auto two = put("message two");
+  auto d1 = deliver_one(a.id, one);
+  auto box = ok(s().create_mailbox(a.id, "Copies", mailbox_role::none));
+  ok(s().copy_messages(d1.mailbox_id, {d1.uid}, box.id));
+  auto d2 = deliver_one(a.id, two);
+  EXPECT_TRUE(ok(s().get_blob_meta({one, two})).empty());
+
+  std::string binary("\0\xff\x01 summary\n\0", 12);
+  ok(s().put_blob_meta({blob_meta{one, 3, binary}, blob_meta{two, 1, ""}}));
+  auto got = ok(s().get_blob_meta({two, one, one, std::string(64, 'a')}));
+  ASSERT_EQ(got.size(), 2u) << "each blob once; unknown blobs left out";
+  std::sort(got.begin(), got.end(), [](const blob_meta& x, const blob_meta& y) { return x.blob < y.blob; });
+  auto& m1 = got[0].blob == one ? got[0] : got[1];
+  auto& m2 = got[0].blob == one ? got[1] : got[0];
+  EXPECT_EQ(m1.version, 3);
+  EXPECT_EQ(m1.data, binary) << "bytes kept exactly, NULs included";
+  EXPECT_EQ(m2.version, 1);
+  EXPECT_EQ(m2.data, "");
+
+  // Replaces.
+  ok(s().put_blob_meta({blob_meta{one, 4, "v4"}}));
+  got = ok(s().get_blob_meta({one}));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].version, 4);
+  EXPECT_EQ(got[0].data, "v4");
+
+  // Goes with the last reference, not before.
+  ok(s().expunge(d1.mailbox_id, {d1.uid}));
+  EXPECT_EQ(ok(s().get_blob_meta({one})).size(), 1u) << "the copy still refers to it";
+  ok(s().expunge(box.id, {1}));
+  EXPECT_TRUE(ok(s().get_blob_meta({one})).empty());
+  // The same bytes stored again start without an entry.
+  EXPECT_EQ(put("message one"), one);
+  deliver_one(a.id, one);
+  EXPECT_TRUE(ok(s().get_blob_meta({one})).empty());
+
+  // An entry for a blob that is gone is dropped, the others of the call are kept.
+  ok(s().expunge(d2.mailbox_id, {d2.uid}));
+  ok(s().put_blob_meta({blob_meta{two, 1, "late"}, blob_meta{one, 5, "five"}}));
+  got = ok(s().get_blob_meta({one, two}));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].blob, one);
+  EXPECT_EQ(got[0].data, "five");
+
+  EXPECT_TRUE(fails_with(s().put_blob_meta({blob_meta{"../etc/passwd", 1, ""}}), errc::invalid));
+  EXPECT_TRUE(ok(s().get_blob_meta({})).empty());
+  ok(s().put_blob_meta({}));
+}
+
+TEST_P(store_suite, blob_meta_for_many_blobs_in_one_call) {
+  auto a = make_account("alice@example.com");
+  // More than a backend is likely to look up in one statement, few enough to keep the
+  // test quick; stored and delivered from several threads so that commits are shared.
+  constexpr int count = 300;
+  std::vector<std::string> blobs(count);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 8; ++t) {
+    pool.emplace_back([&, t] {
+      for (int i = t; i < count; i += 8) {
+        auto b = s().blobs().put("message number " + std::to_string(i));
+        if (!b || !s().deliver(delivery_of(*b, {delivery_target{a.id, mailbox_role::inbox, 0, {}}}))) {
+          ++failures;
+          continue;
+        }
+        blobs[static_cast<std::size_t>(i)] = *b;
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  ASSERT_EQ(failures.load(), 0);
+  std::vector<blob_meta> metas;
+  for (int i = 0; i < count; ++i) {
+    if (i % 3 != 0) metas.push_back(blob_meta{blobs[static_cast<std::size_t>(i)], 1, "meta " + std::to_string(i)});
+  }
+  ok(s().put_blob_meta(metas));
+  auto got = ok(s().get_blob_meta(blobs));
+  ASSERT_EQ(got.size(), metas.size());
+  std::set<std::string> seen;
+  for (const auto& m : got) seen.insert(m.blob + "=" + m.data);
+  for (const auto& m : metas) EXPECT_TRUE(seen.count(m.blob + "=" + m.data)) << m.data;
+}
+
+// --- queue: new fields, leases, admin actions ---
+
+namespace {
+queue_entry queued(const std::string& blob, unix_time next_attempt, std::vector<std::string> to = {"r@remote.org"}) {
+  queue_entry e;
+  e.blob = blob;
+  e.mail_from = "a@example.com";
+  e.created = 1700000000;
+  e.next_attempt = next_attempt;
+  for (auto& address : to) {
+    queue_recipient r;
+    r.address = std::move(address);
+    e.recipients.push_back(std::move(r));
+  }
+  return e;
+}
+}  // namespace
+
+TEST_P(store_suite, queue_keeps_sender_declarations_and_recipient_state) {
+  auto blob = put("8bit body");
+  auto e = queued(blob, 1700000000, {"x@remote.org", "y@remote.org"});
+  e.body_type = "8BITMIME";
+  e.smtputf8 = true;
+  e.requiretls = true;
+  e.delay_warned = true;
+  e.last_attempt = 1700000500;
+  e.recipients[1].remote_mta = "mx.remote.org";
+  e.recipients[1].dsn_sent = true;
+  auto id = ok(s().enqueue(e));
+  for (const auto& got : {ok(s().get_queue_entry(id)), ok(s().list_queue()).at(0)}) {
+    EXPECT_EQ(got.body_type, "8BITMIME");
+    EXPECT_TRUE(got.smtputf8);
+    EXPECT_TRUE(got.requiretls);
+    EXPECT_TRUE(got.delay_warned);
+    EXPECT_EQ(got.last_attempt, 1700000500);
+    EXPECT_EQ(got.lease_owner, "");
+    EXPECT_EQ(got.lease_until, 0);
+    ASSERT_EQ(got.recipients.size(), 2u);
+    EXPECT_EQ(got.recipients[0].remote_mta, "");
+    EXPECT_FALSE(got.recipients[0].dsn_sent);
+    EXPECT_EQ(got.recipients[1].remote_mta, "mx.remote.org");
+    EXPECT_TRUE(got.recipients[1].dsn_sent);
+  }
+  auto plain = ok(s().get_queue_entry(ok(s().enqueue(queued(blob, 1)))));
+  EXPECT_EQ(plain.body_type, "");
+  EXPECT_FALSE(plain.smtputf8);
+  EXPECT_FALSE(plain.requiretls);
+  e.body_type = "binarymime";
+  EXPECT_EQ(ok(s().get_queue_entry(ok(s().enqueue(e)))).body_type, "BINARYMIME") << "ESMTP values ignore case";
+  e.body_type = "9BIT";
+  EXPECT_TRUE(fails_with(s().enqueue(e), errc::invalid));
+}
+
+TEST_P(store_suite, claim_queue_leases_due_entries_in_order) {
+  auto blob = put("queued");
+  auto late = ok(s().enqueue(queued(blob, 2000)));
+  auto first = ok(s().enqueue(queued(blob, 1000)));
+  auto second = ok(s().enqueue(queued(blob, 1500, {"p@remote.org", "q@remote.org"})));
+  auto held_e = queued(blob, 900);
+  held_e.held = true;
+  auto held = ok(s().enqueue(held_e));
+
+  auto got = ok(s().claim_queue(1500, 10, "worker-a", 1800));
+  ASSERT_EQ(got.size(), 2u) << "due and not held";
+  EXPECT_EQ(got[0].id, first);
+  EXPECT_EQ(got[1].id, second);
+  EXPECT_EQ(got[1].recipients.size(), 2u);
+  for (const auto& e : got) {
+    EXPECT_EQ(e.lease_owner, "worker-a");
+    EXPECT_EQ(e.lease_until, 1800);
+  }
+  EXPECT_EQ(ok(s().get_queue_entry(first)).lease_owner, "worker-a");
+  EXPECT_EQ(ok(s().get_queue_entry(first)).lease_until, 1800);
+
+  // Leased entries are not handed out again while the lease lasts, to anyone.
+  EXPECT_TRUE(ok(s().claim_queue(1600, 10, "worker-b", 1900)).empty());
+  EXPECT_TRUE(ok(s().claim_queue(1799, 10, "worker-a", 1900)).empty());
+  // limit.
+  auto one = ok(s().claim_queue(2000, 1, "worker-b", 2300));
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].id, first) << "expired lease, oldest next_attempt first";
+  auto rest = ok(s().claim_queue(2000, 10, "worker-b", 2300));
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[0].id, second);
+  EXPECT_EQ(rest[1].id, late);
+  EXPECT_TRUE(ok(s().claim_queue(2000, 0, "worker-b", 2300)).empty());
+  EXPECT_EQ(ok(s().get_queue_entry(held)).lease_owner, "");
+
+  EXPECT_TRUE(fails_with(s().claim_queue(2000, 10, "", 2300), errc::invalid));
+  EXPECT_TRUE(fails_with(s().claim_queue(2000, 10, "w", 2000), errc::invalid));
+}
+
+TEST_P(store_suite, update_queue_entry_writes_back_and_detects_lost_leases) {
+  auto blob = put("queued");
+  auto id = ok(s().enqueue(queued(blob, 1000, {"x@remote.org", "y@remote.org"})));
+  auto mine = ok(s().claim_queue(1000, 10, "worker-a", 1300)).at(0);
+
+  // worker-a stalls; its lease expires and worker-b takes the entry over.
+  auto theirs = ok(s().claim_queue(1301, 10, "worker-b", 1600)).at(0);
+  EXPECT_EQ(theirs.id, id);
+  mine.attempts = 1;
+  EXPECT_TRUE(fails_with(s().update_queue_entry(mine), errc::conflict));
+  EXPECT_EQ(ok(s().get_queue_entry(id)).attempts, 0u) << "the stale write changed nothing";
+
+  theirs.attempts = 1;
+  theirs.last_attempt = 1310;
+  theirs.next_attempt = 2210;
+  theirs.delay_warned = true;
+  theirs.recipients[0].status = queue_recipient::state::delivered;
+  theirs.recipients[0].last_reply = "250 2.0.0 ok";
+  theirs.recipients[0].remote_mta = "mx1.remote.org";
+  theirs.recipients[1].last_reply = "451 4.7.1 later";
+  theirs.recipients[1].remote_mta = "mx2.remote.org";
+  theirs.recipients[1].dsn_sent = true;
+  ok(s().update_queue_entry(theirs));
+  auto got = ok(s().get_queue_entry(id));
+  EXPECT_EQ(got.attempts, 1u);
+  EXPECT_EQ(got.last_attempt, 1310);
+  EXPECT_EQ(got.next_attempt, 2210);
+  EXPECT_TRUE(got.delay_warned);
+  EXPECT_FALSE(got.held);
+  EXPECT_EQ(got.lease_owner, "") << "the lease is cleared";
+  EXPECT_EQ(got.lease_until, 0);
+  EXPECT_EQ(got.recipients[0].status, queue_recipient::state::delivered);
+  EXPECT_EQ(got.recipients[0].last_reply, "250 2.0.0 ok");
+  EXPECT_EQ(got.recipients[0].remote_mta, "mx1.remote.org");
+  EXPECT_FALSE(got.recipients[0].dsn_sent);
+  EXPECT_EQ(got.recipients[1].status, queue_recipient::state::pending);
+  EXPECT_EQ(got.recipients[1].remote_mta, "mx2.remote.org");
+  EXPECT_TRUE(got.recipients[1].dsn_sent);
+  EXPECT_EQ(got.recipients[1].address, "y@remote.org") << "addresses are not rewritten";
+
+  // A second write-back by the same worker: its lease is gone.
+  EXPECT_TRUE(fails_with(s().update_queue_entry(theirs), errc::conflict));
+  // Due again later.
+  EXPECT_TRUE(ok(s().claim_queue(2209, 10, "worker-a", 2500)).empty());
+  auto again = ok(s().claim_queue(2210, 10, "worker-a", 2500)).at(0);
+  again.recipients.pop_back();
+  EXPECT_TRUE(fails_with(s().update_queue_entry(again), errc::invalid)) << "recipient count differs";
+
+  // A hold placed during the attempt survives the write-back.
+  again = ok(s().get_queue_entry(id));
+  ok(s().set_queue_held(id, true));
+  ok(s().update_queue_entry(again));
+  EXPECT_TRUE(ok(s().get_queue_entry(id)).held);
+
+  // An entry removed during the attempt: conflict, not a resurrection.
+  ok(s().set_queue_held(id, false));
+  auto last = ok(s().claim_queue(5000, 10, "worker-a", 5300)).at(0);
+  ok(s().remove_queue_entry(id));
+  EXPECT_TRUE(fails_with(s().update_queue_entry(last), errc::conflict));
+  EXPECT_FALSE(s().blobs().contains(blob));
+}
+
+TEST_P(store_suite, queue_hold_release_retry) {
+  auto blob = put("queued");
+  auto id = ok(s().enqueue(queued(blob, 5000)));
+  ok(s().set_queue_held(id, true));
+  EXPECT_TRUE(ok(s().get_queue_entry(id)).held);
+  EXPECT_TRUE(ok(s().claim_queue(6000, 10, "w", 6300)).empty()) << "held entries are not claimed";
+  ok(s().set_queue_held(id, false));
+  EXPECT_FALSE(ok(s().get_queue_entry(id)).held);
+  EXPECT_TRUE(ok(s().claim_queue(4000, 10, "w", 4300)).empty()) << "not due yet";
+
+  // retry: due now, and released.
+  ok(s().set_queue_held(id, true));
+  ok(s().retry_queue_entry(id, 4000));
+  auto got = ok(s().get_queue_entry(id));
+  EXPECT_FALSE(got.held);
+  EXPECT_EQ(got.next_attempt, 4000);
+  EXPECT_EQ(ok(s().claim_queue(4000, 10, "w", 4300)).size(), 1u);
+  // Admin actions leave the lease alone.
+  ok(s().retry_queue_entry(id, 4100));
+  EXPECT_EQ(ok(s().get_queue_entry(id)).lease_owner, "w");
+  EXPECT_TRUE(ok(s().claim_queue(4200, 10, "v", 4500)).empty());
+
+  EXPECT_TRUE(fails_with(s().set_queue_held(id + 1000, true), errc::not_found));
+  EXPECT_TRUE(fails_with(s().retry_queue_entry(id + 1000, 1), errc::not_found));
+}
+
+TEST_P(store_suite, concurrent_claims_never_share_an_entry) {
+  auto blob = put("queued");
+  constexpr int entries = 60;
+  for (int i = 0; i < entries; ++i) ok(s().enqueue(queued(blob, 1000 + i)));
+  std::mutex mutex;
+  std::vector<id_t> claimed;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 6; ++t) {
+    pool.emplace_back([&, t] {
+      for (;;) {
+        auto r = s().claim_queue(5000, 4, "worker-" + std::to_string(t), 9000);
+        if (!r) {
+          ++failures;
+          return;
+        }
+        if (r->empty()) return;
+        std::lock_guard lock(mutex);
+        for (const auto& e : *r) claimed.push_back(e.id);
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::set<id_t> unique(claimed.begin(), claimed.end());
+  EXPECT_EQ(claimed.size(), static_cast<std::size_t>(entries));
+  EXPECT_EQ(unique.size(), static_cast<std::size_t>(entries));
+}
+
 // --- audit ---
 
 TEST_P(store_suite, audit_log_newest_first) {
@@ -963,6 +1594,423 @@ TEST_P(store_suite, everything_is_there_after_reopen) {
 
 INSTANTIATE_TEST_SUITE_P(backends, store_suite, ::testing::ValuesIn(backends()),
                          [](const ::testing::TestParamInfo<backend>& info) { return info.param.name; });
+
+// === organisation (issue 6 part A): departments, profiles, groups, held mail, roles,
+// mail rules ===
+
+TEST_P(store_suite, department_tree_refuses_cycles_and_duplicate_siblings) {
+  auto sales = ok(s().add_department("Sales", 0));
+  auto east = ok(s().add_department("East", sales.id));
+  auto north = ok(s().add_department("North", east.id));
+  EXPECT_TRUE(fails_with(s().add_department("SALES", 0), errc::exists));
+  EXPECT_TRUE(fails_with(s().add_department("x", 9999), errc::not_found));
+  EXPECT_TRUE(fails_with(s().add_department("", 0), errc::invalid));
+  // Under itself or a descendant: a cycle.
+  EXPECT_TRUE(fails_with(s().move_department(sales.id, north.id), errc::invalid));
+  EXPECT_TRUE(fails_with(s().move_department(sales.id, sales.id), errc::invalid));
+  ok(s().move_department(north.id, sales.id));
+  EXPECT_EQ(ok(s().get_department(north.id)).parent_id, sales.id);
+  ok(s().move_department(north.id, 0));
+  auto all = ok(s().list_departments());
+  ASSERT_EQ(all.size(), 3u);
+  // Parents come before their children.
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (all[i].parent_id == 0) continue;
+    bool parent_before = false;
+    for (std::size_t j = 0; j < i; ++j) parent_before |= all[j].id == all[i].parent_id;
+    EXPECT_TRUE(parent_before) << all[i].name;
+  }
+}
+
+TEST_P(store_suite, department_removal_needs_empty_or_reparenting) {
+  auto a = make_account("alice@example.com");
+  auto sales = ok(s().add_department("Sales", 0));
+  auto east = ok(s().add_department("East", sales.id));
+  auto p = ok(s().get_profile(a.id));
+  p.department_id = east.id;
+  ok(s().set_profile(p));
+  EXPECT_TRUE(fails_with(s().remove_department(sales.id, std::nullopt), errc::denied));
+  EXPECT_TRUE(fails_with(s().remove_department(east.id, std::nullopt), errc::denied));
+  // Re-parenting into its own subtree is refused.
+  EXPECT_TRUE(fails_with(s().remove_department(sales.id, east.id), errc::invalid));
+  ok(s().remove_department(east.id, sales.id));
+  EXPECT_EQ(ok(s().get_profile(a.id)).department_id, sales.id);
+  ok(s().remove_department(sales.id, 0));
+  EXPECT_EQ(ok(s().get_profile(a.id)).department_id, 0);
+  EXPECT_TRUE(ok(s().list_departments()).empty());
+}
+
+TEST_P(store_suite, profiles_refuse_manager_loops_and_go_with_the_account) {
+  auto a = make_account("alice@example.com");
+  auto b = make_account("bob@example.com");
+  auto c = make_account("carol@example.com");
+  auto pa = ok(s().get_profile(a.id));
+  EXPECT_EQ(pa.address, "alice@example.com");
+  pa.display_name = "张伟";
+  pa.title = "CEO";
+  pa.employee_id = "E001";
+  ok(s().set_profile(pa));
+  EXPECT_EQ(ok(s().get_account(a.id)).display_name, "张伟");
+  auto pb = ok(s().get_profile(b.id));
+  pb.manager_id = a.id;
+  ok(s().set_profile(pb));
+  auto pc = ok(s().get_profile(c.id));
+  pc.manager_id = b.id;
+  ok(s().set_profile(pc));
+  EXPECT_TRUE(ok(s().is_manager(a.id)));
+  EXPECT_FALSE(ok(s().is_manager(c.id)));
+  pa = ok(s().get_profile(a.id));
+  pa.manager_id = c.id;  // a -> c -> b -> a
+  EXPECT_TRUE(fails_with(s().set_profile(pa), errc::invalid));
+  pa.manager_id = a.id;
+  EXPECT_TRUE(fails_with(s().set_profile(pa), errc::invalid));
+  ok(s().remove_account("bob@example.com"));
+  EXPECT_EQ(ok(s().get_profile(c.id)).manager_id, 0);
+  EXPECT_EQ(ok(s().list_profiles("")).size(), 2u);
+}
+
+TEST_P(store_suite, group_members_nesting_cycles_and_cascades) {
+  auto a = make_account("alice@example.com");
+  auto dep = ok(s().add_department("Sales", 0));
+  group g1;
+  g1.address = "all@example.com";
+  g1.owners = {"alice@example.com"};
+  g1.policy = send_policy::senders;
+  g1.allowed = {"Boss@Example.com"};
+  auto x = ok(s().add_group(g1));
+  EXPECT_EQ(x.owners, std::vector<std::string>{"alice@example.com"});
+  EXPECT_EQ(x.allowed, std::vector<std::string>{"boss@example.com"});
+  EXPECT_TRUE(fails_with(s().add_group(g1), errc::exists));
+  group g2;
+  g2.address = "sales@example.com";
+  auto y = ok(s().add_group(g2));
+  ok(s().add_group_member(x.id, group_member{member_kind::account, a.id, ""}));
+  EXPECT_TRUE(fails_with(s().add_group_member(x.id, group_member{member_kind::account, a.id, ""}), errc::exists));
+  ok(s().add_group_member(x.id, group_member{member_kind::department, dep.id, ""}));
+  ok(s().add_group_member(x.id, group_member{member_kind::external, 0, "Partner@Other.example"}));
+  ok(s().add_group_member(x.id, group_member{member_kind::group, y.id, ""}));
+  // y inside x; x inside y would loop, and so would x inside x.
+  EXPECT_TRUE(fails_with(s().add_group_member(y.id, group_member{member_kind::group, x.id, ""}), errc::invalid));
+  EXPECT_TRUE(fails_with(s().add_group_member(x.id, group_member{member_kind::group, x.id, ""}), errc::invalid));
+  EXPECT_TRUE(fails_with(s().add_group_member(x.id, group_member{member_kind::account, 9999, ""}), errc::not_found));
+  auto members = ok(s().list_group_members(x.id));
+  ASSERT_EQ(members.size(), 4u);
+  EXPECT_EQ(members[0].address, "alice@example.com");
+  EXPECT_EQ(members[1].address, "Sales");
+  EXPECT_EQ(members[2].address, "partner@other.example");
+  EXPECT_EQ(members[3].address, "sales@example.com");
+  ok(s().remove_group_member(x.id, group_member{member_kind::external, 0, "partner@other.example"}));
+  EXPECT_TRUE(fails_with(s().remove_group_member(x.id, group_member{member_kind::external, 0, "partner@other.example"}),
+                         errc::not_found));
+  // Removing the account drops its membership and ownership.
+  ok(s().remove_account("alice@example.com"));
+  EXPECT_EQ(ok(s().list_group_members(x.id)).size(), 2u);
+  EXPECT_TRUE(ok(s().find_group("ALL@example.com")).owners.empty());
+  ok(s().remove_group(y.id));
+  EXPECT_EQ(ok(s().list_group_members(x.id)).size(), 1u);
+  EXPECT_EQ(ok(s().list_groups("example.com")).size(), 1u);
+}
+
+TEST_P(store_suite, held_messages_count_as_blob_references) {
+  make_account("alice@example.com");
+  group g;
+  g.address = "list@example.com";
+  g.moderated = true;
+  auto grp = ok(s().add_group(g));
+  auto blob = put("held bytes");
+  held_message h;
+  h.group_id = grp.id;
+  h.blob = blob;
+  h.mail_from = "someone@else.example";
+  auto id1 = ok(s().hold_message(h));
+  auto id2 = ok(s().hold_message(h));
+  auto held = ok(s().get_held(id1));
+  EXPECT_EQ(held.group_address, "list@example.com");
+  EXPECT_EQ(held.size, 10u);
+  EXPECT_EQ(ok(s().list_held(grp.id)).size(), 2u);
+  ok(s().remove_held(id1));
+  EXPECT_TRUE(fails_with(s().remove_held(id1), errc::not_found));
+  EXPECT_TRUE(s().blobs().contains(blob));
+  // Removing the group releases what it held.
+  ok(s().remove_group(grp.id));
+  EXPECT_TRUE(fails_with(s().get_held(id2), errc::not_found));
+  EXPECT_FALSE(s().blobs().contains(blob));
+  h.blob = std::string(64, 'a');
+  EXPECT_FALSE(s().hold_message(h));
+}
+
+TEST_P(store_suite, roles_and_mail_rules) {
+  auto a = make_account("alice@example.com");
+  auto dep = ok(s().add_department("Sales", 0));
+  ok(s().grant_role(role_grant{a.id, "", "domain-admin", "example.com", 0}));
+  ok(s().grant_role(role_grant{a.id, "", "department-admin", "", dep.id}));
+  ok(s().grant_role(role_grant{a.id, "", "intern", "", 0}));
+  EXPECT_TRUE(fails_with(s().grant_role(role_grant{a.id, "", "intern", "", 0}), errc::exists));
+  EXPECT_TRUE(fails_with(s().grant_role(role_grant{a.id, "", "Bad Role", "", 0}), errc::invalid));
+  EXPECT_TRUE(fails_with(s().grant_role(role_grant{a.id, "", "x", "nowhere.example", 0}), errc::not_found));
+  auto roles = ok(s().list_roles(a.id));
+  ASSERT_EQ(roles.size(), 3u);
+  ok(s().revoke_role(role_grant{a.id, "", "intern", "", 0}));
+  EXPECT_TRUE(fails_with(s().revoke_role(role_grant{a.id, "", "intern", "", 0}), errc::not_found));
+
+  mail_rule r;
+  r.account_id = a.id;
+  r.internal_only = true;
+  r.allowed_domains = std::vector<std::string>{"Partner.example", "b.example"};
+  ok(s().set_mail_rule(r));
+  mail_rule rr;
+  rr.role = "intern";
+  rr.max_recipients = 5;
+  rr.max_message_size = 1024;
+  ok(s().set_mail_rule(rr));
+  mail_rule both;
+  both.account_id = a.id;
+  both.role = "x";
+  EXPECT_TRUE(fails_with(s().set_mail_rule(both), errc::invalid));
+  auto rules = ok(s().list_mail_rules());
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].role, "intern");
+  EXPECT_EQ(rules[0].max_recipients, 5u);
+  EXPECT_FALSE(rules[0].internal_only.has_value());
+  EXPECT_EQ(rules[1].address, "alice@example.com");
+  EXPECT_EQ(rules[1].internal_only, true);
+  EXPECT_EQ(*rules[1].allowed_domains, (std::vector<std::string>{"partner.example", "b.example"}));
+  // Replacing keeps one rule per subject.
+  r.internal_only = std::nullopt;
+  ok(s().set_mail_rule(r));
+  EXPECT_EQ(ok(s().list_mail_rules()).size(), 2u);
+  ok(s().remove_account("alice@example.com"));
+  EXPECT_EQ(ok(s().list_mail_rules()).size(), 1u);
+  ok(s().remove_mail_rule(0, "intern"));
+  EXPECT_TRUE(fails_with(s().remove_mail_rule(0, "intern"), errc::not_found));
+}
+
+TEST_P(store_suite, address_formats_per_domain) {
+  ok(s().add_domain("example.com"));
+  EXPECT_EQ(ok(s().address_format("example.com")), "");
+  ok(s().set_address_format("example.com", "first.last"));
+  EXPECT_EQ(ok(s().address_format("EXAMPLE.com")), "first.last");
+  ok(s().set_address_format("example.com", ""));
+  EXPECT_EQ(ok(s().address_format("example.com")), "");
+  EXPECT_TRUE(fails_with(s().set_address_format("other.example", "f.last"), errc::not_found));
+}
+
+// === end of organisation ===
+
+
+// === account security and offboarding (issue 6 part B) ===
+
+TEST_P(store_suite, password_policy_defaults_and_replace) {
+  auto d = ok(s().add_domain("example.com"));
+  auto p = ok(s().get_password_policy(d.id));
+  EXPECT_EQ(p.domain_id, d.id);
+  EXPECT_EQ(p.min_length, 10u);
+  EXPECT_TRUE(p.refuse_common);
+  p.min_length = 14;
+  p.max_age_days = 90;
+  p.change_at_first_login = true;
+  ok(s().set_password_policy(p));
+  p.history = 3;
+  ok(s().set_password_policy(p));
+  auto back = ok(s().get_password_policy(d.id));
+  EXPECT_EQ(back.min_length, 14u);
+  EXPECT_EQ(back.max_age_days, 90u);
+  EXPECT_EQ(back.history, 3u);
+  EXPECT_TRUE(back.change_at_first_login);
+  password_policy other;
+  other.domain_id = 9999;
+  EXPECT_TRUE(fails_with(s().set_password_policy(other), errc::not_found));
+}
+
+TEST_P(store_suite, set_password_keeps_history_and_scram_credentials) {
+  auto a = make_account("alice@example.com");
+  auto sec = ok(s().get_account_security(a.id));
+  EXPECT_FALSE(sec.scram_sha256);
+  EXPECT_EQ(sec.password_changed, 0);
+  scram_credentials c{std::string("salt\0salt", 9), 4096, std::string(32, '\x01'), std::string(32, '\x02')};
+  ok(s().set_password(a.id, "hash-1", c, false, 1000, 2));
+  ok(s().set_password(a.id, "hash-2", std::nullopt, true, 2000, 2));
+  ok(s().set_password(a.id, "hash-3", c, false, 3000, 2));
+  ok(s().set_password(a.id, "hash-4", c, false, 4000, 2));
+  EXPECT_EQ(ok(s().get_account(a.id)).password_hash, "hash-4");
+  EXPECT_EQ(ok(s().password_history(a.id)), (std::vector<std::string>{"hash-3", "hash-2"}));
+  sec = ok(s().get_account_security(a.id));
+  ASSERT_TRUE(sec.scram_sha256);
+  EXPECT_EQ(sec.scram_sha256->salt, std::string("salt\0salt", 9));
+  EXPECT_EQ(sec.scram_sha256->iterations, 4096u);
+  EXPECT_EQ(sec.scram_sha256->stored_key, std::string(32, '\x01'));
+  EXPECT_EQ(sec.password_changed, 4000);
+  EXPECT_FALSE(sec.must_change_password);
+  ok(s().set_expiry_warned(a.id, 4500));
+  ok(s().set_must_change_password(a.id, true));
+  sec = ok(s().get_account_security(a.id));
+  EXPECT_EQ(sec.expiry_warned, 4500);
+  EXPECT_TRUE(sec.must_change_password);
+  // A new password clears the warning mark; no history kept when asked for none.
+  ok(s().set_password(a.id, "hash-5", std::nullopt, false, 5000, 0));
+  sec = ok(s().get_account_security(a.id));
+  EXPECT_EQ(sec.expiry_warned, 0);
+  EXPECT_FALSE(sec.scram_sha256);
+  EXPECT_TRUE(ok(s().password_history(a.id)).empty());
+  EXPECT_TRUE(fails_with(s().set_password(9999, "x", std::nullopt, false, 1, 1), errc::not_found));
+}
+
+TEST_P(store_suite, totp_steps_are_accepted_once) {
+  auto a = make_account("alice@example.com");
+  ok(s().set_totp_secret(a.id, std::string("\x00\x01secret", 8)));
+  EXPECT_EQ(ok(s().get_account_security(a.id)).totp_secret, std::string("\x00\x01secret", 8));
+  EXPECT_TRUE(ok(s().use_totp_step(a.id, 100)));
+  EXPECT_FALSE(ok(s().use_totp_step(a.id, 100)));  // replay
+  EXPECT_FALSE(ok(s().use_totp_step(a.id, 99)));   // older
+  EXPECT_TRUE(ok(s().use_totp_step(a.id, 101)));
+  ok(s().set_totp_secret(a.id, ""));
+  auto sec = ok(s().get_account_security(a.id));
+  EXPECT_TRUE(sec.totp_secret.empty());
+  EXPECT_EQ(sec.totp_last_step, 0);
+}
+
+TEST_P(store_suite, totp_step_race_has_one_winner) {
+  auto a = make_account("alice@example.com");
+  ok(s().set_totp_secret(a.id, "k"));
+  std::atomic<int> wins = 0;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto r = s().use_totp_step(a.id, 500);
+      if (r && *r) ++wins;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wins.load(), 1);
+}
+
+TEST_P(store_suite, app_passwords) {
+  auto a = make_account("alice@example.com");
+  auto b = make_account("bob@example.com");
+  app_password p;
+  p.account_id = a.id;
+  p.name = "phone";
+  p.hash = "h1";
+  p.protocols = {"smtp", "imap", "imap"};
+  auto added = ok(s().add_app_password(p));
+  EXPECT_GT(added.id, 0);
+  EXPECT_EQ(added.protocols, (std::vector<std::string>{"imap", "smtp"}));
+  EXPECT_TRUE(fails_with(s().add_app_password(p), errc::exists));
+  p.account_id = b.id;
+  ok(s().add_app_password(p));  // the same name in another account
+  p.account_id = a.id;
+  p.name = "laptop";
+  p.protocols = {"pop3"};
+  ok(s().add_app_password(p));
+  p.protocols = {};
+  p.name = "none";
+  EXPECT_TRUE(fails_with(s().add_app_password(p), errc::invalid));
+  auto list = ok(s().list_app_passwords(a.id));
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].name, "laptop");
+  EXPECT_EQ(list[1].name, "phone");
+  ok(s().touch_app_password(list[1].id, 12345));
+  EXPECT_EQ(ok(s().list_app_passwords(a.id))[1].last_used, 12345);
+  ok(s().remove_app_password(a.id, "laptop"));
+  EXPECT_TRUE(fails_with(s().remove_app_password(a.id, "laptop"), errc::not_found));
+  EXPECT_EQ(ok(s().remove_app_passwords(a.id)), 1u);
+  EXPECT_TRUE(ok(s().list_app_passwords(a.id)).empty());
+  EXPECT_EQ(ok(s().list_app_passwords(b.id)).size(), 1u);
+  ok(s().remove_account("bob@example.com"));  // app passwords go with the account
+  auto c = make_account("bob@example.com");
+  EXPECT_TRUE(ok(s().list_app_passwords(c.id)).empty());
+}
+
+TEST_P(store_suite, login_throttle_counts_blocks_and_windows) {
+  using std::chrono::seconds;
+  auto t = ok(s().record_login_failure("ip:192.0.2.1", 1000, seconds(60), 3, seconds(600)));
+  EXPECT_EQ(t.failures, 1u);
+  EXPECT_EQ(t.blocked_until, 0);
+  ok(s().record_login_failure("ip:192.0.2.1", 1010, seconds(60), 3, seconds(600)));
+  t = ok(s().record_login_failure("ip:192.0.2.1", 1020, seconds(60), 3, seconds(600)));
+  EXPECT_EQ(t.blocked_until, 1620);
+  // A window that has passed restarts the count.
+  ok(s().record_login_failure("ip:192.0.2.2", 1000, seconds(60), 3, seconds(600)));
+  ok(s().record_login_failure("ip:192.0.2.2", 1001, seconds(60), 3, seconds(600)));
+  t = ok(s().record_login_failure("ip:192.0.2.2", 2000, seconds(60), 3, seconds(600)));
+  EXPECT_EQ(t.failures, 1u);
+  EXPECT_EQ(t.blocked_until, 0);
+  ok(s().record_login_failure("account:192.0.2.1|7", 1000, seconds(60), 1, seconds(300)));
+  auto got = ok(s().get_login_throttles({"ip:192.0.2.1", "ip:198.51.100.9", "ip:192.0.2.2"}));
+  EXPECT_EQ(got.size(), 2u);
+  auto blocks = ok(s().list_login_blocks(1100));
+  ASSERT_EQ(blocks.size(), 2u);
+  EXPECT_EQ(blocks[0].key, "account:192.0.2.1|7");
+  EXPECT_EQ(blocks[1].key, "ip:192.0.2.1");
+  EXPECT_EQ(ok(s().list_login_blocks(1700)).size(), 0u);
+  EXPECT_EQ(ok(s().remove_login_throttles({"account:192.0.2.1|"})), 1u);
+  ok(s().clear_login_throttle("ip:192.0.2.1"));
+  EXPECT_TRUE(ok(s().list_login_blocks(1100)).empty());
+  EXPECT_EQ(ok(s().get_login_throttles({"ip:192.0.2.2"})).size(), 1u);
+}
+
+TEST_P(store_suite, login_history_and_networks) {
+  auto a = make_account("alice@example.com");
+  for (int i = 0; i < 7; ++i) {
+    ok(s().add_login_event(login_event{a.id, 1000 + i, "192.0.2.1", "imap", i % 2 ? "ok" : "failed"}, 5));
+  }
+  auto events = ok(s().list_login_events(a.id, 100));
+  ASSERT_EQ(events.size(), 5u);
+  EXPECT_EQ(events[0].time, 1006);
+  EXPECT_EQ(events[0].result, "failed");
+  EXPECT_EQ(events[4].time, 1002);
+  EXPECT_EQ(ok(s().list_login_events(a.id, 2)).size(), 2u);
+  EXPECT_EQ(ok(s().note_login_network(a.id, "192.0.2.0/24", 1)), network_seen::first);
+  EXPECT_EQ(ok(s().note_login_network(a.id, "192.0.2.0/24", 2)), network_seen::known);
+  EXPECT_EQ(ok(s().note_login_network(a.id, "2001:db8::/64", 3)), network_seen::new_network);
+  EXPECT_EQ(ok(s().note_login_network(a.id, "2001:db8::/64", 4)), network_seen::known);
+}
+
+TEST_P(store_suite, disable_account) {
+  auto a = make_account("alice@example.com");
+  ok(s().set_account_disabled(a.id, true));
+  EXPECT_TRUE(ok(s().get_account(a.id)).disabled);
+  ok(s().set_account_disabled(a.id, false));
+  EXPECT_FALSE(ok(s().find_account("alice@example.com")).disabled);
+  EXPECT_TRUE(fails_with(s().set_account_disabled(9999, true), errc::not_found));
+}
+
+TEST_P(store_suite, offboarding_records_and_auto_reply_log) {
+  auto a = make_account("old@example.com");
+  auto b = make_account("new@example.com");
+  offboarding o;
+  o.account_id = a.id;
+  o.successor_id = b.id;
+  o.forward = true;
+  o.auto_reply = "I left / 我已离职";
+  o.moved_groups = {4, -7};
+  ok(s().add_offboarding(o));
+  EXPECT_TRUE(fails_with(s().add_offboarding(o), errc::exists));
+  auto back = ok(s().get_offboarding(a.id));
+  EXPECT_EQ(back.successor, "new@example.com");
+  EXPECT_TRUE(back.forward);
+  EXPECT_FALSE(back.transferred);
+  EXPECT_EQ(back.auto_reply, "I left / 我已离职");
+  EXPECT_EQ(back.moved_groups, (std::vector<id_t>{4, -7}));
+  EXPECT_GT(back.created, 0);
+  using std::chrono::seconds;
+  EXPECT_TRUE(ok(s().note_auto_reply(a.id, "Sender@Other.example", 1000, seconds(100))));
+  EXPECT_FALSE(ok(s().note_auto_reply(a.id, "sender@other.example", 1050, seconds(100))));
+  EXPECT_TRUE(ok(s().note_auto_reply(a.id, "sender@other.example", 1101, seconds(100))));
+  ok(s().remove_offboarding(a.id));
+  EXPECT_TRUE(fails_with(s().get_offboarding(a.id), errc::not_found));
+  EXPECT_TRUE(fails_with(s().remove_offboarding(a.id), errc::not_found));
+  // The log went with the record: a new offboarding answers again at once.
+  ok(s().add_offboarding(o));
+  EXPECT_TRUE(ok(s().note_auto_reply(a.id, "sender@other.example", 1102, seconds(100))));
+  o.successor_id = a.id;
+  EXPECT_TRUE(fails_with(s().add_offboarding(o), errc::invalid));
+  // Removing the successor removes the record.
+  ok(s().remove_account("new@example.com"));
+  EXPECT_TRUE(fails_with(s().get_offboarding(a.id), errc::not_found));
+}
+
+// === end of account security ===
 
 }  // namespace
 }  // namespace letterhead::store

@@ -1,0 +1,49 @@
+// The outbound queue worker of `serve`: sends what local delivery queued for remote
+// recipients, directly to MX hosts or through [relay] host.
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "app/services.hpp"
+#include "core/runtime.hpp"
+#include "core/tls.hpp"
+#include "delivery/outbound/worker.hpp"
+
+namespace letterhead::app {
+
+core::result<std::shared_ptr<delivery::outbound::queue_worker>> start_outbound(services& s) {
+  const auto& cfg = s.ctx.config;
+  auto tls = core::make_client_tls_context();
+  if (!tls) return std::unexpected(tls.error());
+
+  // Direct delivery needs DNS; a smarthost given by name does too.
+  std::shared_ptr<dns::resolver> resolver;
+  dns::options dns_options;
+  dns_options.servers = cfg.dns.servers;
+  dns_options.trust_anchor_file = cfg.dns.trust_anchor;
+  dns_options.timeout = cfg.dns.timeout;
+  auto made = dns::make_resolver(dns_options);
+  if (!made) return std::unexpected(made.error());
+  resolver = std::move(*made);
+  s.keep.push_back(resolver);
+
+  // todo: DSN bounces (RFC 3464) replace the logging sink; DKIM signing (mailauth/)
+  // plugs in as the message_signer.
+  auto sink = std::make_shared<delivery::outbound::logging_bounce_sink>();
+  s.keep.push_back(sink);
+
+  delivery::outbound::worker_options options;
+  options.hostname = cfg.hostname;
+  options.lease_owner = fmt::format("{}:{}", cfg.hostname, ::getpid());
+  options.queue = cfg.queue;
+  options.relay = cfg.relay;
+  auto worker = std::make_shared<delivery::outbound::queue_worker>(
+      s.rt.io(), s.rt.blocking(), *s.ctx.store, resolver.get(), std::move(*tls), std::move(options), *sink, nullptr);
+  s.keep.push_back(worker);
+  s.delivery.on_enqueued([worker] { worker->wake(); });
+  worker->start();
+  return worker;
+}
+
+}  // namespace letterhead::app

@@ -1,0 +1,98 @@
+// What each role may do. super-admin: everything. domain-admin: the accounts, groups
+// and settings of its domain. department-admin: the accounts in its department's
+// subtree and the departments below its root. Everyone else: nothing administrative
+// (group owners may moderate and manage the members of their groups).
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "directory/org.hpp"
+
+namespace letterhead::directory {
+
+core::result<std::vector<store::role_grant>> organisation::grants_of(const actor& who) {
+  if (who.account_id == 0) return std::vector<store::role_grant>{};
+  return store_.list_roles(who.account_id);
+}
+
+core::result<bool> organisation::is_super(const actor& who) {
+  if (who.account_id == 0) return true;
+  auto grants = grants_of(who);
+  if (!grants) return std::unexpected(grants.error());
+  return std::ranges::any_of(*grants, [](const auto& g) { return g.role == role_super_admin; });
+}
+
+core::result<void> organisation::may_manage_organisation(const actor& who) {
+  auto super = is_super(who);
+  if (!super) return std::unexpected(super.error());
+  if (*super) return {};
+  return core::fail(core::errc::denied, fmt::format("{} is not a super admin", who.name));
+}
+
+core::result<void> organisation::may_manage_domain(const actor& who, std::string_view domain) {
+  auto grants = grants_of(who);
+  if (!grants) return std::unexpected(grants.error());
+  if (who.account_id == 0) return {};
+  const auto d = lower_ascii(domain);
+  for (const auto& g : *grants) {
+    if (g.role == role_super_admin) return {};
+    if (g.role == role_domain_admin && g.domain == d) return {};
+  }
+  return core::fail(core::errc::denied, fmt::format("{} is not an admin of domain {}", who.name, d));
+}
+
+core::result<void> organisation::may_manage_department(const actor& who, store::id_t department, bool strict) {
+  if (who.account_id == 0) return {};
+  auto grants = grants_of(who);
+  if (!grants) return std::unexpected(grants.error());
+  auto all = store_.list_departments();
+  if (!all) return std::unexpected(all.error());
+  for (const auto& g : *grants) {
+    if (g.role == role_super_admin) return {};
+    if (g.role != role_department_admin || g.department_id == 0 || department == 0) continue;
+    if (strict && department == g.department_id) continue;
+    const auto below = subtree(*all, g.department_id);
+    if (std::ranges::find(below, department) != below.end()) return {};
+  }
+  return core::fail(core::errc::denied,
+                    fmt::format("{} may not manage department {}: it is outside their department", who.name,
+                                department));
+}
+
+core::result<void> organisation::may_manage_account(const actor& who, const store::account& a) {
+  if (who.account_id == 0) return {};
+  auto grants = grants_of(who);
+  if (!grants) return std::unexpected(grants.error());
+  const auto at = a.address.rfind('@');
+  const auto domain = lower_ascii(at == std::string::npos ? std::string() : a.address.substr(at + 1));
+  std::optional<store::id_t> department;
+  for (const auto& g : *grants) {
+    if (g.role == role_super_admin) return {};
+    if (g.role == role_domain_admin && g.domain == domain) return {};
+    if (g.role == role_department_admin && g.department_id != 0) {
+      if (!department) {
+        auto p = store_.get_profile(a.id);
+        if (!p) return std::unexpected(p.error());
+        department = p->department_id;
+      }
+      if (*department == 0) continue;
+      if (may_manage_department(actor{who.name, who.account_id}, *department, false)) return {};
+    }
+  }
+  return core::fail(core::errc::denied, fmt::format("{} may not manage {}", who.name, a.address));
+}
+
+core::result<void> organisation::may_moderate(const actor& who, const store::group& g) {
+  if (who.account_id != 0) {
+    auto acc = store_.get_account(who.account_id);
+    if (!acc) return std::unexpected(acc.error());
+    for (const auto& o : g.owners) {
+      if (lower_ascii(o) == lower_ascii(acc->address)) return {};
+    }
+  }
+  const auto at = g.address.rfind('@');
+  return may_manage_domain(who, at == std::string::npos ? std::string() : g.address.substr(at + 1));
+}
+
+}  // namespace letterhead::directory
