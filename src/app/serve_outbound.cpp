@@ -8,6 +8,7 @@
 #include "app/services.hpp"
 #include "core/runtime.hpp"
 #include "core/tls.hpp"
+#include "delivery/outbound/dsn.hpp"
 #include "delivery/outbound/worker.hpp"
 
 namespace letterhead::app {
@@ -28,9 +29,12 @@ core::result<std::shared_ptr<delivery::outbound::queue_worker>> start_outbound(s
   resolver = std::move(*made);
   s.keep.push_back(resolver);
 
-  // todo: DSN bounces (RFC 3464) replace the logging sink; DKIM signing (mailauth/)
-  // plugs in as the message_signer.
-  auto sink = std::make_shared<delivery::outbound::logging_bounce_sink>();
+  // RFC 3464 DSNs go back through local delivery; DKIM signing (mailauth/) plugs in
+  // as the message_signer.
+  delivery::outbound::dsn_options dsn;
+  dsn.hostname = cfg.hostname;
+  dsn.max_age = static_cast<store::unix_time>(cfg.queue.max_age.count());
+  auto sink = std::make_shared<delivery::outbound::dsn_bounce_sink>(*s.ctx.store, s.delivery, std::move(dsn));
   s.keep.push_back(sink);
 
   delivery::outbound::worker_options options;

@@ -156,7 +156,7 @@ class Pop3Test(harness.ServerTest):
         caps = p.capa()
         self.assertNotIn("STLS", caps)
         self.assertIn("USER", caps)
-        self.assertEqual(caps["SASL"], ["PLAIN"])
+        self.assertEqual(caps["SASL"], ["PLAIN", "SCRAM-SHA-256"])
         for c in ("TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING"):
             self.assertIn(c, caps)
         self.login(p)

@@ -76,7 +76,7 @@ std::string session::capabilities() const {
   if (!transport_->tls()) caps += " STARTTLS";
   if (state_ == state::not_authenticated) {
     if (login_allowed()) {
-      caps += " AUTH=SCRAM-SHA-256 AUTH=PLAIN SASL-IR";
+      caps += " AUTH=PLAIN AUTH=SCRAM-SHA-256 SASL-IR";
     } else {
       caps += " LOGINDISABLED";
     }

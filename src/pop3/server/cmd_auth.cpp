@@ -64,9 +64,9 @@ asio::awaitable<session::outcome> session::cmd_auth(const proto::command& cmd) {
   user_.reset();
   if (cmd.mechanism.empty()) {
     // RFC 1734 §2 discovery form, still sent by some clients: list the mechanisms.
-    std::string list = "+OK Supported mechanisms follow\r\n";
+    std::string list = "+OK Supported mechanisms follow\r\nPLAIN\r\n";
     if (const auto extra = backend_.sasl_mechanisms(); !extra.empty()) list += extra + "\r\n";
-    if (!co_await send(list + "PLAIN\r\n.\r\n")) co_return outcome::close;
+    if (!co_await send(list + ".\r\n")) co_return outcome::close;
     co_return outcome::next;
   }
   if (cmd.mechanism == directory::sasl_scram_sha256) co_return co_await authenticate_sasl(cmd);

@@ -17,8 +17,8 @@ asio::awaitable<session::outcome> session::cmd_capa(const proto::command&) {
   if (state_ == state::authorization) {
     if (settings_.tls_available && !transport_->tls()) out += "STLS\r\n";
     if (auth_allowed()) {
-      const auto extra = backend_.sasl_mechanisms();  // SCRAM-SHA-256 (RFC 7677) first
-      out += extra.empty() ? std::string("USER\r\nSASL PLAIN\r\n") : "USER\r\nSASL " + extra + " PLAIN\r\n";
+      const auto extra = backend_.sasl_mechanisms();  // SCRAM-SHA-256 (RFC 7677)
+      out += extra.empty() ? std::string("USER\r\nSASL PLAIN\r\n") : "USER\r\nSASL PLAIN " + extra + "\r\n";
     }
   }
   // No EXPIRE (RFC 2449 §6.7): retention policies may remove mail, so we promise

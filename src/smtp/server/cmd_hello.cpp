@@ -37,8 +37,10 @@ asio::awaitable<session::outcome> session::cmd_ehlo(const proto::command& cmd) {
   if (settings_.tls_available && !transport_->tls()) ext.push_back("STARTTLS");  // RFC 3207
   // RFC 4954 §4: offer AUTH only where it may be used (after TLS).
   if (auth_allowed() && !identity_) {
-    const auto extra = backend_.sasl_mechanisms();  // SCRAM-SHA-256 (RFC 7677) first: the strongest
-    ext.push_back(extra.empty() ? std::string("AUTH PLAIN LOGIN") : "AUTH " + extra + " PLAIN LOGIN");
+    // SCRAM-SHA-256 (RFC 7677) after the others: clients choose by their own
+    // preference, and the line stays what older scripts look for.
+    const auto extra = backend_.sasl_mechanisms();
+    ext.push_back(extra.empty() ? std::string("AUTH PLAIN LOGIN") : "AUTH PLAIN LOGIN " + extra);
   }
   ext.push_back("HELP");
   if (!co_await reply(proto::ehlo_reply(settings_.hostname, helo_, ext))) co_return outcome::close;
