@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/outbound_signer.hpp"
 #include "app/services.hpp"
 #include "core/runtime.hpp"
 #include "core/tls.hpp"
@@ -37,13 +38,17 @@ core::result<std::shared_ptr<delivery::outbound::queue_worker>> start_outbound(s
   auto sink = std::make_shared<delivery::outbound::dsn_bounce_sink>(*s.ctx.store, s.delivery, std::move(dsn));
   s.keep.push_back(sink);
 
+  // DKIM (RFC 6376) with the From domain's active keys, if it has any.
+  auto signer = std::make_shared<outbound_signer>(*s.ctx.store);
+  s.keep.push_back(signer);
+
   delivery::outbound::worker_options options;
   options.hostname = cfg.hostname;
   options.lease_owner = fmt::format("{}:{}", cfg.hostname, ::getpid());
   options.queue = cfg.queue;
   options.relay = cfg.relay;
   auto worker = std::make_shared<delivery::outbound::queue_worker>(
-      s.rt.io(), s.rt.blocking(), *s.ctx.store, resolver.get(), std::move(*tls), std::move(options), *sink, nullptr);
+      s.rt.io(), s.rt.blocking(), *s.ctx.store, resolver.get(), std::move(*tls), std::move(options), *sink, signer.get());
   s.keep.push_back(worker);
   s.delivery.on_enqueued([worker] { worker->wake(); });
   worker->start();

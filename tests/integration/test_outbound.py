@@ -43,16 +43,26 @@ def message(subject, body="Hello from A.\r\n", extra=""):
         body if isinstance(body, bytes) else body.encode())
 
 
-RECEIVED = re.compile(rb"^(Received: [^\r]*\r\n(\t[^\r]*\r\n)*)+")
+TRACE = re.compile(rb"^((Received|DKIM-Signature): [^\r]*\r\n([ \t][^\r]*\r\n)*)+")
 
 
 def strip_trace(data):
-    """The message without the trace headers servers put in front (Return-Path,
-    Received): what the original sender wrote."""
+    """The message without the fields servers put in front (Return-Path, Received,
+    and the DKIM-Signature fields A adds as it sends): what the sender wrote."""
     if data.startswith(b"Return-Path:"):
         data = data.split(b"\r\n", 1)[1]
-    m = RECEIVED.match(data)
+    m = TRACE.match(data)
     return data[m.end():] if m else data
+
+
+def dkim_dns(server, domain):
+    """A dnsfunc for dkimpy answering from `letterhead dns DOMAIN`'s DKIM records."""
+    records = {}
+    for line in server.cli("dns", domain).stdout.decode().splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3 and parts[-2] == "TXT" and "._domainkey." in parts[0]:
+            records[parts[0].encode()] = "".join(re.findall(r'"([^"]*)"', parts[-1])).encode()
+    return lambda name, timeout=5: records.get(name if name.endswith(b".") else name + b".")
 
 
 class Sender:
@@ -145,6 +155,35 @@ class OutboundTest(unittest.TestCase):
         self.assertEqual(stored.count(b"\r\nReceived: ") + stored.startswith(b"Received: "), 2)
         self.assertIn(b"with ESMTPS", stored, "the hop from A to B used TLS")
         self.assertTrue(a.wait_queue_empty())
+
+    def test_outgoing_mail_is_dkim_signed_and_verifies_with_dkimpy(self):
+        import dkim
+        b = self.receiver()
+        b.start()
+        a = self.sender(f'[relay]\nhost = "127.0.0.1:{b.ports["smtp"]}"\ntls = "starttls"\n'
+                        "verify_certificate = false\n")
+        original = message("signed", "Body line\r\n  with spaces  \r\n\r\n\r\n")
+        self.assertEqual(a.submit(["bob@b.test"], original), {})
+        rows = b.wait_for_messages("bob@b.test", 1, timeout=20)
+        self.assertEqual(len(rows), 1, a.log()[-2000:])
+        stored = b.message_bytes("bob@b.test", rows[0]["uid"])
+        self.assertEqual(stored.count(b"DKIM-Signature:"), 2, stored[:2000])
+        self.assertIn(b"a=rsa-sha256", stored)
+        self.assertIn(b"a=ed25519-sha256", stored)
+        # Without the receiver's own trace fields, as the verifier at B would see it.
+        received_at_b = stored.split(b"\r\n", 1)[1]
+        received_at_b = received_at_b[received_at_b.index(b"DKIM-Signature:"):]
+        dnsfunc = dkim_dns(a.server, "a.test")
+        d = dkim.DKIM(received_at_b)
+        for i in range(2):
+            self.assertTrue(d.verify(idx=i, dnsfunc=dnsfunc), f"signature {i} fails with dkimpy")
+        # A changed body must not verify: the check can fail.
+        tampered = received_at_b.replace(b"Body line", b"Body lime")
+        try:
+            ok = dkim.DKIM(tampered).verify(idx=0, dnsfunc=dnsfunc)
+        except dkim.ValidationError:
+            ok = False
+        self.assertFalse(ok, "a changed body still verifies")
 
     def submission_receiver(self):
         """B, where alice@a.test also has an account: a smarthost she may log in to."""
