@@ -112,10 +112,12 @@ core::result<store::account> directory::add_user(const new_user& user, std::stri
   acc.address = a->str();
   acc.display_name = user.display_name;
   acc.quota_bytes = user.quota_bytes;
+  bool must_change = false;
   if (!user.password.empty()) {
     // The domain's policy; SCRAM credentials and the first-login rule follow below.
     auto policy = store_.get_password_policy(dom->id);
     if (!policy) return std::unexpected(policy.error());
+    must_change = policy->change_at_first_login;
     if (auto p = check_password_policy(user.password, acc.address, acc.display_name, *policy); !p) {
       return std::unexpected(p.error());
     }
@@ -127,7 +129,7 @@ core::result<store::account> directory::add_user(const new_user& user, std::stri
   if (!added) return added;
   if (!user.password.empty()) {
     // SCRAM credentials (RFC 5802 §3) and the password's age beside the hash.
-    if (auto r = store_.set_password(added->id, added->password_hash, derive_scram_sha256(user.password), false,
+    if (auto r = store_.set_password(added->id, added->password_hash, derive_scram_sha256(user.password), must_change,
                                      static_cast<store::unix_time>(::time(nullptr)), 0);
         !r) {
       return std::unexpected(r.error());

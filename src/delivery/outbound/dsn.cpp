@@ -253,7 +253,10 @@ std::string build_dsn(const store::queue_entry& entry, const std::vector<std::si
     status += fmt::format("Final-Recipient: rfc822; {}\r\n", one_line(r.address));
     status += fmt::format("Action: {}\r\n", action_of(kind));
     status += fmt::format("Status: {}\r\n", dsn_status(r, kind));
-    if (!r.remote_mta.empty()) status += fmt::format("Remote-MTA: dns; {}\r\n", one_line(r.remote_mta));
+    // remote_mta is "host[address]:port"; RFC 3464 §2.3.5 wants the host name.
+    if (const auto mta = r.remote_mta.substr(0, r.remote_mta.find('[')); !mta.empty()) {
+      status += fmt::format("Remote-MTA: dns; {}\r\n", one_line(mta));
+    }
     if (const auto reply = smtp_reply(r.last_reply); !reply.empty()) {
       status += fmt::format("Diagnostic-Code: smtp; {}\r\n", reply);
     }
@@ -289,8 +292,9 @@ std::string build_dsn(const store::queue_entry& entry, const std::vector<std::si
       "\r\n",
       host, entry.mail_from, encoded_word(subject), rfc5322_date(now), entry.id, now, random_token(), boundary);
   out += human;
-  out += fmt::format("\r\n--{}\r\nContent-Type: message/delivery-status\r\nContent-Description: Delivery report\r\n\r\n",
-                     boundary);
+  out += fmt::format(
+      "\r\n--{}\r\nContent-Type: message/delivery-status\r\nContent-Description: Delivery report\r\n\r\n",
+      boundary);
   out += status;
   out += fmt::format("\r\n--{}\r\nContent-Type: {}\r\nContent-Description: {}\r\n", boundary,
                      headers_only ? "text/rfc822-headers" : "message/rfc822",
@@ -308,13 +312,14 @@ dsn_bounce_sink::dsn_bounce_sink(store::store& store, local_delivery& delivery, 
 
 core::result<void> dsn_bounce_sink::report(const store::queue_entry& entry, const std::vector<std::size_t>& recipients,
                                            report_kind kind) {
+  for (const auto i : recipients) {
+    const auto& r = entry.recipients.at(i);
+    spdlog::info("queue {}: <{}> {} (sender <{}>): {}", entry.id, r.address, to_string(kind), entry.mail_from,
+                 r.last_reply);
+  }
   if (entry.mail_from.empty()) {
-    // A bounce that bounced: RFC 5321 §4.5.5, never answered.
-    for (const auto i : recipients) {
-      const auto& r = entry.recipients.at(i);
-      spdlog::warn("queue {}: report for null-sender message dropped: <{}> {}: {}", entry.id, r.address,
-                   to_string(kind), r.last_reply);
-    }
+    // A bounce that bounced: RFC 5321 §4.5.5, never answered, only logged above.
+    spdlog::warn("queue {}: {} report about a null-sender message dropped", entry.id, to_string(kind));
     return {};
   }
   std::vector<std::size_t> wanted;

@@ -132,6 +132,11 @@ TEST_F(security_test, change_required_at_first_login_and_own_change) {
   EXPECT_TRUE(dir->authenticate("alice@example.com", "Own-Choice-Pass-12", ctx));
   ASSERT_TRUE(dir->require_password_change("alice@example.com", "admin"));
   EXPECT_FALSE(dir->authenticate("alice@example.com", "Own-Choice-Pass-12", ctx));
+  // A new account's first password is temporary too.
+  ASSERT_TRUE(dir->add_user({"carol@example.com", "Carol", "First-Pass-Given-1", 0}, "admin"));
+  auto c = dir->authenticate("carol@example.com", "First-Pass-Given-1", ctx);
+  ASSERT_FALSE(c);
+  EXPECT_NE(refusal_text(c.error()).find("Password change required"), std::string::npos);
 }
 
 TEST_F(security_test, expiry_refuses_login_and_warning_goes_out_once) {
