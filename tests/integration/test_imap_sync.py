@@ -500,7 +500,8 @@ class SyncTest(SyncBase):
         now = time.time()
         ages = {"old": 10 * 86400, "hour": 3600, "new": 5}
         for name, age in ages.items():
-            typ, _ = m.append("INBOX", None, imaplib.Time2Internaldate(now - age), b"Subject: %s\r\n\r\nx\r\n" % name.encode())
+            msg = b"Subject: %s\r\n\r\nx\r\n" % name.encode()
+            typ, _ = m.append("INBOX", None, imaplib.Time2Internaldate(now - age), msg)
             self.assertEqual(typ, "OK")
         m.select("INBOX")
         def search(*keys):

@@ -129,7 +129,8 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
     // An expunged UID may lie above today's highest: "n:*" still covers it.
     const std::uint32_t gone_star = std::max(last_uid, sel.mailbox.uidnext > 0 ? sel.mailbox.uidnext - 1 : 0);
     auto wanted = [&](std::uint32_t uid) {
-      if (a->set.saved) return std::find(saved_search_.begin(), saved_search_.end(), uid) != saved_search_.end();
+      // "$" (RFC 5182): the saved UIDs, ascending as SEARCH found them.
+      if (a->set.saved) return std::binary_search(saved_search_.begin(), saved_search_.end(), uid);
       const auto idx = sel.index_of_uid(uid);
       if (!cmd.uid) return idx && set_contains(a->set, static_cast<std::uint32_t>(*idx + 1),
                                                 static_cast<std::uint32_t>(sel.messages.size()));
