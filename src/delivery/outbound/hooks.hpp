@@ -37,13 +37,6 @@ class bounce_sink {
                                                   report_kind kind) = 0;
 };
 
-// Until DSNs exist: each report is a log line.
-class logging_bounce_sink final : public bounce_sink {
- public:
-  core::result<void> report(const store::queue_entry& entry, const std::vector<std::size_t>& recipients,
-                            report_kind kind) override;
-};
-
 // Signs an outgoing message: returns header fields (each ending in CRLF) to put in
 // front of it, or "" to send it as it is. An error sends the message unsigned.
 class message_signer {
