@@ -129,6 +129,14 @@ core::result<bool> smtp_backend::may_send_as(const smtp::server::identity& who,
   return directory_.may_send_as(*acc, address);
 }
 
+core::result<smtp::server::inspection> smtp_backend::inspect(const smtp::server::envelope& env,
+                                                             std::string& message) {
+  smtp::server::inspection verdict;
+  (void)env;
+  (void)message;
+  return verdict;
+}
+
 core::result<smtp::server::accepted> smtp_backend::accept(const smtp::server::envelope& env,
                                                           const std::string& message) {
   delivery::inbound_message in;
@@ -137,6 +145,7 @@ core::result<smtp::server::accepted> smtp_backend::accept(const smtp::server::en
   in.dsn_envid = env.dsn_envid;
   in.body_type = env.body;
   in.smtputf8 = env.smtputf8;
+  in.junk = env.junk;
   if (env.authenticated) in.auth_account = env.authenticated->address;
   for (const auto& r : env.recipients) in.recipients.push_back({r.address, r.notify, r.orcpt});
   auto done = delivery_.deliver(in, message);

@@ -27,6 +27,8 @@ class smtp_backend final : public smtp::server::backend {
                                                                    const smtp::server::recipient& r) override;
   core::result<std::optional<smtp::server::refusal>> check_size(const smtp::server::envelope& env,
                                                               std::uint64_t size) override;
+  core::result<smtp::server::inspection> inspect(const smtp::server::envelope& env,
+                                                std::string& message) override;
   core::result<smtp::server::accepted> accept(const smtp::server::envelope& env,
                                               const std::string& message) override;
 

@@ -49,6 +49,9 @@ struct envelope {
   std::string helo;
   bool tls = false;
   listener_kind kind = listener_kind::mx;
+  // Set from inspection::junk before accept(): file the message in each local
+  // recipient's Junk mailbox instead of INBOX.
+  bool junk = false;
 };
 
 // How a recipient address relates to us.
@@ -63,6 +66,14 @@ struct refusal {
   int code = 550;
   std::string enhanced = "5.7.1";
   std::string text;
+};
+
+// What the receiving side decided about a message before answering the end of DATA.
+// Judging at the door means bad mail is refused in the SMTP dialogue, so nobody is
+// sent a bounce for it later (no backscatter).
+struct inspection {
+  std::optional<refusal> refuse;  // answer this (4xx or 5xx) instead of accepting
+  bool junk = false;              // accept, but into the recipients' Junk mailbox
 };
 
 // Result of accepting a message: an id for the 250 reply and the logs.
@@ -120,6 +131,16 @@ class backend {
     (void)env;
     (void)size;
     return std::nullopt;
+  }
+
+  // Judges a message once its size is accepted and before accept(): authentication
+  // (SPF, DKIM, DMARC), spam and virus checks. It may rewrite `message` (the message
+  // as the client sent it, without our Received header), e.g. to add an
+  // Authentication-Results header or remove a forged one. Default: nothing to say.
+  [[nodiscard]] virtual core::result<inspection> inspect(const envelope& env, std::string& message) {
+    (void)env;
+    (void)message;
+    return inspection{};
   }
 
   // Takes responsibility for the message: when this returns success the message is

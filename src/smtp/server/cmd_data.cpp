@@ -148,6 +148,22 @@ asio::awaitable<session::outcome> session::finish_message(std::string message, b
       co_return co_await error_reply(no.code, no.enhanced, no.text);
     }
   }
+  {
+    auto judge = [&b = backend_, env = envelope_, &message]() { return b.inspect(env, message); };
+    auto verdict = co_await core::run_blocking(blocking_, std::move(judge));
+    if (!verdict) {
+      log_.error("inspection failed: {}", verdict.error().message);
+      reset_transaction();
+      co_return co_await error_reply(451, "4.3.0", "Temporary failure, try again later");
+    }
+    if (verdict->refuse) {
+      const auto no = *verdict->refuse;
+      log_.info("message from <{}> refused: {} {} {}", envelope_.mail_from, no.code, no.enhanced, no.text);
+      reset_transaction();
+      co_return co_await error_reply(no.code, no.enhanced, no.text);
+    }
+    envelope_.junk = verdict->junk;
+  }
   const std::string from = envelope_.mail_from;
   const std::size_t count = envelope_.recipients.size();
   std::string full = received_header();
