@@ -22,6 +22,7 @@ int run_cli(int argc, char** argv) {
   add_alias_commands(app, g);
   add_mailbox_commands(app, g);
   add_queue_commands(app, g);
+  add_audit_command(app, g);
   add_dkim_commands(app, g);
   add_dns_command(app, g);
   add_department_commands(app, g);

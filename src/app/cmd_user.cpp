@@ -150,8 +150,7 @@ void add_user_commands(CLI::App& app, globals& g) {
     }
     auto bytes = parse_size(q->size);
     if (!bytes) { g.status = report(bytes.error()); return; }
-    if (auto r = ctx->store->set_quota(acc->id, *bytes); !r) { g.status = report(r.error()); return; }
-    (void)ctx->store->audit("cli", "user.quota", fmt::format("{} {}", acc->address, *bytes));
+    if (auto r = ctx->directory->set_quota(acc->address, *bytes, "cli"); !r) { g.status = report(r.error()); return; }
     std::cout << "quota of " << acc->address << " set to " << (*bytes == 0 ? "unlimited" : human(*bytes)) << "\n";
   });
 }

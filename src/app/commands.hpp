@@ -25,6 +25,7 @@ void add_security_commands(CLI::App& app, globals& g);
 void add_alias_commands(CLI::App& app, globals& g);
 void add_mailbox_commands(CLI::App& app, globals& g);
 void add_queue_commands(CLI::App& app, globals& g);
+void add_audit_command(CLI::App& app, globals& g);  // cmd_audit.cpp
 void add_dkim_commands(CLI::App& app, globals& g);  // cmd_dkim.cpp
 void add_dns_command(CLI::App& app, globals& g);    // cmd_dns.cpp
 // Organisation (issue 6 part A); add_org_commands extends "user" and "domain", so it

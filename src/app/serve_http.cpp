@@ -8,7 +8,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/dkim_setup.hpp"
 #include "app/services.hpp"
+#include "directory/admin_sessions.hpp"
+#include "directory/org.hpp"
+#include "http/admin/api.hpp"
 #include "core/metrics.hpp"
 #include "core/tcp_server.hpp"
 #include "http/autoconfig/routes.hpp"
@@ -66,6 +70,16 @@ core::result<std::size_t> start_http(services& s) {
   auto* dir = s.ctx.directory.get();
   http::autoconfig::add_routes(*routes, http::autoconfig::settings_from(cfg),
                                [dir](std::string_view domain) { return dir->is_local_domain(domain); });
+  // The admin API answers on the https listener only (http/admin/guard.cpp).
+  auto org = std::make_shared<directory::organisation>(*s.ctx.store, *dir);
+  auto sessions = std::make_shared<directory::admin_sessions>(*dir);
+  auto* ctx = &s.ctx;
+  http::admin::add_routes(*routes, http::admin::services{*dir, *org, *sessions,
+                                                         [ctx](const std::string& domain, std::string_view actor) {
+                                                           (void)setup_domain_dkim(*ctx, domain, actor);
+                                                         }});
+  s.keep.push_back(org);
+  s.keep.push_back(sessions);
   s.keep.push_back(routes);
   register_process_metrics(s);
 

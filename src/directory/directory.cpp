@@ -151,6 +151,14 @@ core::result<void> directory::set_password(std::string_view address, std::string
   return {};
 }
 
+core::result<void> directory::set_quota(std::string_view address, std::uint64_t bytes, std::string_view actor) {
+  auto acc = account_for(address);
+  if (!acc) return std::unexpected(acc.error());
+  if (auto r = store_.set_quota(acc->id, bytes); !r) return r;
+  (void)store_.audit(actor, "user.quota", fmt::format("{} {}", acc->address, bytes));
+  return {};
+}
+
 core::result<void> directory::remove_user(std::string_view address, std::string_view actor) {
   auto a = parse_address(address);
   if (!a) return std::unexpected(a.error());

@@ -67,6 +67,8 @@ class directory {
   [[nodiscard]] core::result<void> set_password(std::string_view address, std::string_view password,
                                                 std::string_view actor);
   [[nodiscard]] core::result<void> remove_user(std::string_view address, std::string_view actor);
+  // RFC 9208 STORAGE limit in bytes, 0 = unlimited.
+  [[nodiscard]] core::result<void> set_quota(std::string_view address, std::uint64_t bytes, std::string_view actor);
   [[nodiscard]] core::result<std::vector<store::account>> list_users(std::string_view domain);
 
   [[nodiscard]] core::result<void> add_alias(std::string_view alias,
@@ -152,6 +154,9 @@ class directory {
   // successor's access away, moves transferred mail back, returns list ownerships.
   // Revoked app passwords stay revoked.
   [[nodiscard]] core::result<void> restore(std::string_view address, std::string_view actor);
+  // A wrong second factor after a right password counts like a wrong password for
+  // the brute-force limits: TOTP codes are only six digits.
+  void note_second_factor_failure(login_context& ctx, const store::account& acc);
   [[nodiscard]] core::result<void> freeze(std::string_view address, std::string_view actor);
   [[nodiscard]] core::result<void> unfreeze(std::string_view address, std::string_view actor);
   // RFC 3834 auto-replies for offboarded recipients of a delivered message: queued to

@@ -122,6 +122,10 @@ void directory::note_failure(login_context& ctx, store::id_t account, std::strin
   }
 }
 
+void directory::note_second_factor_failure(login_context& ctx, const store::account& acc) {
+  note_failure(ctx, acc.id, "second factor failed");
+}
+
 void directory::note_success(const login_context& ctx, const store::account& acc) {
   const auto t = now();
   {

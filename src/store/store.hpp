@@ -191,6 +191,20 @@ class store {
                                                  std::string_view detail) = 0;
   // Newest first, at most `limit` records.
   [[nodiscard]] virtual core::result<std::vector<audit_record>> list_audit(std::size_t limit) = 0;
+  // Newest first, matching every set filter of `q`, at most q.limit records.
+  [[nodiscard]] virtual core::result<std::vector<audit_record>> query_audit(const audit_query& q) = 0;
+
+  // --- admin API sessions ---
+  // Adding also drops sessions whose absolute or idle end (`idle_before`: last_seen
+  // older than this) has passed. errc::exists for a token hash already present.
+  [[nodiscard]] virtual core::result<void> add_admin_session(const admin_session& s, unix_time idle_before) = 0;
+  // errc::not_found when absent.
+  [[nodiscard]] virtual core::result<admin_session> get_admin_session(std::string_view token_hash) = 0;
+  [[nodiscard]] virtual core::result<void> touch_admin_session(std::string_view token_hash, unix_time last_seen) = 0;
+  // Removing an absent session is not an error.
+  [[nodiscard]] virtual core::result<void> remove_admin_session(std::string_view token_hash) = 0;
+  // Every session of the account (offboarding, freeze, password change); how many.
+  [[nodiscard]] virtual core::result<std::size_t> remove_admin_sessions(id_t account) = 0;
 
   // === organisation: departments, profiles, address formats, groups, held mail,
   // roles and mail rules (issue 6 part A). The directory/ library adds the rules on

@@ -203,6 +203,29 @@ struct audit_record {
   std::string detail;  // never a secret
 };
 
+// Filters of an audit query; an empty or zero field does not filter.
+struct audit_query {
+  unix_time since = 0;        // time >= since
+  unix_time until = 0;        // time < until
+  std::string actor;          // exactly this actor ("cli", "ip:192.0.2.1", an admin address)
+  std::string action_prefix;  // "user." matches user.add, user.offboard, ...
+  std::string mentions;       // the actor or the detail contains this text (an address, an IP)
+  id_t before_id = 0;         // paging: only records older than this one
+  std::size_t limit = 100;
+};
+
+// A logged-in admin API session. The bearer token is never stored, only its hash,
+// so a copy of the database does not hand out sessions.
+struct admin_session {
+  std::string token_hash;  // hex SHA-256 of the session token
+  id_t account_id = 0;
+  std::string csrf_token;  // sent back in a header on every state-changing request
+  std::string remote_ip;
+  unix_time created = 0;
+  unix_time last_seen = 0;
+  unix_time expires = 0;   // absolute end, whatever the activity
+};
+
 // --- organisation (departments, profiles, groups, roles, mail rules) ---
 
 // A node of the department tree. parent_id 0 = top level. Names are unique among

@@ -398,7 +398,22 @@ CREATE TABLE auto_replies (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::string_view all[] = {v1, v2, v3, v4};
+// v5: admin API sessions; audit queries by time.
+constexpr std::string_view v5 = R"sql(
+CREATE TABLE admin_sessions (
+  token_hash TEXT PRIMARY KEY,       -- hex SHA-256 of the token; the token itself is never stored
+  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  csrf_token TEXT NOT NULL,
+  remote_ip  TEXT NOT NULL,
+  created    INTEGER NOT NULL,
+  last_seen  INTEGER NOT NULL,
+  expires    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX admin_sessions_account ON admin_sessions (account_id);
+CREATE INDEX audit_log_time ON audit_log (time);
+)sql";
+
+constexpr std::string_view all[] = {v1, v2, v3, v4, v5};
 
 }  // namespace
 

@@ -107,6 +107,12 @@ class sqlite_store final : public store {
   [[nodiscard]] core::result<void> audit(std::string_view actor, std::string_view action,
                                          std::string_view detail) override;
   [[nodiscard]] core::result<std::vector<audit_record>> list_audit(std::size_t limit) override;
+  [[nodiscard]] core::result<std::vector<audit_record>> query_audit(const audit_query& q) override;
+  [[nodiscard]] core::result<void> add_admin_session(const admin_session& s, unix_time idle_before) override;
+  [[nodiscard]] core::result<admin_session> get_admin_session(std::string_view token_hash) override;
+  [[nodiscard]] core::result<void> touch_admin_session(std::string_view token_hash, unix_time last_seen) override;
+  [[nodiscard]] core::result<void> remove_admin_session(std::string_view token_hash) override;
+  [[nodiscard]] core::result<std::size_t> remove_admin_sessions(id_t account) override;
 
   // === organisation (org_*.cpp) ===
   [[nodiscard]] core::result<department> add_department(std::string_view name, id_t parent_id) override;

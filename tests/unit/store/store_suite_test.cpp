@@ -1444,6 +1444,67 @@ TEST_P(store_suite, audit_log_newest_first) {
   EXPECT_TRUE(ok(s().list_audit(0)).empty());
 }
 
+TEST_P(store_suite, audit_query_filters_and_pages) {
+  ok(s().audit("cli", "domain.add", "example.com"));
+  ok(s().audit("admin@example.com", "user.add", "alice@example.com"));
+  ok(s().audit("ip:192.0.2.7", "login.failed", "Alice@Example.com over imap: bad password"));
+  ok(s().audit("cli", "user.passwd", "bob@example.com 100% done_"));
+  audit_query q;
+  q.action_prefix = "user.";
+  auto users = ok(s().query_audit(q));
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_EQ(users[0].action, "user.passwd");
+  q = {};
+  q.mentions = "alice@example.com";  // in the actor or the detail, any case
+  auto alice = ok(s().query_audit(q));
+  ASSERT_EQ(alice.size(), 2u);
+  EXPECT_EQ(alice[0].action, "login.failed");
+  q = {};
+  q.mentions = "100%";  // literal, not a pattern
+  EXPECT_EQ(ok(s().query_audit(q)).size(), 1u);
+  q.mentions = "1%0";
+  EXPECT_TRUE(ok(s().query_audit(q)).empty());
+  q = {};
+  q.actor = "cli";
+  EXPECT_EQ(ok(s().query_audit(q)).size(), 2u);
+  q = {};
+  q.limit = 1;
+  auto first = ok(s().query_audit(q));
+  ASSERT_EQ(first.size(), 1u);
+  q.before_id = first[0].id;
+  q.limit = 100;
+  EXPECT_EQ(ok(s().query_audit(q)).size(), 3u);
+  q = {};
+  q.since = first[0].time + 3600;
+  EXPECT_TRUE(ok(s().query_audit(q)).empty());
+  q = {};
+  q.until = first[0].time + 3600;
+  EXPECT_EQ(ok(s().query_audit(q)).size(), 4u);
+}
+
+TEST_P(store_suite, admin_sessions) {
+  auto a = make_account("admin@example.com");
+  admin_session one{"aa11", a.id, "csrf1", "192.0.2.1", 1000, 1000, 5000};
+  ok(s().add_admin_session(one, 0));
+  EXPECT_TRUE(fails_with(s().add_admin_session(one, 0), errc::exists));
+  auto got = ok(s().get_admin_session("aa11"));
+  EXPECT_EQ(got.account_id, a.id);
+  EXPECT_EQ(got.csrf_token, "csrf1");
+  EXPECT_EQ(got.expires, 5000);
+  ok(s().touch_admin_session("aa11", 1500));
+  ok(s().touch_admin_session("aa11", 1200));  // never moves back
+  EXPECT_EQ(ok(s().get_admin_session("aa11")).last_seen, 1500);
+  EXPECT_TRUE(fails_with(s().get_admin_session("bb22"), errc::not_found));
+  // Adding sweeps sessions past their absolute or idle end.
+  ok(s().add_admin_session(admin_session{"cc33", a.id, "csrf3", "", 6000, 6000, 9000}, 1600));
+  EXPECT_TRUE(fails_with(s().get_admin_session("aa11"), errc::not_found));
+  ok(s().add_admin_session(admin_session{"dd44", a.id, "csrf4", "", 6000, 6000, 9000}, 0));
+  EXPECT_EQ(ok(s().remove_admin_sessions(a.id)), 2u);
+  EXPECT_TRUE(fails_with(s().get_admin_session("dd44"), errc::not_found));
+  ok(s().remove_admin_session("dd44"));
+  EXPECT_TRUE(fails_with(s().add_admin_session(admin_session{"", a.id, "x", "", 1, 1, 2}, 0), errc::invalid));
+}
+
 // --- concurrency ---
 
 TEST_P(store_suite, concurrent_deliveries_get_dense_distinct_uids) {

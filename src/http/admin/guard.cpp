@@ -1,0 +1,76 @@
+// The admin API's gate: see guard.hpp.
+
+#include "http/admin/guard.hpp"
+
+#include "http/admin/json_io.hpp"
+
+namespace letterhead::http::admin {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// RFC 6265 §5.4 Cookie: name=value pairs separated by "; ".
+std::string cookie_value(const request& req, std::string_view name) {
+  for (const auto& f : req.headers) {
+    if (!iequals(f.name, "Cookie")) continue;
+    std::string_view rest = f.value;
+    while (!rest.empty()) {
+      auto semi = rest.find(';');
+      auto pair = trim(rest.substr(0, semi));
+      rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+      auto eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
+    }
+  }
+  return {};
+}
+
+bool safe_method(std::string_view m) { return m == "GET" || m == "HEAD"; }
+
+}  // namespace
+
+std::string session_token(const request& req, bool& bearer) {
+  bearer = false;
+  if (auto auth = req.header("Authorization")) {
+    auto v = trim(*auth);
+    // RFC 6750 §2.1: the scheme is case-insensitive.
+    if (v.size() > 7 && iequals(v.substr(0, 7), "Bearer ")) {
+      bearer = true;
+      return std::string(trim(v.substr(7)));
+    }
+  }
+  return cookie_value(req, session_cookie);
+}
+
+path_tail split_tail(const request& req, std::string_view prefix) {
+  std::string_view rest = req.path;
+  if (rest.starts_with(prefix)) rest.remove_prefix(prefix.size());
+  path_tail t;
+  auto slash = rest.find('/');
+  t.item = std::string(rest.substr(0, slash));
+  if (slash != std::string_view::npos) t.action = std::string(rest.substr(slash + 1));
+  return t;
+}
+
+handler guarded(services s, admin_handler h) {
+  return [s, h = std::move(h)](const request& req) -> response {
+    if (!req.tls) return json_error(403, "the admin API is served over HTTPS only / 管理接口仅通过 HTTPS 提供");
+    bool bearer = false;
+    const auto token = session_token(req, bearer);
+    if (token.empty()) return json_error(401, "not logged in / 未登录");
+    const auto csrf = req.header("X-CSRF-Token").value_or("");
+    auto who = s.sessions.check(token, csrf, !bearer && !safe_method(req.method));
+    if (!who) {
+      if (who.error().code == core::errc::not_found) return json_error(401, who.error().message);
+      return error_for(who.error());
+    }
+    return h(req, *who);
+  };
+}
+
+}  // namespace letterhead::http::admin

@@ -1,0 +1,47 @@
+#pragma once
+// What every admin route goes through before its operation: HTTPS only, a valid
+// session (cookie or bearer token), the CSRF token on state-changing requests, and
+// errors turned into JSON answers.
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "directory/admin_sessions.hpp"
+#include "http/admin/api.hpp"
+#include "http/message.hpp"
+#include "http/router.hpp"
+
+namespace letterhead::http::admin {
+
+inline constexpr std::string_view session_cookie = "lh_admin";
+
+using admin_handler = std::function<response(const request&, const directory::admin_principal&)>;
+
+// A router handler running `h` for a logged-in admin.
+[[nodiscard]] handler guarded(services s, admin_handler h);
+
+// The session token a request carries: "Authorization: Bearer", else the cookie.
+// `bearer` tells which (a bearer token needs no CSRF token).
+[[nodiscard]] std::string session_token(const request& req, bool& bearer);
+
+// The path after `prefix` split at its first '/': ("alice@example.com", "freeze").
+struct path_tail {
+  std::string item;
+  std::string action;
+};
+[[nodiscard]] path_tail split_tail(const request& req, std::string_view prefix);
+
+// Helpers for route files: register one guarded route.
+inline void add_guarded(router& r, services s, std::string method, std::string path, admin_handler h,
+                        match kind = match::exact) {
+  r.add(std::move(method), std::move(path), guarded(s, std::move(h)), {.kind = kind, .blocking = true});
+}
+
+// The routes of each area (routes_*.cpp).
+void add_session_routes(router& r, services s);
+void add_account_routes(router& r, services s);
+void add_org_routes(router& r, services s);
+void add_audit_routes(router& r, services s);
+
+}  // namespace letterhead::http::admin

@@ -1,0 +1,152 @@
+// /api/v1/audit (what `letterhead audit` prints), /api/v1/security/bans and
+// /api/v1/queue: read-mostly views for super admins; domain admins see the audit
+// records that mention their domains.
+
+#include <algorithm>
+#include <charconv>
+#include <ctime>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <fmt/format.h>
+
+#include "http/admin/guard.hpp"
+#include "http/admin/json_io.hpp"
+
+namespace letterhead::http::admin {
+
+namespace json = boost::json;
+using directory::admin_principal;
+
+namespace {
+
+bool is_super(const admin_principal& who) {
+  return std::ranges::any_of(who.roles, [](const auto& g) { return g.role == directory::role_super_admin; });
+}
+
+core::result<std::int64_t> number_param(const request& req, std::string_view name, std::int64_t fallback) {
+  auto v = req.query_param(name);
+  if (!v || v->empty()) return fallback;
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc{} || end != v->data() + v->size() || n < 0) {
+    return core::fail(core::errc::invalid, fmt::format("'{}' must be a non-negative integer", name));
+  }
+  return n;
+}
+
+response audit(services s, const request& req, const admin_principal& who) {
+  store::audit_query q;
+  for (auto [name, field] : {std::pair{"since", &q.since}, std::pair{"until", &q.until}}) {
+    auto n = number_param(req, name, 0);
+    if (!n) return error_for(n.error());
+    *field = *n;
+  }
+  auto before = number_param(req, "before", 0);
+  if (!before) return error_for(before.error());
+  q.before_id = *before;
+  auto limit = number_param(req, "limit", 100);
+  if (!limit) return error_for(limit.error());
+  q.limit = static_cast<std::size_t>(std::min<std::int64_t>(*limit, 1000));
+  q.actor = req.query_param("actor").value_or("");
+  q.action_prefix = req.query_param("action").value_or("");
+  q.mentions = req.query_param("account").value_or("");
+  if (!is_super(who)) {
+    // A domain admin sees what concerns their domain: records naming an address in
+    // it. Other admins see nothing here.
+    std::string domain;
+    for (const auto& g : who.roles) {
+      if (g.role == directory::role_domain_admin) domain = g.domain;
+    }
+    if (domain.empty()) return json_error(403, "only super and domain admins read the audit log / 仅超级管理员和域管理员可查看审计日志");
+    if (q.mentions.empty()) {
+      q.mentions = "@" + domain;
+    } else if (!q.mentions.ends_with("@" + domain)) {
+      return json_error(403, "that account is outside your domain / 该账户不在您管理的域内");
+    }
+  }
+  auto records = s.dir.store().query_audit(q);
+  if (!records) return error_for(records.error());
+  json::array out;
+  for (const auto& r : *records) {
+    json::object o;
+    o["id"] = r.id;
+    o["time"] = r.time;
+    o["actor"] = r.actor;
+    o["action"] = r.action;
+    o["detail"] = r.detail;
+    out.push_back(std::move(o));
+  }
+  json::object o;
+  o["records"] = std::move(out);
+  return json_ok(o);
+}
+
+response bans(services s, const admin_principal& who) {
+  if (!is_super(who)) return json_error(403, "super admins only / 仅限超级管理员");
+  auto all = s.dir.list_bans(static_cast<store::unix_time>(::time(nullptr)));
+  if (!all) return error_for(all.error());
+  json::array out;
+  for (const auto& b : *all) {
+    json::object o;
+    o["key"] = b.key;
+    o["failures"] = b.failures;
+    o["blocked_until"] = b.blocked_until;
+    out.push_back(std::move(o));
+  }
+  json::object o;
+  o["bans"] = std::move(out);
+  return json_ok(o);
+}
+
+response queue(services s, const admin_principal& who) {
+  if (!is_super(who)) return json_error(403, "super admins only / 仅限超级管理员");
+  auto all = s.dir.store().list_queue();
+  if (!all) return error_for(all.error());
+  json::array out;
+  for (const auto& e : *all) {
+    json::object o;
+    o["id"] = e.id;
+    o["mail_from"] = e.mail_from;
+    o["attempts"] = e.attempts;
+    o["next_attempt"] = e.next_attempt;
+    o["held"] = e.held;
+    json::array rcpts;
+    for (const auto& r : e.recipients) {
+      json::object x;
+      x["address"] = r.address;
+      x["state"] = r.status == store::queue_recipient::state::pending     ? "pending"
+                   : r.status == store::queue_recipient::state::delivered ? "delivered"
+                                                                          : "failed";
+      x["last_reply"] = r.last_reply;
+      rcpts.push_back(std::move(x));
+    }
+    o["recipients"] = std::move(rcpts);
+    out.push_back(std::move(o));
+  }
+  json::object o;
+  o["queue"] = std::move(out);
+  return json_ok(o);
+}
+
+}  // namespace
+
+void add_audit_routes(router& r, services s) {
+  add_guarded(r, s, "GET", "/api/v1/audit",
+              [s](const request& req, const admin_principal& who) { return audit(s, req, who); });
+  add_guarded(r, s, "GET", "/api/v1/security/bans",
+              [s](const request&, const admin_principal& who) { return bans(s, who); });
+  add_guarded(r, s, "DELETE", "/api/v1/security/bans/", [s](const request& req, const admin_principal& who) {
+    if (!is_super(who)) return json_error(403, "super admins only / 仅限超级管理员");
+    auto ip = split_tail(req, "/api/v1/security/bans/").item;
+    auto n = s.dir.unban(ip, who.who.name);
+    if (!n) return error_for(n.error());
+    json::object o;
+    o["lifted"] = *n;
+    return json_ok(o);
+  }, match::prefix);
+  add_guarded(r, s, "GET", "/api/v1/queue",
+              [s](const request&, const admin_principal& who) { return queue(s, who); });
+}
+
+}  // namespace letterhead::http::admin

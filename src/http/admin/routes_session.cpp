@@ -1,0 +1,107 @@
+// /api/v1/session: log in (password, then TOTP), who am I, log out.
+
+#include <chrono>
+#include <thread>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <fmt/format.h>
+
+#include "http/admin/guard.hpp"
+#include "http/admin/json_io.hpp"
+
+namespace letterhead::http::admin {
+
+namespace json = boost::json;
+
+namespace {
+
+json::array roles_json(const std::vector<store::role_grant>& roles) {
+  json::array out;
+  for (const auto& g : roles) {
+    json::object o;
+    o["role"] = g.role;
+    if (!g.domain.empty()) o["domain"] = g.domain;
+    if (g.department_id != 0) o["department_id"] = g.department_id;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+// RFC 6265 §4.1: HttpOnly keeps it from scripts, Secure from plain HTTP, and
+// SameSite=Strict from requests other sites make the browser send (CSRF, with the
+// token as the second line of defence).
+std::string cookie(std::string_view token, long long max_age) {
+  return fmt::format("{}={}; Path=/api/; Max-Age={}; HttpOnly; Secure; SameSite=Strict", session_cookie, token,
+                     max_age);
+}
+
+response login(services s, const request& req) {
+  if (!req.tls) return json_error(403, "the admin API is served over HTTPS only / 管理接口仅通过 HTTPS 提供");
+  auto body = parse_object(req);
+  if (!body) return error_for(body.error());
+  auto address = string_field(*body, "address", true);
+  if (!address) return error_for(address.error());
+  auto password = string_field(*body, "password", true);
+  if (!password) return error_for(password.error());
+  auto totp = string_field(*body, "totp", false);
+  if (!totp) return error_for(totp.error());
+  auto bearer = bool_field(*body, "bearer");
+  if (!bearer) return error_for(bearer.error());
+
+  directory::login_context ctx;
+  ctx.protocol = directory::login_protocol::http;
+  ctx.remote_ip = req.client_ip;
+  auto done = s.sessions.login(*address, *password, *totp, ctx);
+  if (!done) {
+    // The same wait as the mail protocols (brute-force limits). It holds one thread
+    // of the blocking pool for at most [security] max_delay.
+    if (ctx.delay.count() > 0) std::this_thread::sleep_for(ctx.delay);
+    if (done.error().code == core::errc::denied) return json_error(401, done.error().message);
+    // A blocked address or address+account (brute-force limits).
+    if (done.error().code == core::errc::limit) return json_error(429, done.error().message);
+    return error_for(done.error());
+  }
+  json::object o;
+  o["account"] = done->account.address;
+  o["display_name"] = done->account.display_name;
+  o["roles"] = roles_json(done->roles);
+  o["csrf_token"] = done->csrf_token;
+  o["expires"] = done->expires;
+  if (bearer->value_or(false)) o["token"] = done->token;
+  auto r = json_ok(o);
+  r.headers.push_back({"Set-Cookie", cookie(done->token, s.sessions.options().lifetime.count())});
+  return r;
+}
+
+}  // namespace
+
+void add_session_routes(router& r, services s) {
+  r.add("POST", "/api/v1/session", [s](const request& req) { return login(s, req); }, {.blocking = true});
+  add_guarded(r, s, "GET", "/api/v1/session", [](const request&, const directory::admin_principal& who) {
+    json::object o;
+    o["account"] = who.account.address;
+    o["display_name"] = who.account.display_name;
+    o["roles"] = roles_json(who.roles);
+    return json_ok(o);
+  });
+  add_guarded(r, s, "DELETE", "/api/v1/session", [s](const request& req, const directory::admin_principal& who) {
+    bool bearer = false;
+    if (auto out = s.sessions.logout(session_token(req, bearer)); !out) return error_for(out.error());
+    (void)s.dir.store().audit(who.account.address, "admin.logout", "");
+    json::object o;
+    o["logged_out"] = true;
+    auto r = json_ok(o);
+    r.headers.push_back({"Set-Cookie", cookie("", 0)});
+    return r;
+  });
+}
+
+void add_routes(router& r, services s) {
+  add_session_routes(r, s);
+  add_account_routes(r, s);
+  add_org_routes(r, s);
+  add_audit_routes(r, s);
+}
+
+}  // namespace letterhead::http::admin

@@ -1,0 +1,101 @@
+// Audit queries and admin API sessions (issue 6: the admin API and `letterhead audit`).
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
+#include "store/detail/try.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace letterhead::store::sqlite {
+
+namespace {
+
+// A page of audit records is for a person or a script paging through it; far more
+// than this at once is a mistake, and an unbounded one a way to exhaust memory.
+constexpr std::size_t max_audit_page = 10'000;
+
+admin_session read_session(const statement& st) {
+  admin_session s;
+  s.token_hash = st.text(0);
+  s.account_id = st.i64(1);
+  s.csrf_token = st.text(2);
+  s.remote_ip = st.text(3);
+  s.created = st.i64(4);
+  s.last_seen = st.i64(5);
+  s.expires = st.i64(6);
+  return s;
+}
+
+}  // namespace
+
+core::result<std::vector<audit_record>> sqlite_store::query_audit(const audit_query& q) {
+  const auto limit = static_cast<std::int64_t>(std::min(q.limit, max_audit_page));
+  return read([&](connection& db) -> core::result<std::vector<audit_record>> {
+    // One statement with every filter, each disabled by its empty value, so that the
+    // statement cache keeps a single prepared form. instr() rather than LIKE: the text
+    // is matched literally, whatever '%' or '_' it holds.
+    STORE_TRY_ASSIGN(auto st, db.query("SELECT id, time, actor, action, detail FROM audit_log"
+                                       " WHERE (?1 = 0 OR time >= ?1) AND (?2 = 0 OR time < ?2)"
+                                       " AND (?3 = '' OR actor = ?3)"
+                                       " AND (?4 = '' OR substr(action, 1, length(?4)) = ?4)"
+                                       " AND (?5 = '' OR instr(lower(actor), lower(?5)) > 0"
+                                       "      OR instr(lower(detail), lower(?5)) > 0)"
+                                       " AND (?6 = 0 OR id < ?6)"
+                                       " ORDER BY id DESC LIMIT ?7",
+                                       q.since, q.until, q.actor, q.action_prefix, q.mentions, q.before_id, limit));
+    std::vector<audit_record> out;
+    for (;;) {
+      STORE_TRY_ASSIGN(bool row, st.step());
+      if (!row) break;
+      out.push_back(audit_record{st.i64(0), st.i64(1), st.text(2), st.text(3), st.text(4)});
+    }
+    return out;
+  });
+}
+
+core::result<void> sqlite_store::add_admin_session(const admin_session& s, unix_time idle_before) {
+  if (s.token_hash.empty() || s.csrf_token.empty() || s.account_id == 0) {
+    return core::fail(core::errc::invalid, "incomplete admin session");
+  }
+  return write([&](write_context& ctx) -> core::result<void> {
+    STORE_TRY(ctx.db.run("DELETE FROM admin_sessions WHERE expires <= ? OR last_seen < ?", s.created, idle_before));
+    return ctx.db.run(
+        "INSERT INTO admin_sessions (token_hash, account_id, csrf_token, remote_ip, created, last_seen, expires)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        s.token_hash, s.account_id, s.csrf_token, s.remote_ip, s.created, s.last_seen, s.expires);
+  });
+}
+
+core::result<admin_session> sqlite_store::get_admin_session(std::string_view token_hash) {
+  return read([&](connection& db) -> core::result<admin_session> {
+    STORE_TRY_ASSIGN(auto st, db.query("SELECT token_hash, account_id, csrf_token, remote_ip, created, last_seen,"
+                                       " expires FROM admin_sessions WHERE token_hash = ?",
+                                       token_hash));
+    STORE_TRY_ASSIGN(bool row, st.step());
+    if (!row) return core::fail(core::errc::not_found, "no such session");
+    return read_session(st);
+  });
+}
+
+core::result<void> sqlite_store::touch_admin_session(std::string_view token_hash, unix_time last_seen) {
+  return write([&](write_context& ctx) {
+    return ctx.db.run("UPDATE admin_sessions SET last_seen = max(last_seen, ?) WHERE token_hash = ?", last_seen,
+                      token_hash);
+  });
+}
+
+core::result<void> sqlite_store::remove_admin_session(std::string_view token_hash) {
+  return write([&](write_context& ctx) {
+    return ctx.db.run("DELETE FROM admin_sessions WHERE token_hash = ?", token_hash);
+  });
+}
+
+core::result<std::size_t> sqlite_store::remove_admin_sessions(id_t account) {
+  return write([&](write_context& ctx) -> core::result<std::size_t> {
+    STORE_TRY(ctx.db.run("DELETE FROM admin_sessions WHERE account_id = ?", account));
+    return static_cast<std::size_t>(ctx.db.changes());
+  });
+}
+
+}  // namespace letterhead::store::sqlite
