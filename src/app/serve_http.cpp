@@ -10,6 +10,7 @@
 
 #include "app/dkim_setup.hpp"
 #include "app/services.hpp"
+#include "delivery/moderation.hpp"
 #include "directory/admin_sessions.hpp"
 #include "directory/org.hpp"
 #include "http/admin/api.hpp"
@@ -74,10 +75,19 @@ core::result<std::size_t> start_http(services& s) {
   auto org = std::make_shared<directory::organisation>(*s.ctx.store, *dir);
   auto sessions = std::make_shared<directory::admin_sessions>(*dir);
   auto* ctx = &s.ctx;
-  http::admin::add_routes(*routes, http::admin::services{*dir, *org, *sessions,
-                                                         [ctx](const std::string& domain, std::string_view actor) {
-                                                           (void)setup_domain_dkim(*ctx, domain, actor);
-                                                         }});
+  http::admin::services api{*dir, *org, *sessions, {}, {}, {}};
+  api.domain_added = [ctx](const std::string& domain, std::string_view actor) {
+    (void)setup_domain_dkim(*ctx, domain, actor);
+  };
+  auto* delivery = &s.delivery;
+  api.approve_held = [delivery, org](const directory::actor& who, store::id_t id)
+      -> core::result<std::pair<std::size_t, std::size_t>> {
+    auto done = delivery::approve_held(*delivery, *org, who, id);
+    if (!done) return std::unexpected(done.error());
+    return std::pair{done->local_copies, done->queued};
+  };
+  api.reject_held = [org](const directory::actor& who, store::id_t id) { return delivery::reject_held(*org, who, id); };
+  http::admin::add_routes(*routes, api);
   s.keep.push_back(org);
   s.keep.push_back(sessions);
   s.keep.push_back(routes);

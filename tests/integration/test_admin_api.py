@@ -17,7 +17,7 @@ import unittest
 
 import harness
 
-LISTEN = ("smtp", "imaps", "http", "https")
+LISTEN = ("smtp", "submission", "imaps", "http", "https")
 PASSWORD = harness.PASSWORD
 
 
@@ -332,6 +332,86 @@ class AdminApiTest(unittest.TestCase):
         imap = imaplib.IMAP4_SSL("127.0.0.1", self.server.ports["imaps"], ssl_context=ctx)
         imap.login("bob@example.com", PASSWORD)
         imap.logout()
+
+    def submit(self, user, rcpts, body=b"Subject: hi\r\n\r\nhello\r\n"):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with smtplib.SMTP("127.0.0.1", self.server.ports["submission"], timeout=30) as s:
+            s.starttls(context=ctx)
+            s.login(user, PASSWORD)
+            return s.sendmail(user, rcpts, b"From: " + user.encode() + b"\r\n" + body)
+
+    def test_rules_moderation_aliases_and_directory(self):
+        c = self.admin()
+        # An internal-only rule set through the API is enforced at submission.
+        status, _, doc = c.request("PUT", "/api/v1/rules", {"account": "carol@example.com", "internal_only": True})
+        self.assertEqual((status, doc.get("internal_only")), (200, True), doc)
+        with self.assertRaises(smtplib.SMTPRecipientsRefused) as refused:
+            self.submit("carol@example.com", ["someone@outside.example"])
+        code, text = refused.exception.recipients["someone@outside.example"]
+        self.assertEqual(code, 550)
+        self.assertTrue(text.startswith(b"5.7."), text)
+        self.submit("carol@example.com", ["alice@example.com"])
+        status, _, doc = c.request("GET", "/api/v1/rules")
+        self.assertIn({"account": "carol@example.com", "internal_only": True}, doc["rules"])
+        status, _, _ = c.request("DELETE", "/api/v1/rules?account=carol@example.com")
+        self.assertEqual(status, 200)
+        self.assertEqual(c.request("GET", "/api/v1/rules")[2]["rules"], [])
+        self.assertEqual(c.request("PUT", "/api/v1/rules", {"internal_only": True})[0], 400)
+
+        # A moderated list: mail waits until an owner approves it through the API.
+        status, _, doc = c.request("POST", "/api/v1/groups", {"address": "board@example.com", "name": "Board",
+                                                             "moderated": True, "owners": ["dave@example.com"]})
+        self.assertEqual(status, 201, doc)
+        for m in ("alice@example.com", "bob@example.com"):
+            self.assertEqual(c.request("POST", "/api/v1/groups/board@example.com/members", {"member": m})[0], 200)
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=20) as s:
+            s.sendmail("investor@client.example", ["board@example.com"],
+                       b"From: investor@client.example\r\nTo: board@example.com\r\nSubject: Q4\r\n\r\nHi\r\n")
+        status, _, doc = c.request("GET", "/api/v1/held?group=board@example.com")
+        self.assertEqual(len(doc["held"]), 1, doc)
+        held = doc["held"][0]
+        self.assertEqual(held["mail_from"], "investor@client.example")
+        status, _, doc = c.request("POST", f"/api/v1/held/{held['id']}/approve")
+        self.assertEqual((status, doc.get("local_copies")), (200, 2), doc)
+        self.server.wait_for_messages("bob@example.com", 1)
+        self.assertEqual(c.request("GET", "/api/v1/held")[2]["held"], [])
+        self.assertEqual(c.request("POST", f"/api/v1/held/{held['id']}/approve")[0], 404)
+
+        # An alias made through the API delivers.
+        status, _, doc = c.request("POST", "/api/v1/aliases", {"address": "sales@example.com",
+                                                              "targets": ["dave@example.com"]})
+        self.assertEqual(status, 201, doc)
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=20) as s:
+            s.sendmail("buyer@client.example", ["sales@example.com"],
+                       b"From: buyer@client.example\r\nSubject: quote\r\n\r\nHi\r\n")
+        self.server.wait_for_messages("dave@example.com", 1)
+        status, _, doc = c.request("GET", "/api/v1/aliases?domain=example.com")
+        self.assertEqual(doc["aliases"], [{"address": "sales@example.com", "targets": ["dave@example.com"]}])
+        self.assertEqual(c.request("DELETE", "/api/v1/aliases/sales@example.com")[0], 200)
+
+        # App passwords: listed and revoked by the admin; the revoked one stops working.
+        out = self.server.cli("user", "app-password", "add", "bob@example.com", "phone", "--protocols", "imap")
+        app_pw = out.stdout.decode().strip()
+        self.assertRegex(app_pw, r"^[a-z]{4}-[a-z]{4}-[a-z]{4}-[a-z]{4}$")
+        status, _, doc = c.request("GET", "/api/v1/app-passwords/bob@example.com")
+        self.assertEqual([p["name"] for p in doc["app_passwords"]], ["phone"])
+        self.assertEqual(c.request("DELETE", "/api/v1/app-passwords/bob@example.com/phone")[0], 200)
+        self.assertEqual(c.request("GET", "/api/v1/app-passwords/bob@example.com")[2]["app_passwords"], [])
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        imap = imaplib.IMAP4_SSL("127.0.0.1", self.server.ports["imaps"], ssl_context=ctx)
+        with self.assertRaises(imaplib.IMAP4.error):
+            imap.login("bob@example.com", app_pw)
+        imap.logout()
+
+        # The address list.
+        self.server.cli("user", "set", "alice@example.com", "--name", "张伟")
+        status, _, doc = c.request("GET", "/api/v1/directory?q=zw")
+        self.assertIn("alice@example.com", [e["address"] for e in doc["entries"]])
+        self.assertEqual(c.request("GET", "/api/v1/directory")[0], 400)
 
     def test_repeated_bad_passwords_block_the_ip_account_pair(self):
         self.enrol("root@example.com")

@@ -15,6 +15,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "directory/admin_sessions.hpp"
 #include "directory/directory.hpp"
@@ -29,6 +30,10 @@ struct services {
   directory::admin_sessions& sessions;
   // Runs after a domain is added (app/ makes its DKIM keys, as `domain add` does).
   std::function<void(const std::string& domain, std::string_view actor)> domain_added;
+  // Moderation (delivery/moderation.hpp, wired by app/): deliver a held message to
+  // its group, answering how many local copies and queued recipients it made.
+  std::function<core::result<std::pair<std::size_t, std::size_t>>(const directory::actor&, store::id_t)> approve_held;
+  std::function<core::result<void>(const directory::actor&, store::id_t)> reject_held;
 };
 
 // Larger bodies get 413: no admin request comes near it.

@@ -43,5 +43,6 @@ void add_session_routes(router& r, services s);
 void add_account_routes(router& r, services s);
 void add_org_routes(router& r, services s);
 void add_audit_routes(router& r, services s);
+void add_policy_routes(router& r, services s);
 
 }  // namespace letterhead::http::admin

@@ -102,6 +102,7 @@ void add_routes(router& r, services s) {
   add_account_routes(r, s);
   add_org_routes(r, s);
   add_audit_routes(r, s);
+  add_policy_routes(r, s);
 }
 
 }  // namespace letterhead::http::admin
