@@ -13,7 +13,7 @@ packages=(
   python3 swaks libnet-ssleay-perl openssl sqlite3 procps fetchmail
   curl isync mutt
   oathtool gsasl
-  python3-dkim python3-nacl
+  python3-dkim python3-nacl python3-yaml
 )
 
 missing=()
