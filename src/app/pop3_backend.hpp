@@ -20,6 +20,10 @@ class pop3_backend final : public pop3::server::backend {
                                                        const directory::login_context& ctx) override {
     return directory_.start_sasl(mechanism, ctx);
   }
+  core::result<bool> still_active(const pop3::server::identity& who) override {
+    if (auto cached = directory_.account_active_cached(who.account_id)) return *cached;
+    return directory_.account_active(who.account_id);
+  }
   core::result<pop3::server::maildrop> open_maildrop(const pop3::server::identity& who) override;
   core::result<std::string> fetch(const pop3::server::maildrop& drop,
                                   const pop3::server::maildrop_message& message) override;

@@ -122,6 +122,11 @@ core::result<recipient_status> smtp_backend::lookup_recipient(const std::string&
   return std::unexpected(res.error());
 }
 
+core::result<bool> smtp_backend::still_active(const smtp::server::identity& who) {
+  if (auto cached = directory_.account_active_cached(who.account_id)) return *cached;
+  return directory_.account_active(who.account_id);
+}
+
 core::result<bool> smtp_backend::may_send_as(const smtp::server::identity& who,
                                              const std::string& address) {
   auto acc = directory_.store().get_account(who.account_id);

@@ -21,6 +21,7 @@ class smtp_backend final : public smtp::server::backend {
                                                        const directory::login_context& ctx) override {
     return directory_.start_sasl(mechanism, ctx);
   }
+  core::result<bool> still_active(const smtp::server::identity& who) override;
   core::result<smtp::server::recipient_status> lookup_recipient(const std::string& address) override;
   core::result<bool> may_send_as(const smtp::server::identity& who, const std::string& address) override;
   core::result<std::optional<smtp::server::refusal>> check_recipient(const smtp::server::envelope& env,

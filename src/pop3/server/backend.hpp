@@ -66,6 +66,13 @@ class backend {
     return nullptr;
   }
 
+  // Whether a logged-in account may still act (false once it is disabled, frozen or
+  // offboarded): checked before each command so that open sessions end. Default: yes.
+  [[nodiscard]] virtual core::result<bool> still_active(const identity& who) {
+    (void)who;
+    return true;
+  }
+
   // The user's INBOX.
   [[nodiscard]] virtual core::result<maildrop> open_maildrop(const identity& who) = 0;
 

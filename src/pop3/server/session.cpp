@@ -3,6 +3,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include "core/runtime.hpp"
+
 namespace letterhead::pop3::server {
 
 namespace asio = boost::asio;
@@ -100,6 +102,17 @@ asio::awaitable<session::outcome> session::dispatch(const proto::command& cmd) {
     if (entry.v != cmd.v) continue;
     if ((entry.states & static_cast<unsigned>(state_)) == 0) {
       co_return co_await error(fmt::format("{} is not valid in this state", proto::to_string(cmd.v)));
+    }
+    if (state_ == state::transaction && identity_) {
+      auto active = [&b = backend_, who = *identity_]() { return b.still_active(who); };
+      auto on = co_await core::run_blocking(blocking_, std::move(active));
+      // A store error is no reason to end the session; a disabled account is. The
+      // session closes without UPDATE (RFC 1939 §6): nothing marked is removed.
+      if (on && !*on) {
+        log_.info("account {} was disabled: ending the session", identity_->address);
+        (void)co_await send(proto::err("This account has been disabled / 此账户已停用", proto::resp_code::sys_perm));
+        co_return outcome::close;
+      }
     }
     co_return co_await (this->*entry.run)(cmd);
   }

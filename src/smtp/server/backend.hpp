@@ -109,6 +109,13 @@ class backend {
     return nullptr;
   }
 
+  // Whether a logged-in account may still act (false once it is disabled, frozen or
+  // offboarded): checked at every MAIL so that open sessions end. Default: yes.
+  [[nodiscard]] virtual core::result<bool> still_active(const identity& who) {
+    (void)who;
+    return true;
+  }
+
   [[nodiscard]] virtual core::result<recipient_status> lookup_recipient(const std::string& address) = 0;
 
   // May this user use `address` as MAIL FROM (its own or one of its aliases)?

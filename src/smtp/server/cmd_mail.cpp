@@ -92,6 +92,14 @@ asio::awaitable<session::outcome> session::cmd_mail(const proto::command& cmd) {
     if (cmd.null_path) {
       co_return co_await error_reply(553, "5.7.1", "Sender address not allowed for this account");
     }
+    auto active = [&b = backend_, who = *identity_]() { return b.still_active(who); };
+    auto on = co_await core::run_blocking(blocking_, std::move(active));
+    // A store error is no reason to end the session; a disabled account is.
+    if (on && !*on) {
+      log_.info("account {} was disabled: ending the session", identity_->address);
+      (void)co_await reply(421, "4.7.0", "This account has been disabled / 此账户已停用");
+      co_return outcome::close;
+    }
     auto check = [&b = backend_, who = *identity_, from = cmd.path]() { return b.may_send_as(who, from); };
     auto ok = co_await core::run_blocking(blocking_, std::move(check));
     if (!ok) {
