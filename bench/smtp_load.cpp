@@ -4,6 +4,11 @@
 // Plain TCP to an MX port: what is measured is the server's accept-and-store path.
 //
 //   smtp_load --port 2525 --sessions 20 --messages 5000 --size 20480 --rcpt alice@example.com
+//
+// --vary gives every message its own header (Message-ID, Date, From, a Subject with a
+// number, every tenth a reply to the one before it, every 1000th with "needle" in its
+// Subject), so that no two messages share a blob: what an IMAP benchmark must have, as
+// identical messages would be stored once.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -37,6 +42,7 @@ struct options {
   std::size_t size = 20 * 1024;
   std::string rcpt = "alice@example.com";
   std::string from = "load@bench.example";
+  bool vary = false;
 };
 
 struct shared_state {
@@ -51,6 +57,21 @@ std::string make_message(std::size_t size) {
   const std::string line = "The quick brown fox jumps over the lazy dog 0123456789 abcdefghij\r\n";
   while (m.size() + line.size() < size) m += line;
   return m;
+}
+
+// Message number n's own header, then the shared body (from `body`, past its header).
+std::string varied_message(const std::string& body, unsigned n) {
+  static constexpr const char* days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  const auto text = body.substr(body.find("\r\n\r\n") + 4);
+  std::string h = fmt::format("From: Sender {0} <sender{0}@bench.example>\r\nTo: alice@example.com\r\n", n % 50);
+  h += fmt::format("Date: {}, {} Nov 2026 {:02}:{:02}:{:02} +0800\r\n", days[n % 7], 1 + n % 28, n / 3600 % 24,
+                   n / 60 % 60, n % 60);
+  h += fmt::format("Message-ID: <{}.bench@bench.example>\r\n", n);
+  const bool reply = n % 10 != 0;
+  if (reply) h += fmt::format("In-Reply-To: <{}.bench@bench.example>\r\n", n - 1);
+  h += fmt::format("Subject: {}bench message {} of topic {}{}\r\n\r\n", reply ? "Re: " : "", n / 10, n / 10 % 97,
+                   n % 1000 == 0 ? " needle" : "");
+  return h + text;
 }
 
 asio::awaitable<letterhead::smtp::proto::reply> read_reply(tcp::socket& s, letterhead::smtp::proto::reply_reader& r) {
@@ -77,8 +98,11 @@ asio::awaitable<void> session(const options& o, shared_state& st, const std::str
     co_await asio::async_write(s, asio::buffer(std::string("EHLO bench.example\r\n")), asio::use_awaitable);
     (void)co_await read_reply(s, rr);
     const std::string envelope = fmt::format("MAIL FROM:<{}>\r\nRCPT TO:<{}>\r\nDATA\r\n", o.from, o.rcpt);
-    const std::string data = body + ".\r\n";
-    while (st.next.fetch_add(1) < o.messages) {
+    std::string data = body + ".\r\n";
+    for (;;) {
+      const unsigned n = st.next.fetch_add(1);
+      if (n >= o.messages) break;
+      if (o.vary) data = varied_message(body, n) + ".\r\n";
       const auto start = clock_type::now();
       // RFC 2920 pipelining: the envelope in one write.
       co_await asio::async_write(s, asio::buffer(envelope), asio::use_awaitable);
@@ -126,6 +150,7 @@ int main(int argc, char** argv) {
   app.add_option("--size", o.size);
   app.add_option("--rcpt", o.rcpt);
   app.add_option("--from", o.from);
+  app.add_flag("--vary", o.vary, "a distinct header per message");
   CLI11_PARSE(app, argc, argv);
 
   const std::string body = make_message(o.size);

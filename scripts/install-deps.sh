@@ -14,6 +14,8 @@ packages=(
   curl isync mutt
   oathtool gsasl
   python3-dkim python3-nacl python3-yaml
+  libarchive-dev clamav-daemon
+  publicsuffix python3-authres
 )
 
 missing=()

@@ -102,6 +102,7 @@ int serve(const globals& g) {
 
   core::runtime rt(core::runtime_options{cfg.runtime.io_threads, cfg.runtime.blocking_threads});
   delivery::local_delivery delivery(*ctx->store, *ctx->directory);
+  delivery.set_parse_limits(cfg.limits);
   std::vector<std::shared_ptr<void>> keep;  // backends: outlive every session
   core::tcp_server net(rt, **tls, cfg.limits);
   services svc{*ctx, rt, net, delivery, keep};

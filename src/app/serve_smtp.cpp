@@ -1,6 +1,8 @@
 // The SMTP listeners of `serve`: MX, submission and submissions.
 #include <spdlog/spdlog.h>
 
+#include "app/inbound_auth.hpp"
+#include "app/inbound_filter.hpp"
 #include "app/services.hpp"
 #include "app/smtp_backend.hpp"
 #include "smtp/server/server.hpp"
@@ -11,6 +13,26 @@ core::result<std::size_t> start_smtp(services& s) {
   const auto& cfg = s.ctx.config;
   auto backend = std::make_shared<smtp_backend>(*s.ctx.directory, s.delivery);
   s.keep.push_back(backend);
+  // SPF, DKIM and DMARC at the MX ([auth]).
+  auto auth = inbound_auth::create(cfg, *s.ctx.directory);
+  if (!auth) return std::unexpected(auth.error());
+  backend->set_auth(*auth);
+  {
+    // The blocklists need DNS only when some zone is configured.
+    std::shared_ptr<dns::resolver> resolver;
+    if (cfg.spam.enabled && (!cfg.spam.dnsbl.empty() || !cfg.spam.uribl.empty())) {
+      dns::options o;
+      o.servers = cfg.dns.servers;
+      o.trust_anchor_file = cfg.dns.trust_anchor;
+      o.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.dns.timeout);
+      auto made = dns::make_resolver(o);
+      if (!made) return std::unexpected(made.error());
+      resolver = std::move(*made);
+    }
+    auto filters = inbound_filter::create(cfg, resolver);
+    if (!filters) return std::unexpected(filters.error());
+    backend->set_filter(std::move(*filters));
+  }
   struct entry {
     smtp::server::listener_kind kind;
     const std::optional<std::string>& address;

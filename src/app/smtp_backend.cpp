@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include "app/inbound.hpp"
+#include "app/inbound_auth.hpp"
+#include "app/inbound_filter.hpp"
 #include "directory/org.hpp"
 
 namespace letterhead::app {
@@ -137,8 +140,19 @@ core::result<bool> smtp_backend::may_send_as(const smtp::server::identity& who,
 core::result<smtp::server::inspection> smtp_backend::inspect(const smtp::server::envelope& env,
                                                              std::string& message) {
   smtp::server::inspection verdict;
-  (void)env;
-  (void)message;
+  auth_outcome auth;  // what the authentication step found; the filters score it
+  if (auth_) {
+    auto judged = auth_->judge(env, message, auth);
+    if (!judged) return std::unexpected(judged.error());
+    if (judged->refuse) return *judged;
+    verdict.junk = judged->junk;
+  }
+  if (filter_) {
+    auto judged = filter_->judge(env, message, auth);
+    if (!judged) return std::unexpected(judged.error());
+    if (judged->refuse) return *judged;
+    verdict.junk = verdict.junk || judged->junk;
+  }
   return verdict;
 }
 

@@ -1,11 +1,16 @@
 #pragma once
 // Wires the SMTP server's backend interface to the directory and local delivery.
 
+#include <memory>
+
 #include "delivery/local_delivery.hpp"
 #include "directory/directory.hpp"
 #include "smtp/server/backend.hpp"
 
 namespace letterhead::app {
+
+class inbound_auth;
+class inbound_filter;
 
 class smtp_backend final : public smtp::server::backend {
  public:
@@ -33,9 +38,18 @@ class smtp_backend final : public smtp::server::backend {
   core::result<smtp::server::accepted> accept(const smtp::server::envelope& env,
                                               const std::string& message) override;
 
+  // SPF, DKIM and DMARC of MX mail (inbound_auth.hpp), first in inspect(); none when unset.
+  void set_auth(std::shared_ptr<inbound_auth> a) { auth_ = std::move(a); }
+
+  // Spam, virus and attachment checks run by inspect() after authentication; none
+  // when unset.
+  void set_filter(std::shared_ptr<inbound_filter> f) { filter_ = std::move(f); }
+
  private:
   directory::directory& directory_;
   delivery::local_delivery& delivery_;
+  std::shared_ptr<inbound_auth> auth_;
+  std::shared_ptr<inbound_filter> filter_;
 };
 
 }  // namespace letterhead::app

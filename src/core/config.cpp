@@ -102,6 +102,27 @@ class section_reader {
     return {};
   }
 
+  // An integer or a float, e.g. a score.
+  [[nodiscard]] result<void> number(std::string_view key, double& out, double min, double max) {
+    known_.insert(std::string(key));
+    const auto* node = table_.get(key);
+    if (node == nullptr) return {};
+    double v = 0;
+    if (const auto* f = node->as_floating_point()) {
+      v = f->get();
+    } else if (const auto* i = node->as_integer()) {
+      v = static_cast<double>(i->get());
+    } else {
+      return type_error(key, "a number");
+    }
+    if (!(v >= min && v <= max)) {
+      return fail(errc::invalid, fmt::format("{}: key '{}{}' must be between {} and {}", origin_,
+                                             prefix_, key, min, max));
+    }
+    out = v;
+    return {};
+  }
+
   [[nodiscard]] result<void> boolean(std::string_view key, bool& out) {
     known_.insert(std::string(key));
     const auto* node = table_.get(key);
@@ -302,6 +323,79 @@ result<host_port> parse_host_port(std::string_view text) {
   return out;
 }
 
+static result<void> read_filters(section_reader& r, std::string_view origin, config& c) {
+  auto spam = r.table("spam");
+  if (!spam) return std::unexpected(spam.error());
+  if (*spam != nullptr) {
+    section_reader sr(**spam, "spam.", origin);
+    LH_TRY(sr.boolean("enabled", c.spam.enabled));
+    LH_TRY(sr.number("junk_score", c.spam.junk_score, -1000, 1000));
+    LH_TRY(sr.number("reject_score", c.spam.reject_score, -1000, 1000));
+    LH_TRY(sr.boolean("add_headers", c.spam.add_headers));
+    LH_TRY(sr.string_array("dnsbl", c.spam.dnsbl));
+    LH_TRY(sr.string_array("uribl", c.spam.uribl));
+    LH_TRY(sr.integer("max_uri_lookups", c.spam.max_uri_lookups, 0, 1000));
+    auto rules = sr.table("rules");
+    if (!rules) return std::unexpected(rules.error());
+    if (*rules != nullptr) {
+      section_reader rr(**rules, "spam.rules.", origin);
+      for (const auto& [name, node] : **rules) {
+        double weight = 0;
+        LH_TRY(rr.number(name.str(), weight, -1000, 1000));
+        c.spam.rules[std::string(name.str())] = weight;
+      }
+    }
+    LH_TRY(sr.no_unknown_keys());
+  }
+
+  auto av = r.table("antivirus");
+  if (!av) return std::unexpected(av.error());
+  if (*av != nullptr) {
+    section_reader ar(**av, "antivirus.", origin);
+    LH_TRY(ar.string("clamd", c.antivirus.clamd));
+    LH_TRY(ar.string("on_failure", c.antivirus.on_failure));
+    LH_TRY(ar.duration("timeout", c.antivirus.timeout, std::chrono::seconds(1), std::chrono::seconds(3600)));
+    LH_TRY(ar.integer("chunk_size", c.antivirus.chunk_size, 1024, 16 * 1024 * 1024));
+    LH_TRY(ar.no_unknown_keys());
+    const auto& addr = c.antivirus.clamd;
+    if (!addr.empty() && !addr.starts_with("tcp://") && !addr.starts_with("unix:")) {
+      return fail(errc::invalid, fmt::format("{}: key 'antivirus.clamd' must be \"tcp://HOST:PORT\" or "
+                                             "\"unix:/path\", not \"{}\"", origin, addr));
+    }
+    if (addr.starts_with("tcp://") && !parse_host_port(std::string_view(addr).substr(6))) {
+      return fail(errc::invalid, fmt::format("{}: key 'antivirus.clamd': '{}' has no HOST:PORT", origin, addr));
+    }
+    if (c.antivirus.on_failure != "tempfail" && c.antivirus.on_failure != "accept") {
+      return fail(errc::invalid, fmt::format("{}: key 'antivirus.on_failure' must be \"tempfail\" or "
+                                             "\"accept\", not \"{}\"", origin, c.antivirus.on_failure));
+    }
+  }
+
+  auto att = r.table("attachments");
+  if (!att) return std::unexpected(att.error());
+  if (*att != nullptr) {
+    section_reader tr(**att, "attachments.", origin);
+    LH_TRY(tr.boolean("enabled", c.attachments.enabled));
+    LH_TRY(tr.string_array("blocked_extensions", c.attachments.blocked_extensions));
+    LH_TRY(tr.boolean("block_double_extensions", c.attachments.block_double_extensions));
+    LH_TRY(tr.boolean("scan_archives", c.attachments.scan_archives));
+    LH_TRY(tr.string("encrypted_archives", c.attachments.encrypted_archives));
+    LH_TRY(tr.integer("archive_max_entries", c.attachments.archive_max_entries, 1, 1000000));
+    LH_TRY(tr.integer("archive_max_depth", c.attachments.archive_max_depth, 0, 16));
+    LH_TRY(tr.integer("archive_max_bytes", c.attachments.archive_max_bytes, 1024, std::int64_t{1} << 40));
+    LH_TRY(tr.no_unknown_keys());
+    if (c.attachments.encrypted_archives != "accept" && c.attachments.encrypted_archives != "refuse") {
+      return fail(errc::invalid, fmt::format("{}: key 'attachments.encrypted_archives' must be \"accept\" or "
+                                             "\"refuse\", not \"{}\"", origin, c.attachments.encrypted_archives));
+    }
+    for (auto& ext : c.attachments.blocked_extensions) {
+      if (!ext.empty() && ext.front() == '.') ext.erase(0, 1);
+      for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+  }
+  return {};
+}
+
 static result<void> read_queue(const toml::table* t, std::string_view origin, queue_config& q) {
   if (t == nullptr) return {};
   using std::chrono::seconds;
@@ -430,6 +524,7 @@ result<config> parse_config(std::string_view text, std::string_view origin) {
     LH_TRY(sr.integer("max_delay_ms", max_delay_ms, 0, 60000));
     c.security.max_delay = std::chrono::milliseconds(max_delay_ms);
     LH_TRY(sr.boolean("new_network_mail", c.security.new_network_mail));
+    LH_TRY(sr.string("secret_key_file", c.security.secret_key_file));
     LH_TRY(sr.no_unknown_keys());
   }
 
@@ -461,6 +556,24 @@ result<config> parse_config(std::string_view text, std::string_view origin) {
     LH_TRY(ar.integer("submission_port", c.autoconfig.submission_port, 1, 65535));
     LH_TRY(ar.integer("submissions_port", c.autoconfig.submissions_port, 1, 65535));
     LH_TRY(ar.no_unknown_keys());
+  }
+
+  LH_TRY(read_filters(r, origin, c));
+
+  auto auth = r.table("auth");
+  if (!auth) return std::unexpected(auth.error());
+  if (*auth != nullptr) {
+    section_reader ar(**auth, "auth.", origin);
+    LH_TRY(ar.boolean("enabled", c.auth.enabled));
+    LH_TRY(ar.string("authserv_id", c.auth.authserv_id));
+    LH_TRY(ar.boolean("trust_loopback", c.auth.trust_loopback));
+    LH_TRY(ar.string("on_temperror", c.auth.on_temperror));
+    LH_TRY(ar.string("public_suffix_list", c.auth.public_suffix_list));
+    LH_TRY(ar.no_unknown_keys());
+    if (c.auth.on_temperror != "defer" && c.auth.on_temperror != "accept") {
+      return fail(errc::invalid, fmt::format("{}: key 'auth.on_temperror' must be \"defer\" or \"accept\", "
+                                             "not \"{}\"", origin, c.auth.on_temperror));
+    }
   }
 
   auto limits = r.table("limits");

@@ -102,6 +102,9 @@ struct security_config {
   std::chrono::seconds account_block{900};
   std::chrono::milliseconds max_delay{3000};    // longest wait before answering a failure
   bool new_network_mail = true;
+  // 32 random bytes that seal TOTP seeds in the store; made on first use. Empty
+  // means <data_dir>/secret.key. Every node of a cluster needs the same file.
+  std::string secret_key_file;
 };
 
 // [http]: the HTTP listeners (autoconfig, /metrics; later JMAP and the admin API).
@@ -132,6 +135,60 @@ struct autoconfig_config {
   std::uint16_t submissions_port = 465;
 };
 
+// [spam]: the scoring engine of filter/scoring.hpp, run on the MX. Rules score a
+// message; the sum decides: headers only, Junk mailbox, or refusal at DATA.
+struct spam_config {
+  bool enabled = true;
+  double junk_score = 6.0;     // at or above: delivered into the recipients' Junk mailbox
+  double reject_score = 15.0;  // at or above: refused at DATA with 550 5.7.1; 0 = never
+  bool add_headers = true;     // X-Spam-Status, X-Spam-Score, X-Spam-Flag
+  // DNS blocklists asked with the client's reversed IP ("zen.spamhaus.org"), and
+  // domain blocklists asked with the domains of URLs in the body ("dbl.spamhaus.org").
+  // Empty by default: public blocklists refuse queries relayed by public resolvers.
+  std::vector<std::string> dnsbl;
+  std::vector<std::string> uribl;
+  std::size_t max_uri_lookups = 20;  // distinct domains asked per message
+  // [spam.rules] NAME = weight: overrides of the built-in weights (filter/README.md).
+  std::map<std::string, double> rules;
+};
+
+// [antivirus]: clamd over its INSTREAM protocol (filter/clamav.hpp), MX and submission.
+struct antivirus_config {
+  std::string clamd;                  // "tcp://HOST:PORT" or "unix:/path"; empty = off
+  std::string on_failure = "tempfail";  // clamd unreachable: "tempfail" (451) or "accept" (tagged)
+  std::chrono::seconds timeout{30};   // bound on one whole scan
+  std::size_t chunk_size = 64 * 1024;  // INSTREAM chunk length
+};
+
+// [attachments]: blocked file types (filter/attachments.hpp), MX and submission.
+struct attachments_config {
+  bool enabled = true;
+  // Extensions without the dot, lower case; a file whose last extension is one of these
+  // is refused, also inside archives.
+  std::vector<std::string> blocked_extensions{
+      "exe", "scr", "com", "pif", "bat", "cmd", "vbs", "vbe", "js",  "jse", "wsf", "wsh", "hta",
+      "jar", "msi", "msp", "cpl", "lnk", "ps1", "psm1", "reg", "scf", "application", "gadget",
+      "msc", "iso", "img", "vhd", "vhdx", "dll", "sys", "chm", "inf", "docm", "xlsm", "pptm"};
+  bool block_double_extensions = true;  // "invoice.pdf.exe" style names
+  bool scan_archives = true;            // look inside zip, 7z, rar, tar, gzip
+  std::string encrypted_archives = "accept";  // "accept" (noted in a header) or "refuse"
+  std::size_t archive_max_entries = 1000;
+  std::size_t archive_max_depth = 3;           // archives inside archives
+  std::uint64_t archive_max_bytes = 100 * 1024 * 1024;  // decompressed bytes read per message
+};
+
+// [auth]: authentication of mail arriving at the MX (issue 5; app/inbound_auth.hpp
+// explains the verdicts).
+struct auth_config {
+  bool enabled = true;
+  std::string authserv_id;  // RFC 8601 authserv-id; empty = hostname
+  // Mail from 127.0.0.0/8 and ::1 (local scripts, a content filter) is not judged.
+  bool trust_loopback = true;
+  // A DNS failure that leaves the verdict open: "defer" (451 4.4.3) or "accept".
+  std::string on_temperror = "defer";
+  std::string public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dat";
+};
+
 struct log_config {
   std::string level = "info";  // trace, debug, info, warn, error
 };
@@ -155,6 +212,10 @@ struct config {
   security_config security;
   http_config http;
   autoconfig_config autoconfig;
+  auth_config auth;
+  spam_config spam;
+  antivirus_config antivirus;
+  attachments_config attachments;
   limits limits;
   log_config log;
   runtime_config runtime;

@@ -8,6 +8,7 @@
 
 #include "core/metrics.hpp"
 #include "directory/org.hpp"
+#include "mime/summary.hpp"
 
 namespace letterhead::delivery {
 namespace {
@@ -20,6 +21,26 @@ std::string new_id() {
 std::string domain_of(std::string_view address) {
   const auto at = address.rfind('@');
   return at == std::string_view::npos ? std::string() : directory::lower_ascii(address.substr(at + 1));
+}
+
+// Where a message judged spam goes in an account: its \Junk mailbox (RFC 6154),
+// created as "Junk" when the account has none; a mailbox already named "Junk"
+// without the role is used as it is.
+core::result<store::delivery_target> junk_target(store::store& store, store::id_t account) {
+  store::delivery_target t{account, store::mailbox_role::junk, 0, {}};
+  auto box = store.find_mailbox_by_role(account, store::mailbox_role::junk);
+  if (box) return t;
+  if (box.error().code != core::errc::not_found) return std::unexpected(box.error());
+  auto made = store.create_mailbox(account, "Junk", store::mailbox_role::junk);
+  if (made) return t;
+  if (made.error().code != core::errc::exists) return std::unexpected(made.error());
+  // Another delivery created it meanwhile, or "Junk" exists without the role.
+  if (store.find_mailbox_by_role(account, store::mailbox_role::junk)) return t;
+  auto named = store.find_mailbox(account, "Junk");
+  if (!named) return std::unexpected(named.error());
+  t.role = store::mailbox_role::none;
+  t.mailbox_id = named->id;
+  return t;
 }
 
 // Issue 6 mail rules at delivery: internal-only accounts get nothing from outside
@@ -124,7 +145,19 @@ core::result<delivery_result> local_delivery::deliver_now(const inbound_message&
     d.blob = *hash;
     d.size = local.size();
     d.internal_date = now;
-    for (const auto id : accounts) d.targets.push_back(store::delivery_target{id, store::mailbox_role::inbox, 0, {}});
+    // The parse cache entry IMAP answers FETCH ENVELOPE, SEARCH FROM, SORT ... from
+    // (mime/summary.hpp), stored with the rows: one per blob, however many recipients.
+    d.meta_version = mime::summary_cache_version(parse_limits_);
+    d.meta = mime::serialize(mime::summarize(local, mime::parse(local, parse_limits_)));
+    for (const auto id : accounts) {
+      if (msg.junk) {
+        auto t = junk_target(store_, id);
+        if (!t) return std::unexpected(t.error());
+        d.targets.push_back(std::move(*t));
+      } else {
+        d.targets.push_back(store::delivery_target{id, store::mailbox_role::inbox, 0, {}});
+      }
+    }
     auto done = store_.deliver(d);
     if (!done) return std::unexpected(done.error());
     out.local_copies = done->size();

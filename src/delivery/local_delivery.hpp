@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "directory/directory.hpp"
+#include "mime/parser.hpp"
 #include "store/store.hpp"
 
 namespace letterhead::delivery {
@@ -52,6 +53,9 @@ class local_delivery {
   // Called after each successful enqueue (from the delivering thread), so that the
   // outbound queue starts at once instead of at its next poll. Set before serving.
   void on_enqueued(std::function<void()> cb) { on_enqueued_ = std::move(cb); }
+  // The MIME limits IMAP parses with ([limits]), so that the summary stored with each
+  // message is the one IMAP would compute. Defaults otherwise.
+  void set_parse_limits(const core::limits& l) { parse_limits_ = mime::parse_limits::from_config(l); }
 
  private:
   [[nodiscard]] core::result<delivery_result> deliver_now(const inbound_message& msg, std::string_view message);
@@ -63,6 +67,7 @@ class local_delivery {
   store::store& store_;
   directory::directory& directory_;
   std::function<void()> on_enqueued_;
+  mime::parse_limits parse_limits_;
 };
 
 }  // namespace letterhead::delivery

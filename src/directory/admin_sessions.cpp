@@ -64,6 +64,7 @@ bool is_admin_role(std::string_view role) noexcept {
 core::result<admin_login_result> admin_sessions::login(std::string_view address, std::string_view password,
                                                        std::string_view totp_code, login_context& ctx) {
   ctx.protocol = login_protocol::http;
+  ctx.second_factor_pending = true;
   auto acc = dir_.authenticate(address, password, ctx);
   if (!acc) return std::unexpected(acc.error());
   auto grants = dir_.store().list_roles(acc->id);
@@ -73,8 +74,10 @@ core::result<admin_login_result> admin_sessions::login(std::string_view address,
     if (is_admin_role(g.role)) admin.push_back(g);
   }
   if (admin.empty()) {
+    // Said like a wrong password: the answer must not confirm a right one.
     (void)dir_.store().audit(acc->address, "admin.login.refused", "not an administrator");
-    return std::unexpected(denied("not an administrator / 不是管理员"));
+    dir_.note_second_factor_failure(ctx, *acc);
+    return std::unexpected(denied(std::string(invalid_credentials_message)));
   }
   auto enrolled = dir_.totp_enabled(acc->address);
   if (!enrolled) return std::unexpected(enrolled.error());
@@ -83,6 +86,7 @@ core::result<admin_login_result> admin_sessions::login(std::string_view address,
   });
   if (*enrolled) {
     if (totp_code.empty()) {
+      dir_.note_second_factor_failure(ctx, *acc);
       return std::unexpected(denied("a TOTP code is required / 需要动态验证码"));
     }
     if (auto ok = dir_.verify_totp(acc->address, totp_code, now()); !ok) {
@@ -95,6 +99,7 @@ core::result<admin_login_result> admin_sessions::login(std::string_view address,
     return std::unexpected(denied("your role requires two-factor authentication: enrol TOTP first / "
                                   "您的角色要求两步验证：请先启用动态验证码"));
   }
+  dir_.complete_login(ctx, *acc);
   admin_login_result out;
   out.token = random_token();
   out.csrf_token = random_token();

@@ -147,6 +147,9 @@ core::result<void> directory::set_password(std::string_view address, std::string
   auto policy = store_.get_password_policy(acc->domain_id);
   if (!policy) return std::unexpected(policy.error());
   if (auto r = store_new_password(*acc, password, policy->change_at_first_login); !r) return r;
+  // A reset password is how an admin takes a compromised account back: its admin
+  // API sessions end with the old password.
+  (void)store_.remove_admin_sessions(acc->id);
   (void)store_.audit(actor, "user.passwd", acc->address);
   return {};
 }

@@ -157,6 +157,8 @@ class directory {
   // A wrong second factor after a right password counts like a wrong password for
   // the brute-force limits: TOTP codes are only six digits.
   void note_second_factor_failure(login_context& ctx, const store::account& acc);
+  // The success bookkeeping authenticate() deferred for ctx.second_factor_pending.
+  void complete_login(const login_context& ctx, const store::account& acc);
   [[nodiscard]] core::result<void> freeze(std::string_view address, std::string_view actor);
   [[nodiscard]] core::result<void> unfreeze(std::string_view address, std::string_view actor);
   // RFC 3834 auto-replies for offboarded recipients of a delivered message: queued to

@@ -60,15 +60,39 @@ core::result<void> organisation::may_manage_department(const actor& who, store::
                                 department));
 }
 
+namespace {
+
+// Admin rank, for "an admin acts only on accounts of lower rank": otherwise a
+// domain admin could reset a super admin's password or TOTP and become one.
+int rank_of(std::string_view role) {
+  if (role == role_super_admin) return 3;
+  if (role == role_domain_admin) return 2;
+  if (role == role_department_admin) return 1;
+  return 0;
+}
+
+}  // namespace
+
 core::result<void> organisation::may_manage_account(const actor& who, const store::account& a) {
   if (who.account_id == 0) return {};
   auto grants = grants_of(who);
   if (!grants) return std::unexpected(grants.error());
+  if (std::ranges::any_of(*grants, [](const auto& g) { return g.role == role_super_admin; })) return {};
+  const auto refused = [&] {
+    return core::fail(core::errc::denied, fmt::format("{} may not manage {}", who.name, a.address));
+  };
+  // Nobody but a super admin acts on their own account through admin rights (lifting
+  // their own mail rules, say); and only on accounts ranked below their role.
+  if (a.id == who.account_id) return refused();
+  auto target = store_.list_roles(a.id);
+  if (!target) return std::unexpected(target.error());
+  int target_rank = 0;
+  for (const auto& g : *target) target_rank = std::max(target_rank, rank_of(g.role));
   const auto at = a.address.rfind('@');
   const auto domain = lower_ascii(at == std::string::npos ? std::string() : a.address.substr(at + 1));
   std::optional<store::id_t> department;
   for (const auto& g : *grants) {
-    if (g.role == role_super_admin) return {};
+    if (rank_of(g.role) <= target_rank) continue;
     if (g.role == role_domain_admin && g.domain == domain) return {};
     if (g.role == role_department_admin && g.department_id != 0) {
       if (!department) {
@@ -80,7 +104,7 @@ core::result<void> organisation::may_manage_account(const actor& who, const stor
       if (may_manage_department(actor{who.name, who.account_id}, *department, false)) return {};
     }
   }
-  return core::fail(core::errc::denied, fmt::format("{} may not manage {}", who.name, a.address));
+  return refused();
 }
 
 core::result<void> organisation::may_moderate(const actor& who, const store::group& g) {

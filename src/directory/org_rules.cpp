@@ -138,6 +138,8 @@ core::result<void> organisation::revoke_role(const actor& who, const store::role
   store::role_grant g = r;
   g.domain = lower_ascii(r.domain);
   if (auto ok = store_.revoke_role(g); !ok) return ok;
+  // Rights change at once: the account logs in again with what it still holds.
+  (void)store_.remove_admin_sessions(r.account_id);
   auto acc = store_.get_account(r.account_id);
   (void)store_.audit(who.name, "role.revoke",
                      fmt::format("{} {}", acc ? acc->address : std::to_string(r.account_id), r.role));

@@ -37,6 +37,11 @@ enum class login_protocol { imap, pop3, smtp, http };
 struct login_context {
   login_protocol protocol = login_protocol::imap;
   std::string remote_ip;  // "" = unknown: no per-IP counting
+  // A second factor follows (admin logins): authenticate() leaves the success
+  // bookkeeping (clearing the failure count, history, new-network mail) to
+  // directory::complete_login once the second factor passed, so that a right
+  // password does not reset the count of wrong TOTP codes.
+  bool second_factor_pending = false;
   // Out: how long the session should wait before it answers a failure.
   std::chrono::milliseconds delay{0};
 };
@@ -53,6 +58,8 @@ struct security_options {
   bool new_network_mail = true;                 // mail the user on a login from a new /24 or /64
   std::chrono::seconds auto_reply_interval{std::chrono::hours(24 * 7)};  // RFC 3834 §2 per sender
   std::string totp_issuer = "Letterhead";       // label in authenticator apps
+  // Seals TOTP seeds at rest (secret_box.hpp); empty = stored as they are.
+  std::string secret_key;
 };
 
 // The message that authenticate() uses for every failure the client must not learn

@@ -12,6 +12,7 @@
 #include "directory/directory.hpp"
 #include "directory/notices.hpp"
 #include "directory/scram.hpp"
+#include "directory/secret_box.hpp"
 #include "directory/totp.hpp"
 
 namespace letterhead::directory {
@@ -181,7 +182,9 @@ core::result<totp_enrolment> directory::enable_totp(std::string_view address, st
                                                       acc->address));
   }
   const auto secret = detail::random_bytes(totp_secret_bytes);
-  if (auto r = store_.set_totp_secret(acc->id, secret); !r) return std::unexpected(r.error());
+  if (auto r = store_.set_totp_secret(acc->id, seal_secret(security_.secret_key, secret)); !r) {
+    return std::unexpected(r.error());
+  }
   store_.notifier().notify(acc->id);
   (void)store_.audit(actor, "user.totp.enable", acc->address);
   return totp_enrolment{detail::base32_encode(secret), otpauth_uri(security_.totp_issuer, acc->address, secret)};
@@ -191,6 +194,7 @@ core::result<void> directory::disable_totp(std::string_view address, std::string
   auto acc = account_for(address);
   if (!acc) return std::unexpected(acc.error());
   if (auto r = store_.set_totp_secret(acc->id, ""); !r) return r;
+  (void)store_.remove_admin_sessions(acc->id);
   (void)store_.audit(actor, "user.totp.disable", acc->address);
   return {};
 }
@@ -209,7 +213,9 @@ core::result<void> directory::verify_totp(std::string_view address, std::string_
   auto sec = store_.get_account_security(acc->id);
   if (!sec) return std::unexpected(sec.error());
   if (sec->totp_secret.empty()) return core::fail(core::errc::invalid, "TOTP is not on for " + acc->address);
-  const auto step = totp_match(sec->totp_secret, code, when, sec->totp_last_step);
+  auto secret = open_secret(security_.secret_key, sec->totp_secret);
+  if (!secret) return std::unexpected(core::error{core::errc::internal, secret.error().message});
+  const auto step = totp_match(*secret, code, when, sec->totp_last_step);
   if (!step) {
     (void)store_.audit("totp", "user.totp.failed", acc->address);
     return core::fail(core::errc::denied, "wrong or already used code / 验证码错误或已使用");

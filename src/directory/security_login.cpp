@@ -122,6 +122,8 @@ void directory::note_failure(login_context& ctx, store::id_t account, std::strin
   }
 }
 
+void directory::complete_login(const login_context& ctx, const store::account& acc) { note_success(ctx, acc); }
+
 void directory::note_second_factor_failure(login_context& ctx, const store::account& acc) {
   note_failure(ctx, acc.id, "second factor failed");
 }
@@ -264,7 +266,7 @@ core::result<store::account> directory::authenticate(std::string_view username, 
     return std::unexpected(allowed.error());
   }
   if (used) (void)store_.touch_app_password(used->id, now());
-  note_success(ctx, *acc);
+  if (!ctx.second_factor_pending) note_success(ctx, *acc);
   return acc;
 }
 

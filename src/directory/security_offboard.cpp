@@ -108,6 +108,7 @@ core::result<offboard_report> directory::offboard(std::string_view address, cons
   // 2. No more logins; open sessions notice through the notifier or their next check.
   if (auto r = store_.set_account_disabled(old->id, true); !r) return std::unexpected(r.error());
   store_.notifier().notify(old->id);
+  (void)store_.remove_admin_sessions(old->id);
   (void)store_.audit(actor, "user.offboard.disable", old->address);
   auto revoked = store_.remove_app_passwords(old->id);
   if (!revoked) return std::unexpected(revoked.error());
@@ -220,6 +221,7 @@ core::result<void> directory::freeze(std::string_view address, std::string_view 
   if (!acc) return std::unexpected(acc.error());
   if (auto r = store_.set_account_disabled(acc->id, true); !r) return r;
   store_.notifier().notify(acc->id);
+  (void)store_.remove_admin_sessions(acc->id);
   (void)store_.audit(actor, "user.freeze", acc->address);
   return {};
 }

@@ -97,6 +97,18 @@ summary summarize(std::string_view bytes, const message& m) {
   return s;
 }
 
+std::int32_t summary_cache_version(const parse_limits& limits) {
+  std::uint64_t h = 14695981039346656037ull;  // FNV-1a over the limits' values
+  for (const std::size_t v : {limits.max_depth, limits.max_parts, limits.max_header_fields, limits.max_header_size,
+                              limits.max_total_header_fields}) {
+    for (int i = 0; i < 8; ++i) {
+      h ^= (static_cast<std::uint64_t>(v) >> (8 * i)) & 0xff;
+      h *= 1099511628211ull;
+    }
+  }
+  return static_cast<std::int32_t>(((h & 0x7fffff) << 8) | static_cast<std::uint64_t>(summary_version));
+}
+
 std::string serialize(const summary& s) {
   writer w;
   w.out_.append(magic, sizeof magic);

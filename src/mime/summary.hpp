@@ -51,6 +51,12 @@ inline constexpr std::size_t max_summary_header = 16 * 1024;
 // From the message's bytes and its parse result.
 [[nodiscard]] summary summarize(std::string_view bytes, const message& m);
 
+// The store::blob_meta version under which a summary made with `limits` is cached:
+// summary_version in the low 8 bits, a digest of the limits above, because a parse
+// under other limits may cut a message elsewhere and so summarise it differently.
+// Always positive.
+[[nodiscard]] std::int32_t summary_cache_version(const parse_limits& limits);
+
 [[nodiscard]] std::string serialize(const summary& s);
 // nullopt when the bytes are not a summary of summary_version.
 [[nodiscard]] std::optional<summary> deserialize_summary(std::string_view bytes);

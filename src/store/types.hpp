@@ -107,6 +107,11 @@ struct delivery {
   // "quota". Callers that must not lose mail to one full mailbox (SMTP) check
   // account_usage() per recipient first and leave this off.
   bool enforce_quota = false;
+  // When meta_version is not 0, the blob's parse cache entry (see blob_meta), stored
+  // in the delivery's transaction: the caller parsed the message anyway, and a second
+  // write would cost a second commit.
+  std::int32_t meta_version = 0;
+  std::string meta;
 };
 
 struct delivered {

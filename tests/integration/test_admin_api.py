@@ -88,7 +88,7 @@ class Client:
 class AdminApiTest(unittest.TestCase):
 
     def setUp(self):
-        self.server = harness.Server("[security]\nmax_failures_per_account = 3\nmax_delay_ms = 1000\n",
+        self.server = harness.Server("[security]\nmax_failures_per_account = 5\nmax_delay_ms = 1000\n",
                                      listen=LISTEN)
         cli = self.server.cli
         cli("domain", "add", "example.com")
@@ -167,7 +167,8 @@ class AdminApiTest(unittest.TestCase):
         c = Client(self)
         status, _, doc = c.login("alice@example.com")
         self.assertEqual(status, 401)
-        self.assertIn("not an administrator", doc["error"]["message"])
+        # Said like a wrong password: the answer does not confirm a right one.
+        self.assertEqual(doc["error"]["message"], "invalid credentials")
         # A super admin without TOTP is told to enrol; with TOTP, a code is needed.
         status, _, doc = c.login("root@example.com")
         self.assertEqual(status, 401)
@@ -182,7 +183,8 @@ class AdminApiTest(unittest.TestCase):
         status, headers, doc = c.login("root@example.com", totp=oathtool(secret))
         self.assertEqual(status, 200, doc)
         cookie = headers["set-cookie"]
-        for flag in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/api/"):
+        self.assertTrue(cookie.startswith("__Host-lh_admin="), cookie)
+        for flag in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/;"):
             self.assertIn(flag, cookie)
         self.assertNotIn("token", doc)  # a cookie session does not show its token to scripts
         self.assertEqual(doc["account"], "root@example.com")
@@ -193,6 +195,7 @@ class AdminApiTest(unittest.TestCase):
         self.assertEqual(status, 401)
         status, _, doc = c.request("GET", "/api/v1/session")
         self.assertEqual((status, doc["account"]), (200, "root@example.com"))
+        self.assertEqual(doc["csrf_token"], c.csrf)
         # Logging out ends the session.
         status, _, _ = c.request("DELETE", "/api/v1/session")
         self.assertEqual(status, 200)
@@ -206,9 +209,9 @@ class AdminApiTest(unittest.TestCase):
         self.assertEqual(status, 403)
         self.assertIn("HTTPS", doc["error"]["message"])
         forged = Client(self)
-        forged.cookie = "lh_admin=" + "A" * 43
+        forged.cookie = "__Host-lh_admin=" + "A" * 43
         self.assertEqual(forged.request("GET", "/api/v1/users")[0], 401)
-        forged.cookie = "lh_admin=garbage"
+        forged.cookie = "__Host-lh_admin=garbage"
         self.assertEqual(forged.request("GET", "/api/v1/users")[0], 401)
         self.assertEqual(Client(self).request("GET", "/api/v1/users")[0], 401)
 
@@ -442,10 +445,50 @@ class AdminApiTest(unittest.TestCase):
         self.assertIn("alice@example.com", [e["address"] for e in doc["entries"]])
         self.assertEqual(c.request("GET", "/api/v1/directory")[0], 400)
 
+    def test_lower_admins_cannot_act_on_higher_ones_or_themselves(self):
+        self.server.cli("role", "grant", "alice@example.com", "domain-admin", "--domain", "example.com")
+        self.server.cli("role", "grant", "dave@example.com", "domain-admin", "--domain", "example.com")
+        alice = self.admin("alice@example.com")
+        # The super admin and a peer domain admin in her domain are out of reach.
+        for target in ("root@example.com", "dave@example.com"):
+            self.assertEqual(alice.request("POST", f"/api/v1/users/{target}/password",
+                                           {"password": "Correct-Horse-42"})[0], 403, target)
+            self.assertEqual(alice.request("DELETE", f"/api/v1/users/{target}/totp")[0], 403, target)
+            self.assertEqual(alice.request("POST", f"/api/v1/users/{target}/freeze")[0], 403, target)
+        # So is her own account (she may not lift her own rules).
+        self.assertEqual(alice.request("PUT", "/api/v1/rules", {"account": "alice@example.com",
+                                                                "internal_only": False})[0], 403)
+        # Ordinary users of her domain are hers to manage.
+        self.assertEqual(alice.request("POST", "/api/v1/users/bob@example.com/freeze")[0], 200)
+
+    def test_sessions_end_when_credentials_or_roles_change(self):
+        c = self.admin()
+        self.assertEqual(c.request("GET", "/api/v1/session")[0], 200)
+        self.server.cli("user", "passwd", "root@example.com", input=b"Another-Horse-43\n")
+        self.assertEqual(c.request("GET", "/api/v1/session")[0], 401)
+        self.server.cli("role", "grant", "alice@example.com", "domain-admin", "--domain", "example.com")
+        a = self.admin("alice@example.com")
+        self.assertEqual(a.request("GET", "/api/v1/users")[0], 200)
+        self.server.cli("role", "revoke", "alice@example.com", "domain-admin", "--domain", "example.com")
+        self.assertEqual(a.request("GET", "/api/v1/users")[0], 401)
+
+    def test_wrong_totp_codes_count_towards_the_block(self):
+        """A right password must not reset the count of wrong codes: otherwise six
+        digits fall to patience."""
+        secret = self.enrol("root@example.com")
+        right = oathtool(secret)
+        c = Client(self)
+        for _ in range(5):
+            wrong = "123456" if right != "123456" else "654321"
+            status, _, _ = c.login("root@example.com", totp=wrong)
+            self.assertEqual(status, 401)
+        status, _, doc = c.login("root@example.com", totp=right)
+        self.assertEqual(status, 429, doc)
+
     def test_repeated_bad_passwords_block_the_ip_account_pair(self):
         self.enrol("root@example.com")
         c = Client(self)
-        for _ in range(3):
+        for _ in range(5):
             status, _, _ = c.login("root@example.com", password="wrong password", totp="123456")
             self.assertEqual(status, 401)
         # Blocked now, even with the right password and code: 429 with the reason.

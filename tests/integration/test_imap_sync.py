@@ -474,11 +474,13 @@ class SyncTest(SyncBase):
         self.assertNotEqual(code([done], "MAILBOXID"), projects_id)
 
         lines, _ = r.command("F1", "FETCH 1:2 (UID EMAILID THREADID)")
-        emailids = {}
+        emailids, threadids = {}, {}
         for line in lines:
-            m = re.search(rb"UID (\d+) EMAILID \(([A-Za-z0-9_-]{1,255})\) THREADID NIL", line)
+            m = re.search(rb"UID (\d+) EMAILID \(([A-Za-z0-9_-]{1,255})\) THREADID \(([A-Za-z0-9_-]{1,255})\)",
+                          line)
             self.assertIsNotNone(m, line)
             emailids[int(m.group(1))] = m.group(2).decode()
+            threadids[int(m.group(1))] = m.group(3).decode()
         self.assertNotEqual(emailids[1], emailids[2])
         # The id is derived from the stored bytes' hash (see the CLI's blob column).
         blobs = {row["uid"]: row["blob"] for row in self.server.messages(USER)}
@@ -492,6 +494,12 @@ class SyncTest(SyncBase):
         self.assertEqual(lines, [b"* SEARCH 1"])
         lines, _ = r.command("Q2", "SEARCH THREADID T1")
         self.assertEqual(lines, [b"* SEARCH"])
+        # THREADID (§5.2): two unrelated messages are two threads; COPY keeps it.
+        self.assertNotEqual(threadids[1], threadids[2])
+        lines, _ = r.command("F3", "FETCH 1 (THREADID)")
+        self.assertIn(f"THREADID ({threadids[1]})".encode(), lines[0])
+        lines, _ = r.command("Q3", f"SEARCH THREADID {threadids[1]}")
+        self.assertEqual(lines, [b"* SEARCH 1"])
 
     # --- WITHIN -----------------------------------------------------------------
 

@@ -43,12 +43,14 @@ def message(subject, body="Hello from A.\r\n", extra=""):
         body if isinstance(body, bytes) else body.encode())
 
 
-TRACE = re.compile(rb"^((Received|DKIM-Signature): [^\r]*\r\n([ \t][^\r]*\r\n)*)+")
+TRACE = re.compile(rb"^((Received|DKIM-Signature|X-Spam-Flag|X-Spam-Score|X-Spam-Status): "
+                   rb"[^\r]*\r\n([ \t][^\r]*\r\n)*)+")
 
 
 def strip_trace(data):
     """The message without the fields servers put in front (Return-Path, Received,
-    and the DKIM-Signature fields A adds as it sends): what the sender wrote."""
+    the DKIM-Signature fields A adds as it sends, the X-Spam fields B's MX adds):
+    what the sender wrote."""
     if data.startswith(b"Return-Path:"):
         data = data.split(b"\r\n", 1)[1]
     m = TRACE.match(data)

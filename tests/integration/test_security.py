@@ -160,6 +160,17 @@ class SecurityTest(unittest.TestCase):
         self.assertIn("enabled", shown)
         self.assertNotIn(secret, shown)
 
+        # The seed is sealed in the store (XSalsa20-Poly1305 under data/secret.key).
+        import sqlite3
+        raw = base64.b32decode(secret + "=" * (-len(secret) % 8))
+        db = sqlite3.connect(os.path.join(self.server.data, "letterhead.db"))
+        stored = db.execute("SELECT totp_secret FROM account_security WHERE totp_secret IS NOT NULL"
+                            " AND length(totp_secret) > 0").fetchall()
+        db.close()
+        self.assertEqual(len(stored), 1)
+        self.assertTrue(bytes(stored[0][0]).startswith(b"lhs1"))
+        self.assertNotIn(raw, bytes(stored[0][0]))
+        self.assertEqual(os.stat(os.path.join(self.server.data, "secret.key")).st_mode & 0o777, 0o600)
         # Debian's oathtool is the independent generator; a code works once.
         code = subprocess.run(["oathtool", "--totp", "-b", secret], capture_output=True,
                               check=True).stdout.decode().strip()

@@ -14,7 +14,9 @@
 
 namespace letterhead::http::admin {
 
-inline constexpr std::string_view session_cookie = "lh_admin";
+// RFC 6265bis §4.1.3.2: the __Host- prefix makes browsers refuse the cookie unless it
+// is Secure, Path=/ and without Domain, so a sibling subdomain cannot plant one.
+inline constexpr std::string_view session_cookie = "__Host-lh_admin";
 
 using admin_handler = std::function<response(const request&, const directory::admin_principal&)>;
 

@@ -211,12 +211,13 @@ response add_user(services s, const request& req, const admin_principal& who) {
   if (!password) return error_for(password.error());
   auto quota = int_field(*body, "quota_bytes");
   if (!quota) return error_for(quota.error());
+  if (quota->value_or(0) < 0) return json_error(400, "'quota_bytes' must not be negative");
   if (auto may = s.org.may_manage_domain(who.who, domain_of(*address)); !may) return error_for(may.error());
   directory::new_user u;
   u.address = *address;
   u.display_name = *name;
   u.password = *password;
-  u.quota_bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(0, quota->value_or(0)));
+  u.quota_bytes = static_cast<std::uint64_t>(quota->value_or(0));
   auto acc = s.dir.add_user(u, who.who.name);
   if (!acc) return error_for(acc.error());
   return json_ok(account_json(*acc), 201);

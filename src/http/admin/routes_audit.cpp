@@ -3,6 +3,7 @@
 // records that mention their domains.
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <ctime>
 
@@ -22,6 +23,19 @@ namespace {
 
 bool is_super(const admin_principal& who) {
   return std::ranges::any_of(who.roles, [](const auto& g) { return g.role == directory::role_super_admin; });
+}
+
+// Whether `text` names an address in `domain`: "@domain" not followed by more of a
+// domain name (example.com must not match example.com.cn or example.community).
+bool names_domain(std::string_view text, std::string_view domain) {
+  const std::string needle = "@" + std::string(domain);
+  for (auto pos = text.find(needle); pos != std::string_view::npos; pos = text.find(needle, pos + 1)) {
+    const auto end = pos + needle.size();
+    if (end == text.size()) return true;
+    const unsigned char c = static_cast<unsigned char>(text[end]);
+    if (!std::isalnum(c) && c != '.' && c != '-') return true;
+  }
+  return false;
 }
 
 core::result<std::int64_t> number_param(const request& req, std::string_view name, std::int64_t fallback) {
@@ -51,24 +65,30 @@ response audit(services s, const request& req, const admin_principal& who) {
   q.actor = req.query_param("actor").value_or("");
   q.action_prefix = req.query_param("action").value_or("");
   q.mentions = req.query_param("account").value_or("");
+  std::vector<std::string> domains;
   if (!is_super(who)) {
-    // A domain admin sees what concerns their domain: records naming an address in
-    // it. Other admins see nothing here.
-    std::string domain;
+    // A domain admin sees what concerns their domains: records naming an address in
+    // them. Other admins see nothing here.
     for (const auto& g : who.roles) {
-      if (g.role == directory::role_domain_admin) domain = g.domain;
+      if (g.role == directory::role_domain_admin) domains.push_back(g.domain);
     }
-    if (domain.empty()) return json_error(403, "only super and domain admins read the audit log / 仅超级管理员和域管理员可查看审计日志");
-    if (q.mentions.empty()) {
-      q.mentions = "@" + domain;
-    } else if (!q.mentions.ends_with("@" + domain)) {
+    if (domains.empty()) {
+      return json_error(403, "only super and domain admins read the audit log / 仅超级管理员和域管理员可查看审计日志");
+    }
+    if (!q.mentions.empty() && std::ranges::none_of(domains, [&](const auto& d) { return names_domain(q.mentions, d); })) {
       return json_error(403, "that account is outside your domain / 该账户不在您管理的域内");
     }
+    if (q.mentions.empty() && domains.size() == 1) q.mentions = "@" + domains.front();
   }
   auto records = s.dir.store().query_audit(q);
   if (!records) return error_for(records.error());
   json::array out;
   for (const auto& r : *records) {
+    if (!domains.empty() && std::ranges::none_of(domains, [&](const auto& d) {
+          return names_domain(r.actor, d) || names_domain(r.detail, d);
+        })) {
+      continue;
+    }
     json::object o;
     o["id"] = r.id;
     o["time"] = r.time;

@@ -32,7 +32,7 @@ json::array roles_json(const std::vector<store::role_grant>& roles) {
 // SameSite=Strict from requests other sites make the browser send (CSRF, with the
 // token as the second line of defence).
 std::string cookie(std::string_view token, long long max_age) {
-  return fmt::format("{}={}; Path=/api/; Max-Age={}; HttpOnly; Secure; SameSite=Strict", session_cookie, token,
+  return fmt::format("{}={}; Path=/; Max-Age={}; HttpOnly; Secure; SameSite=Strict", session_cookie, token,
                      max_age);
 }
 
@@ -68,7 +68,11 @@ response login(services s, const request& req) {
   o["roles"] = roles_json(done->roles);
   o["csrf_token"] = done->csrf_token;
   o["expires"] = done->expires;
-  if (bearer->value_or(false)) o["token"] = done->token;
+  if (bearer->value_or(false)) {
+    // A script's session: no ambient cookie it does not need.
+    o["token"] = done->token;
+    return json_ok(o);
+  }
   auto r = json_ok(o);
   r.headers.push_back({"Set-Cookie", cookie(done->token, s.sessions.options().lifetime.count())});
   return r;
@@ -83,6 +87,8 @@ void add_session_routes(router& r, services s) {
     o["account"] = who.account.address;
     o["display_name"] = who.account.display_name;
     o["roles"] = roles_json(who.roles);
+    // A reloaded page learns its CSRF token again (the cookie is HttpOnly).
+    o["csrf_token"] = who.csrf_token;
     return json_ok(o);
   });
   add_guarded(r, s, "DELETE", "/api/v1/session", [s](const request& req, const directory::admin_principal& who) {

@@ -62,9 +62,9 @@ asio::awaitable<session::outcome> session::cmd_any(const command& cmd) {
     untagged("ENABLED" + enabled);
     co_return co_await ok(cmd, "ENABLE completed");
   }
-  // NAMESPACE: one personal namespace, "/" as the hierarchy separator; other users'
-  // and shared namespaces arrive with ACL.
-  untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
+  // NAMESPACE (RFC 2342 §5): the personal namespace and, for mailboxes other accounts
+  // share with us (RFC 4314), the other users namespace (access.hpp); "/" separates.
+  untagged("NAMESPACE ((\"\" \"/\")) ((\"Other Users/\" \"/\")) NIL");
   co_return co_await ok(cmd, "NAMESPACE completed");
 }
 

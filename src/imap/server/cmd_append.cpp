@@ -7,6 +7,7 @@
 
 #include "imap/proto/sequence_set.hpp"
 #include "imap/server/session.hpp"
+#include "mime/summary.hpp"
 
 namespace letterhead::imap::server {
 
@@ -50,13 +51,14 @@ std::optional<std::int64_t> parse_date_time(std::string_view s) {
 asio::awaitable<session::outcome> session::cmd_append(const command& cmd) {
   const auto* a = std::get_if<proto::append_args>(&cmd.args);
   if (a == nullptr || a->messages.empty()) co_return co_await bad(cmd, "APPEND needs a mailbox and a message");
-  const std::string name = canonical_name(a->mailbox);
-  auto find = [&st = store_, id = account_->id, name]() { return st.find_mailbox(id, name); };
-  auto mb = co_await blocking(find);
-  if (!mb) {
-    if (mb.error().code == core::errc::not_found) co_return co_await no(cmd, "[TRYCREATE] No such mailbox");
+  auto t = co_await resolve_target(a->mailbox);
+  if (!t) {
+    if (t.error().code == core::errc::not_found) co_return co_await no(cmd, "[TRYCREATE] No such mailbox");
     co_return co_await no(cmd, "[SERVERBUG] Cannot open mailbox");
   }
+  // RFC 4314 §4: APPEND needs "i" in the target mailbox.
+  if (!t->may('i')) co_return co_await no(cmd, "[NOPERM] You may not add messages to this mailbox");
+  const store::mailbox* mb = &t->box;
   std::vector<store::delivery> all;
   for (const auto& m : a->messages) {
     if (m.data.size() > settings_.append_limit) co_return co_await no(cmd, "[TOOBIG] Message too large");
@@ -74,7 +76,7 @@ asio::awaitable<session::outcome> session::cmd_append(const command& cmd) {
       one.internal_date = *t;
     }
     store::delivery_target target;
-    target.account_id = account_->id;
+    target.account_id = t->owner;  // a shared mailbox's owner pays for it
     target.role = store::mailbox_role::none;
     target.mailbox_id = mb->id;
     target.flags = flags->bits;
@@ -84,9 +86,15 @@ asio::awaitable<session::outcome> session::cmd_append(const command& cmd) {
   }
   // MULTIAPPEND (RFC 3502 §6.3.11): all messages or none. Each message is its own
   // store transaction; on a failure the ones already stored are expunged again.
-  auto store_all = [&st = store_, &all, msgs = &a->messages, mailbox = mb->id]() -> core::result<std::vector<std::uint32_t>> {
+  // Each message's summary (mime/summary.hpp) is stored with its rows, for FETCH
+  // ENVELOPE, SEARCH and SORT to read instead of the message.
+  auto store_all = [&st = store_, &all, msgs = &a->messages, mailbox = mb->id,
+                    limits = mime::parse_limits::from_config(settings_.limits)]() -> core::result<std::vector<std::uint32_t>> {
     std::vector<std::uint32_t> uids;
     for (std::size_t i = 0; i < all.size(); ++i) {
+      const std::string_view data = (*msgs)[i].data;
+      all[i].meta_version = mime::summary_cache_version(limits);
+      all[i].meta = mime::serialize(mime::summarize(data, mime::parse(data, limits)));
       auto hash = st.blobs().put_deferred((*msgs)[i].data);
       core::result<std::vector<store::delivered>> done = hash ? [&] {
         all[i].blob = *hash;
@@ -106,7 +114,7 @@ asio::awaitable<session::outcome> session::cmd_append(const command& cmd) {
     if (uids.error().code == core::errc::limit) co_return co_await no(cmd, "[OVERQUOTA] Quota exceeded");
     co_return co_await no(cmd, "[SERVERBUG] Cannot store the message");
   }
-  store_.notifier().notify(account_->id);
+  store_.notifier().notify(t->owner);
   if (selected_ && selected_->mailbox.id == mb->id) co_await sync_selected(true);
   co_return co_await ok(cmd, fmt::format("[APPENDUID {} {}] APPEND completed", mb->uidvalidity,
                                          proto::format_sequence_set(*uids)));

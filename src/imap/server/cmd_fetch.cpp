@@ -1,11 +1,14 @@
 // FETCH and UID FETCH (RFC 9051 §6.4.5, BINARY RFC 3516, CONDSTORE RFC 7162 §3.1.4,
 // QRESYNC VANISHED §3.2.6, OBJECTID RFC 8474). Message data comes from the stored bytes through the mime
-// library's byte offsets; the bytes themselves are never rewritten.
+// library's byte offsets; the bytes themselves are never rewritten. ENVELOPE, BODY,
+// BODYSTRUCTURE, the root header and THREADID come from the message's cached summary
+// (summaries.hpp) when it has one, so such a FETCH reads no message file.
 #include <fmt/format.h>
 
 #include "core/runtime.hpp"
 #include "imap/server/qresync.hpp"
 #include "imap/server/session.hpp"
+#include "imap/server/summaries.hpp"
 #include "mime/imap_bodystructure.hpp"
 #include "mime/imap_envelope.hpp"
 #include "mime/parser.hpp"
@@ -16,12 +19,6 @@ namespace letterhead::imap::server {
 namespace asio = boost::asio;
 
 namespace {
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string literal(std::string_view bytes, bool binary = false) {
   // RFC 3516 §4.2: literal8 for BINARY data that may hold NUL.
@@ -42,20 +39,6 @@ std::string section_spec(const proto::fetch_att& a) {
     s += ")";
   }
   return s;
-}
-
-// The header fields of one header block, filtered by name (RFC 9051 §6.4.5
-// HEADER.FIELDS / HEADER.FIELDS.NOT), followed by the blank line.
-std::string filtered_header(std::string_view bytes, const mime::part& p, const std::vector<std::string>& names,
-                            bool exclude) {
-  std::string out;
-  for (const auto& f : p.fields) {
-    const auto name = upper(bytes.substr(f.name.begin, f.name.end - f.name.begin));
-    const bool listed = std::find(names.begin(), names.end(), name) != names.end();
-    if (listed != exclude) out += bytes.substr(f.whole.begin, f.whole.end - f.whole.begin);
-  }
-  out += "\r\n";
-  return out;
 }
 
 // The bytes BODY[section] names, or nullopt when the section does not exist.
@@ -103,6 +86,25 @@ bool needs_bytes(const proto::fetch_att& a) {
   }
 }
 
+// Root header sections a summary can answer (when it holds the whole header).
+bool root_header_section(const proto::fetch_att& a) {
+  return a.part.empty() && (a.section_text == "HEADER" || a.section_text == "HEADER.FIELDS" ||
+                            a.section_text == "HEADER.FIELDS.NOT");
+}
+
+// Whether a summary serves the item; when `s` is null, whether one could.
+bool from_summary(const proto::fetch_att& a, const mime::summary* s) {
+  using k = proto::fetch_att::kind;
+  switch (a.k) {
+    case k::envelope: case k::bodystructure: case k::body: case k::threadid:
+      return true;
+    case k::rfc822_header: return s == nullptr || s->header_complete;
+    case k::body_section: return root_header_section(a) && (s == nullptr || s->header_complete);
+    default:
+      return false;
+  }
+}
+
 bool sets_seen(const proto::fetch_att& a) {
   using k = proto::fetch_att::kind;
   return ((a.k == k::body_section || a.k == k::binary) && !a.peek) || a.k == k::rfc822 || a.k == k::rfc822_text;
@@ -121,7 +123,10 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
   if (a->changedsince) {
     // RFC 7162 §3.1.4.1: only messages changed since; found in the change log, so a
     // large mailbox costs what changed, not what it holds.
-    auto read = [&st = store_, id = account_->id, since = *a->changedsince]() { return st.changes_since(id, since); };
+    // A shared mailbox's changes are in its owner's change log (RFC 4314 sharing).
+    auto read = [&st = store_, id = selected_->owner, since = *a->changedsince]() {
+      return st.changes_since(id, since);
+    };
     auto changes = co_await blocking(read);
     if (!changes) co_return co_await no(cmd, "[SERVERBUG] Cannot read mailbox changes");
     const auto& sel = *selected_;
@@ -143,20 +148,56 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
   } else {
     chosen = resolve_set(a->set, cmd.uid);
   }
-  bool want_bytes = false, want_seen = false, want_flags = false, asked_modseq = false;
+  bool want_seen = false, want_flags = false, asked_modseq = false, want_summary = false;
   for (const auto& att : a->atts) {
-    want_bytes = want_bytes || needs_bytes(att);
     want_seen = want_seen || sets_seen(att);
     want_flags = want_flags || att.k == proto::fetch_att::kind::flags;
     asked_modseq = asked_modseq || att.k == proto::fetch_att::kind::modseq;
+    want_summary = want_summary || from_summary(att, nullptr);
   }
   // RFC 7162 §3.1: MODSEQ in FETCH, or CHANGEDSINCE, enables CONDSTORE.
   if (asked_modseq || a->changedsince) condstore_ = true;
   want_seen = want_seen && !selected_->read_only;
+  const auto limits = mime::parse_limits::from_config(settings_.limits);
+  const auto version = mime::summary_cache_version(limits);
+  summary_writeback writeback(version);
+  std::vector<std::optional<mime::summary>> summaries;  // of chosen[batch_start...]
+  std::size_t batch_start = 0;
 
-  for (const auto idx : chosen) {
+  for (std::size_t n = 0; n < chosen.size(); ++n) {
+    const auto idx = chosen[n];
     auto& msg = selected_->messages[idx];
+    if (want_summary && n % summary_batch == 0) {
+      // One cache read per batch; what the last batch parsed is written back first.
+      batch_start = n;
+      std::vector<std::string> blobs;
+      for (std::size_t i = n; i < std::min(chosen.size(), n + summary_batch); ++i) {
+        blobs.push_back(selected_->messages[chosen[i]].blob);
+      }
+      auto load = [&st = store_, &writeback, blobs = std::move(blobs), version]() {
+        if (auto w = writeback.flush(st); !w) return core::result<std::vector<std::optional<mime::summary>>>(
+                                                  std::unexpected(w.error()));
+        return cached_summaries(st, blobs, version);
+      };
+      auto got = co_await blocking(load);
+      if (got) {
+        summaries = std::move(*got);
+      } else {
+        log_.warn("message summaries unavailable: {}", got.error().message);
+        summaries.assign(std::min(chosen.size() - n, summary_batch), std::nullopt);
+      }
+    }
     if (a->changedsince && msg.modseq <= *a->changedsince) continue;
+    std::optional<mime::summary>* cached = want_summary ? &summaries[n - batch_start] : nullptr;
+    const mime::summary* sum = cached != nullptr && *cached ? &**cached : nullptr;
+    bool want_bytes = false;
+    for (const auto& att : a->atts) {
+      if (att.k == proto::fetch_att::kind::threadid) {
+        want_bytes = want_bytes || sum == nullptr;
+      } else {
+        want_bytes = want_bytes || (needs_bytes(att) && !(sum != nullptr && from_summary(att, sum)));
+      }
+    }
     std::string bytes;
     std::optional<mime::message> parsed;
     if (want_bytes) {
@@ -169,9 +210,14 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
       bytes = std::move(*b);
     }
     auto parsed_message = [&]() -> const mime::message& {
-      if (!parsed) parsed = mime::parse(bytes, mime::parse_limits::from_config(settings_.limits));
+      if (!parsed) parsed = mime::parse(bytes, limits);
       return *parsed;
     };
+    if (want_summary && sum == nullptr) {
+      // No usable cache entry: answer from the parse, and cache its summary.
+      *cached = mime::summarize(bytes, parsed_message());
+      writeback.add(msg.blob, **cached);
+    }
     bool flags_changed = false;
     if (want_seen && !(msg.flags & store::flag_seen)) {
       const auto new_flags = msg.flags | store::flag_seen;
@@ -207,15 +253,28 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
         case k::rfc822_size: add(fmt::format("RFC822.SIZE {}", msg.size)); break;
         case k::modseq: add(fmt::format("MODSEQ ({})", msg.modseq)); break;
         case k::emailid: add(fmt::format("EMAILID ({})", email_objectid(msg))); break;
-        // RFC 8474 §5.2: NIL when the server does not thread messages.
-        case k::threadid: add("THREADID NIL"); break;
+        // RFC 8474 §5.2.
+        case k::threadid: add(fmt::format("THREADID ({})", thread_objectid(**cached, msg.blob))); break;
         case k::savedate: add("SAVEDATE NIL"); break;
-        case k::envelope: add("ENVELOPE " + mime::imap_envelope(bytes, parsed_message(), 0, utf8_accept_)); break;
-        case k::bodystructure: add("BODYSTRUCTURE " + mime::imap_bodystructure(bytes, parsed_message(), true)); break;
-        case k::body: add("BODY " + mime::imap_bodystructure(bytes, parsed_message(), false)); break;
+        case k::envelope:
+          if (sum == nullptr) {
+            add("ENVELOPE " + mime::imap_envelope(bytes, parsed_message(), 0, utf8_accept_));
+          } else {
+            add("ENVELOPE " + (utf8_accept_ && !sum->envelope_utf8.empty() ? sum->envelope_utf8 : sum->envelope));
+          }
+          break;
+        case k::bodystructure:
+          add("BODYSTRUCTURE " +
+              (sum ? sum->bodystructure : mime::imap_bodystructure(bytes, parsed_message(), true)));
+          break;
+        case k::body: add("BODY " + (sum ? sum->body : mime::imap_bodystructure(bytes, parsed_message(), false))); break;
         case k::rfc822: add("RFC822 " + literal(bytes)); break;
         case k::rfc822_header: {
-          add("RFC822.HEADER " + literal(mime::slice(bytes, parsed_message().parts.front().header)));
+          if (sum != nullptr && sum->header_complete) {
+            add("RFC822.HEADER " + literal(sum->header));
+          } else {
+            add("RFC822.HEADER " + literal(mime::slice(bytes, parsed_message().parts.front().header)));
+          }
           break;
         }
         case k::rfc822_text: {
@@ -223,7 +282,11 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
           break;
         }
         case k::body_section: {
-          auto data = section_bytes(bytes, parsed_message(), att);
+          std::optional<std::string> data;
+          if (sum != nullptr && root_header_section(att)) {
+            data = summary_header_section(*sum, att.section_text, att.fields, limits);
+          }
+          if (!data) data = section_bytes(bytes, parsed_message(), att);
           std::string suffix;
           std::string value = partial(data.value_or(""), att, suffix);
           add(fmt::format("BODY[{}]{} ", section_spec(att), suffix) + literal(value));
@@ -255,6 +318,10 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
     }
     out_ += fmt::format("* {} FETCH ({})\r\n", idx + 1, items);
     if (!co_await maybe_flush()) co_return outcome::close;
+  }
+  if (!writeback.empty()) {
+    auto save = [&st = store_, &writeback]() { return writeback.flush(st); };
+    if (auto saved = co_await blocking(save); !saved) log_.warn("cannot cache message summaries: {}", saved.error().message);
   }
   co_return co_await ok(cmd, fmt::format("{}FETCH completed", cmd.uid ? "UID " : ""));
 }

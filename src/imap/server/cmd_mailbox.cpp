@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "imap/server/access.hpp"
 #include "imap/server/session.hpp"
 
 namespace letterhead::imap::server {
@@ -77,7 +78,40 @@ asio::awaitable<session::outcome> session::cmd_list(const command& cmd) {
     untagged(fmt::format("{} (\\Noselect) \"/\" \"\"", word));
     co_return co_await ok(cmd, fmt::format("{} completed", word));
   }
-  auto list = [&st = store_, id = account_->id]() { return st.list_mailboxes(id); };
+  // Our mailboxes, then those others share with us where we have "l" (RFC 4314 §4),
+  // named in the other users namespace below \Noselect nodes for the root and each
+  // owner (RFC 2342 §5). A node has id 0.
+  // Shared mailboxes listed with "l" but without "r" get no LIST-STATUS (RFC 4314 §4).
+  std::vector<store::id_t> unreadable;
+  auto list = [&st = store_, id = account_->id, &unreadable]() -> core::result<std::vector<store::mailbox>> {
+    auto own = st.list_mailboxes(id);
+    if (!own) return std::unexpected(own.error());
+    auto shared = st.list_shared_with(id);
+    if (!shared) return std::unexpected(shared.error());
+    std::string last_owner;
+    for (auto& sh : *shared) {
+      if (!has_right(sh.rights, 'l')) continue;
+      if (!has_right(sh.rights, 'r')) unreadable.push_back(sh.box.id);
+      if (last_owner.empty()) {
+        store::mailbox root;
+        root.name = other_users_root;
+        own->push_back(std::move(root));
+      }
+      if (sh.owner != last_owner) {
+        store::mailbox node;
+        node.name = std::string(other_users_prefix) + sh.owner;
+        own->push_back(std::move(node));
+        last_owner = sh.owner;
+      }
+      // Subscriptions are the owner's; a grantee sees what is shared as subscribed.
+      sh.box.name = shared_mailbox_name(sh.owner, sh.box.name);
+      sh.box.subscribed = true;
+      // Another account's \Sent is not ours: no special-use attributes (RFC 6154).
+      sh.box.role = store::mailbox_role::none;
+      own->push_back(std::move(sh.box));
+    }
+    return own;
+  };
   auto boxes = co_await blocking(list);
   if (!boxes) co_return co_await no(cmd, "[SERVERBUG] Cannot list mailboxes");
   const bool only_subscribed = lsub || contains(a->select_options, "SUBSCRIBED");
@@ -94,7 +128,7 @@ asio::awaitable<session::outcome> session::cmd_list(const command& cmd) {
       }
     }
     if (!hit) continue;
-    if (only_subscribed && !mb.subscribed) continue;
+    if (only_subscribed && (!mb.subscribed || mb.id == 0)) continue;
     if (only_special && role_attribute(mb.role) == nullptr) continue;
     chosen.push_back(&mb);
   }
@@ -103,13 +137,15 @@ asio::awaitable<session::outcome> session::cmd_list(const command& cmd) {
     const bool children = std::any_of(boxes->begin(), boxes->end(), [&](const store::mailbox& o) {
       return o.name.size() > mb->name.size() + 1 && o.name.starts_with(mb->name) && o.name[mb->name.size()] == '/';
     });
+    if (mb->id == 0) attrs.emplace_back("\\Noselect");
     if (!lsub) attrs.emplace_back(children ? "\\HasChildren" : "\\HasNoChildren");
     if (const char* r = role_attribute(mb->role)) attrs.emplace_back(r);
     if (show_subscribed && mb->subscribed && !lsub) attrs.emplace_back("\\Subscribed");
     std::string joined;
     for (const auto& at : attrs) joined += (joined.empty() ? "" : " ") + at;
     untagged(fmt::format("{} ({}) \"/\" {}", word, joined, encode_mailbox(mb->name)));
-    if (!a->status_items.empty()) {
+    if (!a->status_items.empty() && mb->id != 0 &&
+        std::find(unreadable.begin(), unreadable.end(), mb->id) == unreadable.end()) {
       // RFC 5819 LIST-STATUS: a STATUS response right after each LIST line.
       std::string items;
       for (const auto& it : a->status_items) {
@@ -130,13 +166,19 @@ asio::awaitable<session::outcome> session::cmd_list(const command& cmd) {
 asio::awaitable<session::outcome> session::cmd_status(const command& cmd) {
   const auto* a = std::get_if<proto::status_args>(&cmd.args);
   if (a == nullptr) co_return co_await bad(cmd, "STATUS needs a mailbox and items");
-  const std::string name = canonical_name(a->mailbox);
+  auto t = co_await resolve_target(a->mailbox);
+  if (!t) {
+    if (t.error().code == core::errc::not_found) co_return co_await no(cmd, "[NONEXISTENT] No such mailbox");
+    co_return co_await no(cmd, "[SERVERBUG] Cannot read mailbox");
+  }
+  // RFC 4314 §4: STATUS needs "r".
+  if (!t->may('r')) co_return co_await no(cmd, "[NOPERM] You may not read this mailbox");
   struct counts {
     store::mailbox mb;
     std::uint32_t unseen = 0, deleted = 0;
   };
-  auto read = [&st = store_, id = account_->id, name]() -> core::result<counts> {
-    auto mb = st.find_mailbox(id, name);
+  auto read = [&st = store_, box = t->box.id]() -> core::result<counts> {
+    auto mb = st.get_mailbox(box);
     if (!mb) return std::unexpected(mb.error());
     counts c{*mb};
     auto msgs = st.list_messages(mb->id);
@@ -166,7 +208,7 @@ asio::awaitable<session::outcome> session::cmd_status(const command& cmd) {
     else if (it == "MAILBOXID") items += fmt::format(" MAILBOXID ({})", mailbox_objectid(c->mb.id));  // RFC 8474 §4.3
     else co_return co_await bad(cmd, "Unknown STATUS item");
   }
-  untagged(fmt::format("STATUS {} ({})", encode_mailbox(c->mb.name), items.empty() ? "" : items.substr(1)));
+  untagged(fmt::format("STATUS {} ({})", encode_mailbox(t->name), items.empty() ? "" : items.substr(1)));
   co_return co_await ok(cmd, "STATUS completed");
 }
 
@@ -177,6 +219,7 @@ asio::awaitable<session::outcome> session::cmd_create(const command& cmd) {
   // RFC 9051 §6.3.4: a trailing delimiter only says the client means to add children.
   while (!name.empty() && name.back() == '/') name.pop_back();
   if (name.empty() || name == "INBOX") co_return co_await no(cmd, "[ALREADYEXISTS] Mailbox exists");
+  if (in_shared_namespace(name)) co_return co_await create_shared(cmd, name);
   store::mailbox_role role = store::mailbox_role::none;
   for (const auto& use : a->special_use) {
     auto r = role_from_attribute(use);
@@ -203,6 +246,7 @@ asio::awaitable<session::outcome> session::cmd_delete(const command& cmd) {
   if (a == nullptr) co_return co_await bad(cmd, "DELETE needs a mailbox name");
   const std::string name = canonical_name(a->mailbox);
   if (name == "INBOX") co_return co_await no(cmd, "[CANNOT] INBOX cannot be deleted");
+  if (in_shared_namespace(name)) co_return co_await delete_shared(cmd, name);
   auto del = [&st = store_, id = account_->id, name]() { return st.delete_mailbox(id, name); };
   auto done = co_await blocking(del);
   if (!done) {
@@ -218,6 +262,9 @@ asio::awaitable<session::outcome> session::cmd_rename(const command& cmd) {
   const std::string from = canonical_name(a->from);
   std::string to = canonical_name(a->to);
   while (!to.empty() && to.back() == '/') to.pop_back();
+  if (in_shared_namespace(from) || in_shared_namespace(to)) {
+    co_return co_await no(cmd, "[CANNOT] Mailboxes in the other users namespace cannot be renamed");
+  }
   auto ren = [&st = store_, id = account_->id, from, to]() { return st.rename_mailbox(id, from, to); };
   auto done = co_await blocking(ren);
   if (!done) {
@@ -234,6 +281,12 @@ asio::awaitable<session::outcome> session::cmd_subscribe(const command& cmd) {
   const auto* a = std::get_if<proto::mailbox_args>(&cmd.args);
   if (a == nullptr) co_return co_await bad(cmd, "SUBSCRIBE needs a mailbox name");
   const bool on = cmd.name == "SUBSCRIBE";
+  if (in_shared_namespace(canonical_name(a->mailbox))) {
+    // Subscriptions are the owner's: a visible shared mailbox counts as subscribed.
+    auto t = co_await resolve_target(a->mailbox);
+    if (!t) co_return co_await no(cmd, "[NONEXISTENT] No such mailbox");
+    co_return co_await ok(cmd, fmt::format("{} completed", cmd.name));
+  }
   auto set = [&st = store_, id = account_->id, name = canonical_name(a->mailbox), on]() {
     return st.set_subscribed(id, name, on);
   };
@@ -243,6 +296,60 @@ asio::awaitable<session::outcome> session::cmd_subscribe(const command& cmd) {
     co_return co_await no(cmd, "[SERVERBUG] Cannot change subscription");
   }
   co_return co_await ok(cmd, fmt::format("{} completed", cmd.name));
+}
+
+asio::awaitable<session::outcome> session::create_shared(const command& cmd, const std::string& name) {
+  // RFC 4314 §4: CREATE needs "k" on the parent, which must be a shared mailbox; the
+  // new mailbox starts with the parent's ACL, so that whoever may create it keeps
+  // access (the owner has all rights anyway).
+  const auto slash = name.rfind('/');
+  const std::string parent = name.substr(0, slash);
+  if (is_shared_node(name) || is_shared_node(parent)) {
+    co_return co_await no(cmd, "[NOPERM] Mailboxes cannot be created here");
+  }
+  auto t = co_await resolve_target(parent);
+  if (!t) {
+    if (t.error().code == core::errc::not_found) co_return co_await no(cmd, "[NONEXISTENT] No such parent mailbox");
+    co_return co_await no(cmd, "[SERVERBUG] Cannot open the parent mailbox");
+  }
+  if (!t->may('k')) co_return co_await no(cmd, "[NOPERM] You may not create mailboxes here");
+  auto create = [&st = store_, owner = t->owner, from = t->box.id,
+                 child = t->box.name + name.substr(slash)]() -> core::result<store::mailbox> {
+    auto made = st.create_mailbox(owner, child, store::mailbox_role::none);
+    if (!made) return made;
+    auto acl = st.list_acl(from);
+    if (!acl) return std::unexpected(acl.error());
+    for (const auto& e : *acl) {
+      if (auto r = st.set_acl(made->id, e.grantee, e.rights); !r) return std::unexpected(r.error());
+    }
+    return made;
+  };
+  auto made = co_await blocking(create);
+  if (!made) {
+    switch (made.error().code) {
+      case core::errc::exists: co_return co_await no(cmd, "[ALREADYEXISTS] Mailbox exists");
+      case core::errc::invalid: co_return co_await no(cmd, "[CANNOT] Invalid mailbox name");
+      default: co_return co_await no(cmd, "[SERVERBUG] Cannot create mailbox");
+    }
+  }
+  store_.notifier().notify(t->owner);
+  co_return co_await ok(cmd, fmt::format("[MAILBOXID ({})] CREATE completed", mailbox_objectid(made->id)));
+}
+
+asio::awaitable<session::outcome> session::delete_shared(const command& cmd, const std::string& name) {
+  auto t = co_await resolve_target(name);
+  if (!t) {
+    if (t.error().code == core::errc::not_found) co_return co_await no(cmd, "[NONEXISTENT] No such mailbox");
+    co_return co_await no(cmd, "[SERVERBUG] Cannot open mailbox");
+  }
+  // RFC 4314 §4: DELETE needs "x".
+  if (!t->may('x')) co_return co_await no(cmd, "[NOPERM] You may not delete this mailbox");
+  if (t->box.name == "INBOX") co_return co_await no(cmd, "[CANNOT] INBOX cannot be deleted");
+  auto del = [&st = store_, owner = t->owner, box = t->box.name]() { return st.delete_mailbox(owner, box); };
+  auto done = co_await blocking(del);
+  if (!done) co_return co_await no(cmd, "[CANNOT] Cannot delete mailbox");
+  store_.notifier().notify(t->owner);
+  co_return co_await ok(cmd, "DELETE completed");
 }
 
 }  // namespace letterhead::imap::server

@@ -1,13 +1,16 @@
 // SEARCH and UID SEARCH (RFC 9051 §6.4.4, ESEARCH RFC 4731, SEARCHRES RFC 5182,
 // CONDSTORE MODSEQ RFC 7162 §3.1.5, WITHIN RFC 5032). Text keys match decoded
 // text: RFC 2047 headers and transfer- and charset-decoded bodies (GBK, GB18030,
-// Big5, ...), compared under Unicode case folding.
+// Big5, ...), compared under Unicode case folding. Header keys (FROM, SUBJECT, HEADER,
+// SENTON, ...) are answered from the messages' cached summaries (summaries.hpp), a
+// batch of rows at a time; only BODY and TEXT read and parse every message.
 #include <ctime>
 
 #include <fmt/format.h>
 
 #include "imap/proto/sequence_set.hpp"
 #include "imap/server/session.hpp"
+#include "imap/server/summaries.hpp"
 #include "mime/date.hpp"
 #include "mime/header.hpp"
 #include "mime/parser.hpp"
@@ -32,18 +35,44 @@ std::int64_t day_number(const proto::date& d) {
 }
 std::int64_t day_of(std::int64_t t) { return t >= 0 ? t / 86400 : (t - 86399) / 86400; }
 
-bool needs_content(const key& k) {
+// The root header fields a summary holds decoded (mime::summary), by name.
+const std::string* summary_field(const mime::summary& s, std::string_view name) {
+  auto is = [name](std::string_view n) {
+    return name.size() == n.size() && std::equal(name.begin(), name.end(), n.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+           });
+  };
+  if (is("Subject")) return &s.subject;
+  if (is("From")) return &s.from;
+  if (is("To")) return &s.to;
+  if (is("Cc")) return &s.cc;
+  if (is("Bcc")) return &s.bcc;
+  return nullptr;
+}
+
+// What a key needs of the message beyond its row: the body (BODY, TEXT), the root
+// header as parsed fields (HEADER of other fields or with an empty string, SENT*), or
+// only what a summary holds.
+enum class need { row, summary, header, body };
+
+need needs_of(const key& k) {
+  mime::summary probe;
   switch (k.k) {
-    case kind::bcc: case kind::body: case kind::cc: case kind::from: case kind::subject: case kind::text:
-    case kind::to: case kind::header: case kind::sentbefore: case kind::senton: case kind::sentsince:
-      return true;
-    case kind::and_: case kind::or_: case kind::not_:
-      for (const auto& c : k.children) {
-        if (needs_content(c)) return true;
-      }
-      return false;
+    case kind::body: case kind::text:
+      return need::body;
+    case kind::header:
+      return k.text.empty() || summary_field(probe, k.field) == nullptr ? need::header : need::summary;
+    case kind::sentbefore: case kind::senton: case kind::sentsince:
+      return need::header;
+    case kind::bcc: case kind::cc: case kind::from: case kind::subject: case kind::to: case kind::threadid:
+      return need::summary;
+    case kind::and_: case kind::or_: case kind::not_: {
+      need most = need::row;
+      for (const auto& c : k.children) most = std::max(most, needs_of(c));
+      return most;
+    }
     default:
-      return false;
+      return need::row;
   }
 }
 
@@ -60,8 +89,10 @@ struct context {
   const std::vector<std::uint32_t>& saved;
   std::size_t index = 0;
   const store::message* msg = nullptr;
+  // The message, or (need::header from a summary) its root header alone, parsed.
   std::string_view bytes;
   const mime::message* parsed = nullptr;
+  const mime::summary* sum = nullptr;
   std::int64_t now = 0;
 };
 
@@ -78,6 +109,9 @@ bool in_set(const proto::sequence_set& set, std::uint32_t value, std::uint32_t s
 }
 
 std::string header_text(const context& c, std::string_view field) {
+  if (c.sum != nullptr) {
+    if (const auto* text = summary_field(*c.sum, field)) return *text;
+  }
   return mime::decoded_header_text(c.bytes, *c.parsed, 0, field);
 }
 
@@ -137,7 +171,7 @@ bool matches(const key& k, const context& c) {
     case kind::older: return m.internal_date <= c.now - static_cast<std::int64_t>(k.number);
     case kind::younger: return m.internal_date >= c.now - static_cast<std::int64_t>(k.number);
     case kind::emailid: return k.text == email_objectid(m);
-    case kind::threadid: return false;
+    case kind::threadid: return c.sum != nullptr && k.text == thread_objectid(*c.sum, m.blob);
     case kind::and_:
       for (const auto& ch : k.children) {
         if (!matches(ch, c)) return false;
@@ -152,26 +186,80 @@ bool matches(const key& k, const context& c) {
 }  // namespace
 
 asio::awaitable<core::result<std::vector<std::size_t>>> session::search_messages(const proto::search_key& key) {
-  const bool content = needs_content(key);
+  const need what = needs_of(key);
+  const auto limits = mime::parse_limits::from_config(settings_.limits);
+  const auto version = mime::summary_cache_version(limits);
+  summary_writeback writeback(version);
+  std::vector<std::optional<mime::summary>> summaries;  // of messages[batch_start...]
+  std::size_t batch_start = 0;
   std::vector<std::size_t> hits;
-  context c{*selected_, saved_search_, 0, nullptr, {}, nullptr, 0};
+  context c{*selected_, saved_search_, 0, nullptr, {}, nullptr, nullptr, 0};
   c.now = static_cast<std::int64_t>(std::time(nullptr));
   for (std::size_t i = 0; i < selected_->messages.size(); ++i) {
     const auto& msg = selected_->messages[i];
     c.index = i;
     c.msg = &msg;
+    if (what == need::summary || what == need::header) {
+      if (i % summary_batch == 0) {
+        batch_start = i;
+        std::vector<std::string> blobs;
+        for (std::size_t j = i; j < std::min(selected_->messages.size(), i + summary_batch); ++j) {
+          blobs.push_back(selected_->messages[j].blob);
+        }
+        auto load = [&st = store_, &writeback, blobs = std::move(blobs), version]() {
+          if (auto w = writeback.flush(st); !w) return core::result<std::vector<std::optional<mime::summary>>>(
+                                                    std::unexpected(w.error()));
+          return cached_summaries(st, blobs, version);
+        };
+        auto got = co_await blocking(load);
+        if (got) {
+          summaries = std::move(*got);
+        } else {
+          log_.warn("message summaries unavailable: {}", got.error().message);
+          summaries.assign(std::min(selected_->messages.size() - i, summary_batch), std::nullopt);
+        }
+      }
+      auto& cached = summaries[i - batch_start];
+      std::string bytes;
+      std::optional<mime::message> parsed;
+      c.bytes = {};
+      if (!cached || (what == need::header && !cached->header_complete)) {
+        auto get = [&st = store_, blob = msg.blob]() { return st.blobs().get(blob); };
+        auto b = co_await blocking(get);
+        if (!b) co_return std::unexpected(b.error());
+        bytes = std::move(*b);
+        parsed = mime::parse(bytes, limits);
+        c.bytes = bytes;
+        if (!cached) {
+          cached = mime::summarize(bytes, *parsed);
+          writeback.add(msg.blob, *cached);
+        }
+      } else if (what == need::header) {
+        // The root header parses alone as at the head of its message.
+        parsed = mime::parse(cached->header, limits);
+        c.bytes = cached->header;
+      }
+      c.parsed = parsed ? &*parsed : nullptr;
+      c.sum = &*cached;
+      if (matches(key, c)) hits.push_back(i);
+      continue;
+    }
     std::string bytes;
     std::optional<mime::message> parsed;
-    if (content) {
+    if (what == need::body) {
       auto get = [&st = store_, blob = msg.blob]() { return st.blobs().get(blob); };
       auto b = co_await blocking(get);
       if (!b) co_return std::unexpected(b.error());
       bytes = std::move(*b);
-      parsed = mime::parse(bytes, mime::parse_limits::from_config(settings_.limits));
+      parsed = mime::parse(bytes, limits);
       c.bytes = bytes;
       c.parsed = &*parsed;
     }
     if (matches(key, c)) hits.push_back(i);
+  }
+  if (!writeback.empty()) {
+    auto save = [&st = store_, &writeback]() { return writeback.flush(st); };
+    if (auto saved = co_await blocking(save); !saved) log_.warn("cannot cache message summaries: {}", saved.error().message);
   }
   co_return hits;
 }

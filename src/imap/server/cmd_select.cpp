@@ -20,11 +20,18 @@ asio::awaitable<session::outcome> session::cmd_select(const command& cmd) {
   // [CLOSED] marks where the old mailbox's responses end.
   if (selected_) {
     selected_.reset();
+    watch_owner(0);
     state_ = state::authenticated;
     untagged("OK [CLOSED] Previous mailbox closed");
   }
   if (a->condstore || a->qresync) condstore_ = true;
-  const std::string name = canonical_name(a->mailbox);
+  auto t = co_await resolve_target(a->mailbox);
+  if (!t) {
+    if (t.error().code == core::errc::not_found) co_return co_await no(cmd, "[NONEXISTENT] No such mailbox");
+    co_return co_await no(cmd, "[SERVERBUG] Cannot open mailbox");
+  }
+  // RFC 4314 §4: SELECT and EXAMINE need "r".
+  if (!t->may('r')) co_return co_await no(cmd, "[NOPERM] You may not read this mailbox");
   struct loaded {
     store::mailbox mb;
     std::vector<store::message> messages;
@@ -32,11 +39,12 @@ asio::awaitable<session::outcome> session::cmd_select(const command& cmd) {
     std::optional<std::vector<store::change>> changes;  // since the client's MODSEQ (QRESYNC)
   };
   std::optional<proto::select_args::qresync_params> q = a->qresync;
-  auto load = [&st = store_, id = account_->id, name, q]() -> core::result<loaded> {
+  // A shared mailbox's MODSEQs and changes are its owner's.
+  auto load = [&st = store_, id = t->owner, box = t->box.id, q]() -> core::result<loaded> {
     // The account's MODSEQ first: anything committed after it shows up as a change.
     auto top = st.highest_modseq(id);
     if (!top) return std::unexpected(top.error());
-    auto mb = st.find_mailbox(id, name);
+    auto mb = st.get_mailbox(box);
     if (!mb) return std::unexpected(mb.error());
     auto msgs = st.list_messages(mb->id);
     if (!msgs) return std::unexpected(msgs.error());
@@ -57,11 +65,15 @@ asio::awaitable<session::outcome> session::cmd_select(const command& cmd) {
   }
   selected_mailbox sel;
   sel.mailbox = std::move(l->mb);
-  sel.read_only = cmd.name == "EXAMINE";
+  sel.examined = cmd.name == "EXAMINE";
+  sel.owner = t->owner;
+  sel.name = t->name;
+  sel.set_rights(t->rights);
   sel.messages = std::move(l->messages);
   sel.known_modseq = l->modseq;
   selected_ = std::move(sel);
   state_ = state::selected;
+  watch_owner(t->owner);
   auto& s = *selected_;
   std::uint64_t highest = 0;
   std::optional<std::size_t> first_unseen;
@@ -72,7 +84,13 @@ asio::awaitable<session::outcome> session::cmd_select(const command& cmd) {
   s.highest_modseq = std::max(highest, s.mailbox.highest_modseq);
   untagged(fmt::format("{} EXISTS", s.messages.size()));
   untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
-  untagged(std::string("OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted"));
+  // RFC 4314 §4: only the flags our rights let us change are permanent for us.
+  std::string permanent;
+  if (s.may('w')) permanent += " \\Answered \\Flagged";
+  if (s.may('t')) permanent += " \\Deleted";
+  if (s.may('s')) permanent += " \\Seen";
+  if (s.may('w')) permanent += " \\Draft \\*";
+  untagged(fmt::format("OK [PERMANENTFLAGS ({})] Flags permitted", permanent.empty() ? "" : permanent.substr(1)));
   untagged(fmt::format("OK [UIDVALIDITY {}] UIDs valid", s.mailbox.uidvalidity));
   untagged(fmt::format("OK [UIDNEXT {}] Predicted next UID", s.mailbox.uidnext));
   // RFC 3501 clients expect RECENT and UNSEEN; IMAP4rev2 dropped them but allows them.
@@ -81,7 +99,7 @@ asio::awaitable<session::outcome> session::cmd_select(const command& cmd) {
   untagged(fmt::format("OK [HIGHESTMODSEQ {}] Highest", s.highest_modseq));
   // RFC 8474 §4.2.
   untagged(fmt::format("OK [MAILBOXID ({})] Ok", mailbox_objectid(s.mailbox.id)));
-  untagged(fmt::format("LIST () \"/\" {}", encode_mailbox(s.mailbox.name)));
+  untagged(fmt::format("LIST () \"/\" {}", encode_mailbox(s.name)));
   if (l->changes) {
     // RFC 7162 §3.2.5.1: expunges, then flag changes, since the client's MODSEQ, for
     // the UIDs it knows (all below UIDNEXT when it names none).
@@ -98,13 +116,14 @@ asio::awaitable<session::outcome> session::cmd_select(const command& cmd) {
       if (!co_await maybe_flush()) co_return outcome::close;
     }
   }
-  co_return co_await ok(cmd, fmt::format("[{}] {} completed", s.read_only ? "READ-ONLY" : "READ-WRITE", cmd.name));
+  co_return co_await ok(cmd, fmt::format("[{}] {} completed", s.writable() ? "READ-WRITE" : "READ-ONLY", cmd.name));
 }
 
 asio::awaitable<session::outcome> session::cmd_close(const command& cmd) {
   // RFC 9051 §6.4.1: CLOSE removes \Deleted messages silently (unless read-only);
   // UNSELECT (RFC 3691) does not.
-  if (cmd.name == "CLOSE" && !selected_->read_only) {
+  // RFC 4314 §4: only with "e" (EXAMINE takes it away).
+  if (cmd.name == "CLOSE" && selected_->may('e')) {
     std::vector<std::uint32_t> uids;
     for (const auto& m : selected_->messages) {
       if (m.flags & store::flag_deleted) uids.push_back(m.uid);
@@ -113,16 +132,19 @@ asio::awaitable<session::outcome> session::cmd_close(const command& cmd) {
       auto del = [&st = store_, mb = selected_->mailbox.id, uids]() { return st.expunge(mb, uids); };
       auto done = co_await blocking(del);
       if (!done) co_return co_await no(cmd, "[SERVERBUG] Cannot expunge");
-      store_.notifier().notify(account_->id);
+      store_.notifier().notify(selected_->owner);
     }
   }
   selected_.reset();
+  watch_owner(0);
   state_ = state::authenticated;
   co_return co_await ok(cmd, fmt::format("{} completed", cmd.name));
 }
 
 asio::awaitable<session::outcome> session::cmd_expunge(const command& cmd) {
-  if (selected_->read_only) co_return co_await no(cmd, "[READ-ONLY] Mailbox is read-only");
+  if (selected_->examined) co_return co_await no(cmd, "[READ-ONLY] Mailbox is read-only");
+  // RFC 4314 §4: EXPUNGE needs "e".
+  if (!selected_->may('e')) co_return co_await no(cmd, "[NOPERM] You may not expunge in this mailbox");
   // Flags set by other sessions count: bring the view up to date first.
   co_await sync_selected(true);
   std::optional<std::vector<std::size_t>> limit;
@@ -146,7 +168,7 @@ asio::awaitable<session::outcome> session::cmd_expunge(const command& cmd) {
     auto del = [&st = store_, mb = selected_->mailbox.id, uids]() { return st.expunge(mb, uids); };
     auto done = co_await blocking(del);
     if (!done) co_return co_await no(cmd, "[SERVERBUG] Cannot expunge");
-    store_.notifier().notify(account_->id);
+    store_.notifier().notify(selected_->owner);
   }
   co_await sync_selected(true);
   // RFC 7162 §3.2.7: the tagged OK carries the new HIGHESTMODSEQ, which counts the

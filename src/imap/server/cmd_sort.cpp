@@ -1,11 +1,13 @@
 // SORT and THREAD (RFC 5256, SORT=DISPLAY RFC 5957), with UID variants. Sort keys
 // and thread inputs come from the mime library; comparison of strings is
-// i;ascii-casemap (RFC 5256 §3), ties go to the lower sequence number.
+// i;ascii-casemap (RFC 5256 §3), ties go to the lower sequence number. Keys come from
+// the messages' cached summaries (summaries.hpp) when they have them.
 #include <algorithm>
 
 #include <fmt/format.h>
 
 #include "imap/server/session.hpp"
+#include "imap/server/summaries.hpp"
 #include "mime/parser.hpp"
 #include "mime/sort_keys.hpp"
 #include "mime/thread.hpp"
@@ -69,23 +71,52 @@ asio::awaitable<session::outcome> session::cmd_sort(const command& cmd) {
   auto found = co_await search_messages(a->key);
   if (!found) co_return co_await no(cmd, "[SERVERBUG] Cannot read a message");
 
-  // Read and parse each hit once, keeping only the small keys.
+  // Each hit's summary (cached, or parsed once and cached), keeping only the small keys.
+  const auto limits = mime::parse_limits::from_config(settings_.limits);
+  const auto version = mime::summary_cache_version(limits);
+  summary_writeback writeback(version);
   std::vector<mime::sort_keys> keys;
   std::vector<mime::thread_input> inputs;
-  for (const auto idx : *found) {
+  std::vector<std::optional<mime::summary>> summaries;
+  for (std::size_t n = 0; n < found->size(); ++n) {
+    if (n % summary_batch == 0) {
+      std::vector<std::string> blobs;
+      for (std::size_t i = n; i < std::min(found->size(), n + summary_batch); ++i) {
+        blobs.push_back(selected_->messages[(*found)[i]].blob);
+      }
+      auto load = [&st = store_, &writeback, blobs = std::move(blobs), version]() {
+        if (auto w = writeback.flush(st); !w) return core::result<std::vector<std::optional<mime::summary>>>(
+                                                  std::unexpected(w.error()));
+        return cached_summaries(st, blobs, version);
+      };
+      auto got = co_await blocking(load);
+      if (got) {
+        summaries = std::move(*got);
+      } else {
+        log_.warn("message summaries unavailable: {}", got.error().message);
+        summaries.assign(std::min(found->size() - n, summary_batch), std::nullopt);
+      }
+    }
+    const auto idx = (*found)[n];
     const auto& msg = selected_->messages[idx];
-    auto get = [&st = store_, blob = msg.blob]() { return st.blobs().get(blob); };
-    auto bytes = co_await blocking(get);
-    if (!bytes) co_return co_await no(cmd, "[SERVERBUG] Cannot read a message");
-    const auto parsed = mime::parse(*bytes, mime::parse_limits::from_config(settings_.limits));
+    auto& cached = summaries[n % summary_batch];
+    if (!cached) {
+      auto get = [&st = store_, blob = msg.blob]() { return st.blobs().get(blob); };
+      auto bytes = co_await blocking(get);
+      if (!bytes) co_return co_await no(cmd, "[SERVERBUG] Cannot read a message");
+      cached = mime::summarize(*bytes, mime::parse(*bytes, limits));
+      writeback.add(msg.blob, *cached);
+    }
     const std::uint32_t id = cmd.uid ? msg.uid : static_cast<std::uint32_t>(idx + 1);
     if (thread) {
-      inputs.push_back(mime::make_thread_input(*bytes, parsed, id, msg.internal_date));
+      inputs.push_back(thread_input_from(*cached, id, msg.internal_date));
     } else {
-      auto k = mime::sort_key_values(*bytes, parsed, msg.internal_date);
-      k.size = msg.size;
-      keys.push_back(std::move(k));
+      keys.push_back(sort_keys_from(*cached, msg.internal_date, msg.size));
     }
+  }
+  if (!writeback.empty()) {
+    auto save = [&st = store_, &writeback]() { return writeback.flush(st); };
+    if (auto saved = co_await blocking(save); !saved) log_.warn("cannot cache message summaries: {}", saved.error().message);
   }
 
   if (thread) {

@@ -12,9 +12,20 @@ namespace asio = boost::asio;
 asio::awaitable<session::outcome> session::cmd_store(const command& cmd) {
   const auto* a = std::get_if<proto::store_args>(&cmd.args);
   if (a == nullptr) co_return co_await bad(cmd, "STORE needs a set, an operation and flags");
-  if (selected_->read_only) co_return co_await no(cmd, "[READ-ONLY] Mailbox is read-only");
+  if (selected_->examined) co_return co_await no(cmd, "[READ-ONLY] Mailbox is read-only");
   auto parsed = parse_flags(a->flags);
   if (!parsed) co_return co_await bad(cmd, parsed.error().message);
+  // RFC 4314 §4: \Seen needs "s", \Deleted "t", other flags and keywords "w". Naming
+  // a flag we may not change fails the STORE; a replacement keeps the flags we may
+  // not change as they are.
+  std::uint32_t changeable = 0;
+  if (selected_->may('s')) changeable |= store::flag_seen;
+  if (selected_->may('t')) changeable |= store::flag_deleted;
+  const bool may_write = selected_->may('w');
+  if (may_write) changeable |= store::flag_answered | store::flag_flagged | store::flag_draft;
+  if ((parsed->bits & ~changeable) != 0 || (!parsed->keywords.empty() && !may_write)) {
+    co_return co_await no(cmd, "[NOPERM] You may not change these flags in this mailbox");
+  }
   if (a->unchangedsince) condstore_ = true;
   co_await sync_selected(cmd.uid);
   const auto chosen = resolve_set(a->set, cmd.uid);
@@ -29,8 +40,8 @@ asio::awaitable<session::outcome> session::cmd_store(const command& cmd) {
     std::vector<std::string> keywords = msg.keywords;
     switch (a->how) {
       case proto::store_args::mode::replace:
-        flags = parsed->bits;
-        keywords = parsed->keywords;
+        flags = (msg.flags & ~changeable) | parsed->bits;
+        if (may_write) keywords = parsed->keywords;
         break;
       case proto::store_args::mode::add:
         flags |= parsed->bits;
@@ -68,7 +79,7 @@ asio::awaitable<session::outcome> session::cmd_store(const command& cmd) {
     }
     if (!co_await maybe_flush()) co_return outcome::close;
   }
-  if (!chosen.empty()) store_.notifier().notify(account_->id);
+  if (!chosen.empty()) store_.notifier().notify(selected_->owner);
   if (!modified.empty()) {
     std::sort(modified.begin(), modified.end());
     co_return co_await ok(cmd, fmt::format("[MODIFIED {}] Conditional STORE failed for some",
@@ -81,28 +92,82 @@ asio::awaitable<session::outcome> session::cmd_copy(const command& cmd) {
   const auto* a = std::get_if<proto::copy_args>(&cmd.args);
   if (a == nullptr) co_return co_await bad(cmd, "COPY needs a set and a mailbox");
   const bool move = cmd.name == "MOVE";
-  if (move && selected_->read_only) co_return co_await no(cmd, "[READ-ONLY] Mailbox is read-only");
+  if (move && selected_->examined) co_return co_await no(cmd, "[READ-ONLY] Mailbox is read-only");
+  // RFC 6851 §3.3 with RFC 4314 §4: MOVE deletes and expunges in the source.
+  if (move && !(selected_->may('t') && selected_->may('e'))) {
+    co_return co_await no(cmd, "[NOPERM] You may not move messages out of this mailbox");
+  }
   co_await sync_selected(cmd.uid);
   const auto chosen = resolve_set(a->set, cmd.uid);
-  const std::string target = canonical_name(a->mailbox);
-  auto find = [&st = store_, id = account_->id, target]() { return st.find_mailbox(id, target); };
-  auto to = co_await blocking(find);
+  auto to = co_await resolve_target(a->mailbox);
   if (!to) {
     if (to.error().code == core::errc::not_found) co_return co_await no(cmd, "[TRYCREATE] No such mailbox");
     co_return co_await no(cmd, "[SERVERBUG] Cannot open target mailbox");
   }
+  // RFC 4314 §4: COPY and MOVE into a mailbox need "i" there.
+  if (!to->may('i')) co_return co_await no(cmd, "[NOPERM] You may not add messages to the target mailbox");
   if (chosen.empty()) co_return co_await ok(cmd, fmt::format("{} completed", cmd.name));
   std::vector<std::uint32_t> uids;
-  for (const auto idx : chosen) uids.push_back(selected_->messages[idx].uid);
-  auto copy = [&st = store_, from = selected_->mailbox.id, uids, to_id = to->id]() {
-    return st.copy_messages(from, uids, to_id);
-  };
-  auto new_uids = co_await blocking(copy);
+  std::vector<store::message> originals;
+  std::uint64_t bytes = 0;
+  for (const auto idx : chosen) {
+    uids.push_back(selected_->messages[idx].uid);
+    originals.push_back(selected_->messages[idx]);
+    bytes += selected_->messages[idx].size;
+  }
+  const bool same_account = to->owner == selected_->owner;
+  // RFC 9208 §4.2: a copy that takes the target account over its quota fails with
+  // [OVERQUOTA]; a MOVE within one account adds nothing in the end.
+  if (!(move && same_account)) {
+    auto room = co_await check_quota(to->owner, bytes);
+    if (!room) {
+      if (room.error().code == core::errc::limit) co_return co_await no(cmd, "[OVERQUOTA] Quota exceeded");
+      co_return co_await no(cmd, "[SERVERBUG] Cannot read the quota");
+    }
+  }
+  core::result<std::vector<std::uint32_t>> new_uids;
+  if (same_account) {
+    auto copy = [&st = store_, from = selected_->mailbox.id, uids, to_id = to->box.id]() {
+      return st.copy_messages(from, uids, to_id);
+    };
+    new_uids = co_await blocking(copy);
+  } else {
+    // Between accounts (a shared mailbox on either side): each message is delivered
+    // into the target from its stored blob, the quota checked by the store as for
+    // APPEND; on a failure the copies already made are expunged again.
+    auto copy = [&st = store_, &originals, owner = to->owner, to_id = to->box.id]()
+        -> core::result<std::vector<std::uint32_t>> {
+      std::vector<std::uint32_t> made;
+      for (const auto& m : originals) {
+        store::delivery d;
+        d.blob = m.blob;
+        d.size = m.size;
+        d.internal_date = m.internal_date;
+        d.enforce_quota = true;
+        store::delivery_target target;
+        target.account_id = owner;
+        target.role = store::mailbox_role::none;
+        target.mailbox_id = to_id;
+        target.flags = m.flags;
+        target.keywords = m.keywords;
+        d.targets.push_back(std::move(target));
+        auto done = st.deliver(d);
+        if (!done) {
+          if (!made.empty()) (void)st.expunge(to_id, made);
+          return std::unexpected(done.error());
+        }
+        made.push_back(done->front().uid);
+      }
+      return made;
+    };
+    new_uids = co_await blocking(copy);
+  }
   if (!new_uids) {
     if (new_uids.error().code == core::errc::limit) co_return co_await no(cmd, "[OVERQUOTA] Quota exceeded");
     co_return co_await no(cmd, "[SERVERBUG] Cannot copy");
   }
-  const std::string copyuid = fmt::format("COPYUID {} {} {}", to->uidvalidity, proto::format_sequence_set(uids),
+  store_.notifier().notify(to->owner);
+  const std::string copyuid = fmt::format("COPYUID {} {} {}", to->box.uidvalidity, proto::format_sequence_set(uids),
                                           proto::format_sequence_set(*new_uids));
   if (move) {
     // RFC 6851 §3.3: COPYUID goes in an untagged OK before the expunges.
@@ -110,11 +175,10 @@ asio::awaitable<session::outcome> session::cmd_copy(const command& cmd) {
     auto done = co_await blocking(del);
     if (!done) co_return co_await no(cmd, "[SERVERBUG] Copied but cannot remove the originals");
     untagged(fmt::format("OK [{}] Moved", copyuid));
-    store_.notifier().notify(account_->id);
+    store_.notifier().notify(selected_->owner);
     co_await sync_selected(true);
     co_return co_await ok(cmd, fmt::format("{}MOVE completed", cmd.uid ? "UID " : ""));
   }
-  store_.notifier().notify(account_->id);
   co_return co_await ok(cmd, fmt::format("[{}] {}COPY completed", copyuid, cmd.uid ? "UID " : ""));
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
@@ -28,7 +29,27 @@ struct mailbox_delta {
 
 struct selected_mailbox {
   store::mailbox mailbox;
+  // No "s" right, EXAMINE included: FETCH sets no \Seen (RFC 4314 §4). What else may
+  // change follows `rights`.
   bool read_only = false;
+  // The account the mailbox belongs to: ours, or the owner of a shared mailbox, whose
+  // change log and notifications the view follows.
+  store::id_t owner = 0;
+  // Our RFC 4314 rights on it (all for our own), re-read before commands; EXAMINE
+  // takes away those that change the mailbox's messages.
+  std::string rights;
+  bool examined = false;
+  std::string name;  // as the client names it ("Other Users/<owner>/<name>" when shared)
+  [[nodiscard]] bool may(char right) const { return rights.find(right) != std::string::npos; }
+  void set_rights(std::string_view granted) {
+    rights.clear();
+    for (const char c : granted) {
+      if (!examined || (c != 'w' && c != 's' && c != 't' && c != 'e')) rights += c;
+    }
+    read_only = !may('s');
+  }
+  // RFC 4314 §4: SELECT answers READ-ONLY without any of "w", "s", "t".
+  [[nodiscard]] bool writable() const { return may('w') || may('s') || may('t'); }
   std::vector<store::message> messages;
   std::uint64_t known_modseq = 0;               // the account's MODSEQ the view is at
   // The mailbox's HIGHESTMODSEQ as told to the client and raised by every change

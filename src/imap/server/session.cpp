@@ -53,6 +53,7 @@ session::session(std::shared_ptr<core::transport> t, std::shared_ptr<const sessi
 
 session::~session() {
   if (subscription_ != 0) store_.notifier().unsubscribe(subscription_);
+  if (owner_subscription_ != 0) store_.notifier().unsubscribe(owner_subscription_);
   wake_->alive = false;
 }
 
@@ -90,6 +91,8 @@ std::string session::capabilities() const {
   caps += " CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES UTF8=ACCEPT CONDSTORE QRESYNC";
   caps += " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES BINARY STATUS=SIZE MULTIAPPEND WITHIN";
   caps += " OBJECTID";
+  // RFC 4314 §2.1.1, RFC 9208 §3.1: storage is the one resource with a limit.
+  caps += " ACL RIGHTS=texk QUOTA QUOTA=RES-STORAGE";
   caps += fmt::format(" APPENDLIMIT={}", settings_.append_limit);
   // RFC 4978: compression after login (TLS first, then COMPRESS), once.
   if (state_ != state::not_authenticated && !compressed_) caps += " COMPRESS=DEFLATE";
@@ -313,6 +316,10 @@ asio::awaitable<session::outcome> session::dispatch(const command& cmd) {
   if (n == "APPEND") co_return co_await cmd_append(cmd);
   if (n == "IDLE") co_return co_await cmd_idle(cmd);
   if (n == "COMPRESS") co_return co_await cmd_compress(cmd);
+  if (n == "SETACL" || n == "DELETEACL" || n == "GETACL" || n == "LISTRIGHTS" || n == "MYRIGHTS") {
+    co_return co_await cmd_acl(cmd);
+  }
+  if (n == "GETQUOTA" || n == "GETQUOTAROOT" || n == "SETQUOTA") co_return co_await cmd_quota(cmd);
   if (state_ != state::selected) {
     if (n == "CLOSE" || n == "UNSELECT" || n == "EXPUNGE" || n == "CHECK" || n == "FETCH" || n == "STORE" ||
         n == "SEARCH" || n == "COPY" || n == "MOVE" || n == "SORT" || n == "THREAD") {
@@ -321,6 +328,9 @@ asio::awaitable<session::outcome> session::dispatch(const command& cmd) {
     co_return co_await bad(cmd, "Command not supported");
   }
   if (n == "CLOSE" || n == "UNSELECT") co_return co_await cmd_close(cmd);
+  // RFC 4314 §4: a revoked "r" on a selected shared mailbox ends what can be done there.
+  co_await refresh_rights();
+  if (!selected_->may('r')) co_return co_await no(cmd, "[NOPERM] Access to this mailbox was revoked");
   if (n == "EXPUNGE") co_return co_await cmd_expunge(cmd);
   if (n == "CHECK") {
     co_await sync_selected(true);
@@ -336,7 +346,10 @@ asio::awaitable<session::outcome> session::dispatch(const command& cmd) {
 
 asio::awaitable<void> session::sync_selected(bool expunges_allowed) {
   if (!selected_ || !account_) co_return;
-  auto read = [&st = store_, account = account_->id, sel = &*selected_]() {
+  co_await refresh_rights();
+  if (!selected_->may('r')) co_return;
+  // A shared mailbox's changes are in its owner's change log.
+  auto read = [&st = store_, account = selected_->owner, sel = &*selected_]() {
     return read_delta(st, account, *sel);
   };
   auto delta = co_await blocking(read);

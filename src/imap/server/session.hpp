@@ -114,6 +114,9 @@ class session final : public core::connection_session {
   boost::asio::awaitable<outcome> cmd_delete(const command& cmd);
   boost::asio::awaitable<outcome> cmd_rename(const command& cmd);
   boost::asio::awaitable<outcome> cmd_subscribe(const command& cmd);
+  // CREATE and DELETE in the other users namespace (RFC 4314 §4 "k" and "x").
+  boost::asio::awaitable<outcome> create_shared(const command& cmd, const std::string& name);
+  boost::asio::awaitable<outcome> delete_shared(const command& cmd, const std::string& name);
   // cmd_select.cpp: SELECT EXAMINE CLOSE UNSELECT EXPUNGE CHECK
   boost::asio::awaitable<outcome> cmd_select(const command& cmd);
   boost::asio::awaitable<outcome> cmd_close(const command& cmd);
@@ -135,6 +138,30 @@ class session final : public core::connection_session {
   boost::asio::awaitable<outcome> cmd_idle(const command& cmd);
   // cmd_compress.cpp: COMPRESS DEFLATE (RFC 4978)
   boost::asio::awaitable<outcome> cmd_compress(const command& cmd);
+
+  // cmd_acl.cpp: SETACL DELETEACL GETACL LISTRIGHTS MYRIGHTS (RFC 4314) and the
+  // mailboxes of the other users namespace (access.hpp).
+  struct target {          // a mailbox as a command names it
+    store::mailbox box;
+    store::id_t owner = 0;
+    std::string owner_address;  // empty for our own mailboxes
+    std::string rights;         // ours on it (all for our own)
+    std::string name;           // as the client names it
+    [[nodiscard]] bool shared() const { return !owner_address.empty(); }
+    [[nodiscard]] bool may(char right) const { return rights.find(right) != std::string::npos; }
+  };
+  // Our mailbox or a shared one by the client's name; errc::not_found also for a
+  // shared mailbox we have no right on at all (its existence is not revealed).
+  boost::asio::awaitable<core::result<target>> resolve_target(std::string_view client_name);
+  boost::asio::awaitable<outcome> cmd_acl(const command& cmd);
+  // Re-reads our rights on a selected shared mailbox (revocation takes effect).
+  boost::asio::awaitable<void> refresh_rights();
+  // Follows the notifications of a shared mailbox's owner while it is selected.
+  void watch_owner(store::id_t owner);
+  // cmd_quota.cpp: GETQUOTA GETQUOTAROOT SETQUOTA (RFC 9208)
+  boost::asio::awaitable<outcome> cmd_quota(const command& cmd);
+  // errc::limit when `bytes` more would take `owner` over its quota (COPY, MOVE).
+  boost::asio::awaitable<core::result<void>> check_quota(store::id_t owner, std::uint64_t bytes);
 
   // Resolves a mailbox name from the client (INBOX case-insensitively).
   [[nodiscard]] std::string canonical_name(std::string_view name) const;
@@ -181,6 +208,8 @@ class session final : public core::connection_session {
   };
   std::shared_ptr<wake_state> wake_;
   std::uint64_t subscription_ = 0;
+  std::uint64_t owner_subscription_ = 0;  // the selected shared mailbox's owner
+  store::id_t watched_owner_ = 0;
   std::unique_ptr<boost::asio::steady_timer> poll_timer_;
 };
 

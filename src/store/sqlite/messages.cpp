@@ -149,6 +149,12 @@ core::result<std::vector<delivered>> sqlite_store::deliver(const delivery& d) {
     }
     STORE_TRY(add_blob_refs(ctx, d.blob, size, static_cast<std::int64_t>(d.targets.size())));
     ctx.effects.referenced_blobs.push_back(d.blob);
+    // The parse cache entry, in the same transaction (blob_meta.cpp): no second commit.
+    if (d.meta_version != 0) {
+      STORE_TRY(db.run("INSERT INTO blob_meta (hash, version, data) VALUES (?1, ?2, ?3)"
+                       " ON CONFLICT (hash) DO UPDATE SET version = excluded.version, data = excluded.data",
+                       d.blob, d.meta_version, bytes_view{d.meta}));
+    }
     return out;
   });
 }

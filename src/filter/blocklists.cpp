@@ -1,0 +1,211 @@
+#include "filter/blocklists.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <future>
+
+#include <fmt/format.h>
+
+#include "filter/detail/text_parts.hpp"
+
+namespace letterhead::filter {
+
+std::optional<std::string> reversed_ip(std::string_view ip) {
+  const std::string text(ip);
+  in_addr v4{};
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    const auto* b = reinterpret_cast<const unsigned char*>(&v4);
+    return fmt::format("{}.{}.{}.{}", b[3], b[2], b[1], b[0]);
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (int i = 15; i >= 0; --i) {
+      const unsigned char byte = v6.s6_addr[i];
+      out += hex[byte & 0xf];
+      out += '.';
+      out += hex[byte >> 4];
+      if (i != 0) out += '.';
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+bool is_listing(std::string_view address) {
+  in_addr a{};
+  if (inet_pton(AF_INET, std::string(address).c_str(), &a) != 1) return false;
+  const auto* b = reinterpret_cast<const unsigned char*>(&a);
+  if (b[0] != 127) return false;
+  if (b[1] == 255 && b[2] == 255) return false;  // query refused / error codes
+  return !(b[1] == 0 && b[2] == 0 && b[3] == 1);
+}
+
+namespace {
+
+bool host_char(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return std::isalnum(u) != 0 || c == '-' || c == '.' || c == '_';
+}
+
+bool starts_with_nocase(std::string_view s, std::size_t at, std::string_view prefix) {
+  if (s.size() - at < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[at + i])) != prefix[i]) return false;
+  }
+  return true;
+}
+
+bool all_digits_and_dots(std::string_view h) {
+  return std::ranges::all_of(h, [](char c) { return c == '.' || std::isdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+}  // namespace
+
+std::vector<std::string> link_hosts(std::string_view text, std::size_t max) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < text.size() && out.size() < max; ++i) {
+    const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+    if (c != 'h' && c != 'w') continue;
+    std::size_t start = std::string_view::npos;
+    if (starts_with_nocase(text, i, "http://")) {
+      start = i + 7;
+    } else if (starts_with_nocase(text, i, "https://")) {
+      start = i + 8;
+    } else if (starts_with_nocase(text, i, "www.") && (i == 0 || !host_char(text[i - 1]))) {
+      start = i;
+    }
+    if (start == std::string_view::npos) continue;
+    // authority = [userinfo "@"] host [":" port] (RFC 3986 §3.2); the host ends at
+    // the first byte that cannot be in a name.
+    std::size_t end = start;
+    while (end < text.size() && end - start < 255 && text[end] != '/' && text[end] != '?' && text[end] != '#' &&
+           text[end] != '"' && text[end] != '\'' && text[end] != '<' && text[end] != '>' &&
+           std::isspace(static_cast<unsigned char>(text[end])) == 0) {
+      ++end;
+    }
+    std::string_view authority = text.substr(start, end - start);
+    if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+    std::size_t len = 0;
+    while (len < authority.size() && host_char(authority[len])) ++len;
+    std::string host(authority.substr(0, len));
+    while (!host.empty() && host.back() == '.') host.pop_back();
+    for (auto& ch : host) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    i = end == 0 ? i : end - 1;
+    if (host.find('.') == std::string::npos || all_digits_and_dots(host)) continue;
+    if (std::ranges::find(out, host) == out.end()) out.push_back(std::move(host));
+  }
+  return out;
+}
+
+std::vector<std::string> uribl_candidates(std::string_view host) {
+  std::vector<std::string> out;
+  std::string h(host);
+  if (h.starts_with("www.")) h.erase(0, 4);
+  const auto last = h.rfind('.');
+  if (last == std::string::npos || last == 0) return out;
+  const auto second = h.rfind('.', last - 1);
+  const std::string registered = second == std::string::npos ? h : h.substr(second + 1);
+  if (h != registered) out.push_back(h);
+  out.push_back(registered);
+  return out;
+}
+
+namespace {
+
+struct lookup {
+  std::string name;   // the queried name, e.g. "2.0.0.127.zen.example"
+  std::string zone;
+  std::string what;   // what was listed: the IP or the domain
+};
+
+// Asks every name at once (the resolver is thread-safe, each call bounded by its
+// timeout) and reports each listing.
+void run_lookups(dns::resolver& resolver, std::vector<lookup> lookups, std::string_view rule,
+                 std::vector<finding>& out) {
+  std::vector<std::future<dns::answer<std::string>>> pending;
+  pending.reserve(lookups.size());
+  for (const auto& l : lookups) {
+    pending.push_back(std::async(std::launch::async, [&resolver, name = l.name] { return resolver.addresses(name); }));
+  }
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    const auto answer = pending[i].get();
+    if (answer.result != dns::status::ok) continue;
+    for (const auto& a : answer.records) {
+      if (!is_listing(a)) continue;
+      out.push_back(finding{std::string(rule), fmt::format("{}:{}={}", lookups[i].zone, lookups[i].what, a), {}});
+      break;
+    }
+  }
+}
+
+class dnsbl_rules final : public rule_source {
+ public:
+  dnsbl_rules(dns::resolver& r, std::vector<std::string> zones) : resolver_(r), zones_(std::move(zones)) {}
+
+  void evaluate(const message_input& in, std::vector<finding>& out) override {
+    const auto rev = reversed_ip(in.client_ip);
+    if (!rev || zones_.empty()) return;
+    std::vector<lookup> lookups;
+    for (const auto& z : zones_) lookups.push_back({*rev + "." + z, z, in.client_ip});
+    run_lookups(resolver_, std::move(lookups), "RCVD_IN_DNSBL", out);
+  }
+
+ private:
+  dns::resolver& resolver_;
+  std::vector<std::string> zones_;
+};
+
+class uribl_rules final : public rule_source {
+ public:
+  uribl_rules(dns::resolver& r, std::vector<std::string> zones, std::size_t max)
+      : resolver_(r), zones_(std::move(zones)), max_(max) {}
+
+  void evaluate(const message_input& in, std::vector<finding>& out) override {
+    if (zones_.empty() || max_ == 0 || in.parsed == nullptr) return;
+    std::vector<std::string> domains;
+    for (const auto& t : detail::readable_texts(in.bytes, *in.parsed)) {
+      for (const auto& host : link_hosts(t.text, max_)) {
+        for (auto& d : uribl_candidates(host)) {
+          if (domains.size() < max_ && std::ranges::find(domains, d) == domains.end()) domains.push_back(std::move(d));
+        }
+      }
+    }
+    std::vector<lookup> lookups;
+    for (const auto& d : domains) {
+      for (const auto& z : zones_) lookups.push_back({d + "." + z, z, d});
+    }
+    std::vector<finding> found;
+    run_lookups(resolver_, std::move(lookups), "URIBL_LISTED", found);
+    // One hit per zone: a message with ten links to one listed site is not ten
+    // times as bad.
+    std::vector<std::string> zones_hit;
+    for (auto& f : found) {
+      const auto zone = f.detail.substr(0, f.detail.find(':'));
+      if (std::ranges::find(zones_hit, zone) != zones_hit.end()) continue;
+      zones_hit.push_back(zone);
+      out.push_back(std::move(f));
+    }
+  }
+
+ private:
+  dns::resolver& resolver_;
+  std::vector<std::string> zones_;
+  std::size_t max_;
+};
+
+}  // namespace
+
+std::unique_ptr<rule_source> make_dnsbl_rules(dns::resolver& resolver, std::vector<std::string> zones) {
+  return std::make_unique<dnsbl_rules>(resolver, std::move(zones));
+}
+
+std::unique_ptr<rule_source> make_uribl_rules(dns::resolver& resolver, std::vector<std::string> zones,
+                                              std::size_t max_lookups) {
+  return std::make_unique<uribl_rules>(resolver, std::move(zones), max_lookups);
+}
+
+}  // namespace letterhead::filter
