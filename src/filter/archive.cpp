@@ -56,8 +56,10 @@ class lister {
     // Lowest bid: only a compressed file that holds no archive is read as "raw".
     if (single) archive_read_support_format_raw(a.get());
     if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
+      // No format was recognised, so there is nothing to ask about encryption:
+      // archive_read_has_encrypted_entries() would follow libarchive's unset format
+      // pointer here (found by fuzz_filter_attachments).
       out_.damaged = true;
-      if (archive_read_has_encrypted_entries(a.get()) > 0) out_.encrypted = true;
       return;
     }
     archive_entry* entry = nullptr;
