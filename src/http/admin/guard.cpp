@@ -2,6 +2,11 @@
 
 #include "http/admin/guard.hpp"
 
+#include <algorithm>
+#include <cctype>
+
+#include <boost/json/object.hpp>
+
 #include "http/admin/json_io.hpp"
 
 namespace letterhead::http::admin {
@@ -55,6 +60,24 @@ path_tail split_tail(const request& req, std::string_view prefix) {
   t.item = std::string(rest.substr(0, slash));
   if (slash != std::string_view::npos) t.action = std::string(rest.substr(slash + 1));
   return t;
+}
+
+bool is_super(const directory::admin_principal& who) {
+  return std::ranges::any_of(who.roles, [](const auto& g) { return g.role == directory::role_super_admin; });
+}
+
+std::string domain_of(std::string_view address) {
+  auto at = address.rfind('@');
+  std::string d(at == std::string_view::npos ? std::string_view{} : address.substr(at + 1));
+  std::ranges::transform(d, d.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return d;
+}
+
+response done(core::result<void> r) {
+  if (!r) return error_for(r.error());
+  boost::json::object o;
+  o["ok"] = true;
+  return json_ok(o);
 }
 
 handler guarded(services s, admin_handler h) {

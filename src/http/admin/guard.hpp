@@ -34,6 +34,13 @@ struct path_tail {
 };
 [[nodiscard]] path_tail split_tail(const request& req, std::string_view prefix);
 
+// Shared by the route files.
+[[nodiscard]] bool is_super(const directory::admin_principal& who);
+// The domain of an address, lower case ("" without '@').
+[[nodiscard]] std::string domain_of(std::string_view address);
+// {"ok": true}, or the error's answer.
+[[nodiscard]] response done(core::result<void> r);
+
 // Helpers for route files: register one guarded route.
 inline void add_guarded(router& r, services s, std::string method, std::string path, admin_handler h,
                         match kind = match::exact) {

@@ -21,12 +21,6 @@ using directory::admin_principal;
 
 namespace {
 
-std::string domain_of(std::string_view address) {
-  auto at = address.rfind('@');
-  std::string d(at == std::string_view::npos ? std::string_view{} : address.substr(at + 1));
-  std::ranges::transform(d, d.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return d;
-}
 
 json::object account_json(const store::account& a) {
   json::object o;
@@ -38,11 +32,6 @@ json::object account_json(const store::account& a) {
   return o;
 }
 
-json::object ok_json() {
-  json::object o;
-  o["ok"] = true;
-  return o;
-}
 
 // The account named in the path, if this admin may manage it.
 core::result<store::account> managed_account(services s, const admin_principal& who, std::string_view address) {
@@ -57,9 +46,6 @@ core::result<store::account> managed_account(services s, const admin_principal& 
   return acc;
 }
 
-bool is_super(const admin_principal& who) {
-  return std::ranges::any_of(who.roles, [](const auto& g) { return g.role == directory::role_super_admin; });
-}
 
 // Accounts this admin may see: all for super admins, whole domains for their
 // admins, the department subtrees for department admins.
@@ -170,7 +156,7 @@ response domain_item(services s, const request& req, const admin_principal& who)
   if (tail.action.empty() && req.method == "DELETE") {
     if (auto may = s.org.may_manage_organisation(who.who); !may) return error_for(may.error());
     if (auto r = s.dir.remove_domain(tail.item, who.who.name); !r) return error_for(r.error());
-    return json_ok(ok_json());
+    return done({});
   }
   if (tail.action == "password-policy") {
     if (auto may = s.org.may_manage_domain(who.who, tail.item); !may) return error_for(may.error());
@@ -289,7 +275,7 @@ response set_profile(services s, const request& req, const admin_principal& who,
     }
   }
   if (auto r = s.org.set_profile(who.who, p); !r) return error_for(r.error());
-  return json_ok(ok_json());
+  return done({});
 }
 
 response offboard(services s, const request& req, const admin_principal& who, const store::account& acc) {
@@ -343,7 +329,6 @@ response user_item(services s, const request& req, const admin_principal& who) {
   const auto& m = req.method;
   const auto& act = tail.action;
   const auto& actor = who.who.name;
-  auto done = [](core::result<void> r) { return r ? json_ok(ok_json()) : error_for(r.error()); };
   if (act.empty()) {
     if (m == "GET") return user_details(s, *acc);
     if (m == "DELETE") return done(s.dir.remove_user(acc->address, actor));

@@ -21,9 +21,6 @@ using directory::admin_principal;
 
 namespace {
 
-bool is_super(const admin_principal& who) {
-  return std::ranges::any_of(who.roles, [](const auto& g) { return g.role == directory::role_super_admin; });
-}
 
 // Whether `text` names an address in `domain`: "@domain" not followed by more of a
 // domain name (example.com must not match example.com.cn or example.community).

@@ -16,13 +16,7 @@ using directory::admin_principal;
 
 namespace {
 
-json::object ok_json() {
-  json::object o;
-  o["ok"] = true;
-  return o;
-}
 
-response done(core::result<void> r) { return r ? json_ok(ok_json()) : error_for(r.error()); }
 
 // --- departments ---
 

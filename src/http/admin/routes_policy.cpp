@@ -20,22 +20,9 @@ using directory::admin_principal;
 
 namespace {
 
-json::object ok_json() {
-  json::object o;
-  o["ok"] = true;
-  return o;
-}
 
-response done(core::result<void> r) { return r ? json_ok(ok_json()) : error_for(r.error()); }
 
-bool is_super(const admin_principal& who) {
-  return std::ranges::any_of(who.roles, [](const auto& g) { return g.role == directory::role_super_admin; });
-}
 
-std::string domain_of(std::string_view address) {
-  auto at = address.rfind('@');
-  return at == std::string_view::npos ? std::string() : std::string(address.substr(at + 1));
-}
 
 // --- mail rules ---
 
@@ -225,7 +212,9 @@ response add_alias(services s, const request& req, const admin_principal& who) {
   }
   if (auto may = s.org.may_manage_domain(who.who, domain_of(*address)); !may) return error_for(may.error());
   if (auto r = s.dir.add_alias(*address, targets, who.who.name); !r) return error_for(r.error());
-  return json_ok(ok_json(), 201);
+  auto created = done({});
+  created.status = 201;
+  return created;
 }
 
 // --- app passwords and the address list ---
