@@ -14,7 +14,7 @@ packages=(
   curl isync mutt
   oathtool gsasl
   python3-dkim python3-nacl python3-yaml
-  libarchive-dev clamav-daemon
+  libarchive-dev clamav-daemon rspamd
   publicsuffix python3-authres
 )
 

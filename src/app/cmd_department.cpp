@@ -87,7 +87,8 @@ void add_department_commands(CLI::App& app, globals& g) {
   };
   auto r = std::make_shared<rm_opts>();
   auto* remove = dep->add_subcommand(
-      "remove", "remove an empty department, or move its sub-departments, people and list memberships first");
+      "remove", "remove a department; its sub-departments, people and list memberships move to its parent "
+                "(a top-level one must be empty unless --move-to or --move-to-top is given)");
   remove->add_option("DEPARTMENT", r->department, "id or path")->required();
   remove->add_option("--move-to", r->reparent, "department (id or path) that takes over its contents");
   remove->add_flag("--move-to-top", r->to_top, "its sub-departments become top-level, its people have none");

@@ -92,6 +92,12 @@ int serve(const globals& g) {
   if (!ctx) return report(ctx.error());
   const auto& cfg = ctx->config;
   core::init_logging(cfg.log.level);
+  // TOTP seeds stored before they were bound to their account are sealed again.
+  if (auto n = ctx->directory->reseal_totp_secrets(); !n) {
+    spdlog::warn("re-sealing TOTP seeds: {}", n.error().message);
+  } else if (*n > 0) {
+    spdlog::info("re-sealed {} TOTP seed(s) in the current format", *n);
+  }
 
   auto tls = core::tls_contexts::load(cfg.tls, cfg.data_dir, cfg.hostname);
   if (!tls) return report(tls.error());

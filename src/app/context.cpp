@@ -42,44 +42,6 @@ directory::security_options security_options(const core::security_config& c) {
   return o;
 }
 
-namespace {
-
-// The installation's secret key (directory/secret_box.hpp): read, or made once with
-// O_EXCL so that two processes starting together agree on one key.
-core::result<std::string> load_secret_key(const std::string& path) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      std::string key(directory::secret_key_bytes + 1, '\0');
-      const auto n = ::read(fd, key.data(), key.size());
-      ::close(fd);
-      if (n != static_cast<ssize_t>(directory::secret_key_bytes)) {
-        return core::fail(core::errc::invalid, fmt::format("{}: a secret key file holds exactly {} bytes", path,
-                                                           directory::secret_key_bytes));
-      }
-      key.resize(directory::secret_key_bytes);
-      return key;
-    }
-    if (errno != ENOENT) return core::fail(core::errc::io, fmt::format("{}: {}", path, std::strerror(errno)));
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      if (errno == EEXIST) continue;  // another process made it first: read theirs
-      return core::fail(core::errc::io, fmt::format("{}: {}", path, std::strerror(errno)));
-    }
-    const auto key = directory::make_secret_key();
-    const bool written = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
-    ::close(fd);
-    if (!written) {
-      ::unlink(path.c_str());
-      return core::fail(core::errc::io, fmt::format("{}: could not write the secret key", path));
-    }
-    return key;
-  }
-  return core::fail(core::errc::io, fmt::format("{}: could not read or create the secret key", path));
-}
-
-}  // namespace
-
 core::result<context> open_context(const std::string& config_file) {
   auto cfg = read_config(config_file);
   if (!cfg) return std::unexpected(cfg.error());
@@ -93,7 +55,7 @@ core::result<context> open_context(const std::string& config_file) {
   ctx.config = std::move(*cfg);
   ctx.store = std::move(*st);
   auto security = security_options(ctx.config.security);
-  auto key = load_secret_key(ctx.config.security.secret_key_file.empty()
+  auto key = directory::load_or_create_secret_key(ctx.config.security.secret_key_file.empty()
                                  ? ctx.config.data_dir + "/secret.key"
                                  : ctx.config.security.secret_key_file);
   if (!key) return std::unexpected(key.error());

@@ -1,11 +1,16 @@
 #include "app/inbound_filter.hpp"
 
 #include <ctime>
+#include <random>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/bayes_trainer.hpp"
 #include "filter/blocklists.hpp"
+#include "filter/rspamd.hpp"
+#include "mime/address.hpp"
+#include "mime/header.hpp"
 #include "mime/parser.hpp"
 
 namespace letterhead::app {
@@ -14,11 +19,39 @@ using smtp::server::inspection;
 using smtp::server::listener_kind;
 using smtp::server::refusal;
 
+namespace {
+
+bool is_loopback(std::string_view ip) {
+  return ip.starts_with("127.") || ip == "::1" || ip.starts_with("::ffff:127.");
+}
+
+// A fresh multipart boundary (RFC 2046 §5.1.1): random, so no message contains it.
+std::string make_boundary() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return fmt::format("=_letterhead_banner_{:016x}{:016x}", rng(), rng());
+}
+
+}  // namespace
+
 core::result<std::unique_ptr<inbound_filter>> inbound_filter::create(const core::config& cfg,
-                                                                    std::shared_ptr<dns::resolver> resolver) {
+                                                                    std::shared_ptr<dns::resolver> resolver,
+                                                                    directory::directory* dir) {
   std::unique_ptr<inbound_filter> f(new inbound_filter());
   f->cfg_ = cfg;
   f->resolver_ = std::move(resolver);
+  f->directory_ = dir;
+  {
+    // The organisational domain (RFC 7489 §3.2) for URI blocklists and lookalikes; a
+    // missing list falls back to two labels and leaves lookalike checks on the
+    // whole name.
+    auto psl = mailauth::public_suffix_list::load(cfg.auth.public_suffix_list);
+    if (psl) {
+      f->psl_ = std::make_unique<mailauth::public_suffix_list>(std::move(*psl));
+    } else {
+      spdlog::warn("public suffix list: {}", psl.error().message);
+      f->psl_ = std::make_unique<mailauth::public_suffix_list>(mailauth::public_suffix_list::parse(""));
+    }
+  }
   for (const auto& [name, weight] : cfg.spam.rules) {
     if (!filter::known_rule(name)) {
       return core::fail(core::errc::invalid, fmt::format("{}: [spam.rules] has no rule named '{}'", cfg.path, name));
@@ -33,7 +66,21 @@ core::result<std::unique_ptr<inbound_filter>> inbound_filter::create(const core:
   f->engine_->add_source(filter::make_content_rules());
   if (f->resolver_) {
     f->engine_->add_source(filter::make_dnsbl_rules(*f->resolver_, cfg.spam.dnsbl));
-    f->engine_->add_source(filter::make_uribl_rules(*f->resolver_, cfg.spam.uribl, cfg.spam.max_uri_lookups));
+    f->engine_->add_source(filter::make_uribl_rules(*f->resolver_, cfg.spam.uribl, cfg.spam.max_uri_lookups,
+                                                          f->psl_->size() != 0 ? f->psl_.get() : nullptr));
+  }
+  if (cfg.spam.bayes && dir != nullptr) {
+    f->engine_->add_source(filter::make_bayes_rules(dir->store(), bayes_options_from(cfg)));
+  }
+  if (!cfg.spam.rspamd.empty()) {
+    filter::rspamd_options ro;
+    if (auto u = filter::parse_rspamd_url(cfg.spam.rspamd, ro); !u) {
+      return core::fail(core::errc::invalid, fmt::format("{}: [spam] rspamd: {}", cfg.path, u.error().message));
+    }
+    ro.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.spam.rspamd_timeout);
+    ro.weight = cfg.spam.rspamd_weight;
+    ro.reject = cfg.spam.rspamd_reject;
+    f->engine_->add_source(filter::make_rspamd_rules(std::move(ro)));
   }
 
   const auto& a = cfg.attachments;
@@ -55,6 +102,44 @@ core::result<std::unique_ptr<inbound_filter>> inbound_filter::create(const core:
   return f;
 }
 
+core::result<std::shared_ptr<const filter::impersonation_guard>> inbound_filter::guard() {
+  std::scoped_lock lock(guard_mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  if (guard_ && now - guard_loaded_ < cfg_.impersonation.refresh) return guard_;
+  filter::impersonation_people people;
+  auto accounts = directory_->store().list_accounts("");
+  if (!accounts) return std::unexpected(accounts.error());
+  for (auto& a : *accounts) {
+    if (!a.display_name.empty() && !a.disabled) people.display_names.push_back(std::move(a.display_name));
+  }
+  auto domains = directory_->list_domains();
+  if (!domains) return std::unexpected(domains.error());
+  for (auto& d : *domains) people.domains.push_back(std::move(d.name));
+  guard_ = std::make_shared<const filter::impersonation_guard>(people, *psl_);
+  guard_loaded_ = now;
+  return guard_;
+}
+
+// Mail is trusted, and not checked, when an account of ours submitted it, or when
+// its From is one of our domains and DMARC passed (or it came from a trusted
+// loopback client, which the authentication step does not judge).
+core::result<std::vector<filter::impersonation_match>> inbound_filter::check_impersonation(
+    const smtp::server::envelope& env, std::string_view message, const mime::message& parsed,
+    const auth_outcome& auth) {
+  std::vector<filter::impersonation_match> none;
+  if (env.authenticated || parsed.parts.empty()) return none;
+  const auto* from = mime::find_field(message, parsed.root().fields, "From");
+  if (from == nullptr) return none;
+  const auto list = mime::parse_address_list(mime::slice(message, from->value));
+  if (list.mailboxes.empty()) return none;
+  const auto& box = list.mailboxes.front();
+  auto g = guard();
+  if (!g) return std::unexpected(g.error());
+  const bool ours = (*g)->is_our_domain(box.domain);
+  if (ours && (auth.dmarc == "pass" || (cfg_.auth.trust_loopback && is_loopback(env.client_ip)))) return none;
+  return (*g)->check(box.display_name, box.domain);
+}
+
 core::result<inspection> inbound_filter::judge(const smtp::server::envelope& env, std::string& message,
                                                const auth_outcome& auth) {
   inspection verdict;
@@ -66,6 +151,8 @@ core::result<inspection> inbound_filter::judge(const smtp::server::envelope& env
     filter::remove_fields(message, {"X-Spam-Flag", "X-Spam-Score", "X-Spam-Status", "X-Virus-Scanned",
                                     "X-Attachment-Warning"});
   }
+  // Our warning is shown by the webmail as ours: nobody may send one in.
+  filter::remove_fields(message, {filter::warning_field_name});
   const auto parsed = mime::parse(message, mime::parse_limits::from_config(cfg_.limits));
 
   if (cfg_.attachments.enabled) {
@@ -96,13 +183,28 @@ core::result<inspection> inbound_filter::judge(const smtp::server::envelope& env
     }
   }
 
+  std::vector<filter::impersonation_match> impersonation;
+  std::vector<filter::finding> impersonation_findings;
+  if (mx && cfg_.impersonation.enabled && directory_ != nullptr) {
+    auto found = check_impersonation(env, message, parsed, auth);
+    if (!found) return std::unexpected(found.error());
+    impersonation = std::move(*found);
+    for (const auto& m : impersonation) impersonation_findings.push_back({m.rule, m.detail, {}});
+    if (!impersonation.empty()) {
+      spdlog::info("impersonation warning for mail from <{}> ({}): {}", env.mail_from, env.client_ip,
+                   impersonation.front().rule);
+    }
+  }
+
   if (mx && cfg_.spam.enabled) {
     filter::message_input in;
+    in.extra = &impersonation_findings;
     in.bytes = message;
     in.parsed = &parsed;
     in.client_ip = env.client_ip;
     in.helo = env.helo;
     in.mail_from = env.mail_from;
+    for (const auto& r : env.recipients) in.recipients.push_back(r.address);
     in.auth = filter::auth_results{auth.spf, auth.dkim, auth.dkim_aligned, auth.dmarc, auth.arc, auth.from_is_ours};
     in.now = static_cast<std::int64_t>(std::time(nullptr));
     const auto v = engine_->judge(in);
@@ -117,6 +219,15 @@ core::result<inspection> inbound_filter::judge(const smtp::server::envelope& env
     }
     verdict.junk = v.act == filter::action::junk;
     if (cfg_.spam.add_headers) added += filter::spam_headers(v, engine_->options());
+  }
+
+  if (!impersonation.empty()) {
+    added += filter::warning_field(impersonation);
+    // The banner changes the body: after every check that read it (DKIM ran in the
+    // authentication step, before this).
+    if (cfg_.impersonation.banner) {
+      message = filter::wrap_with_banner(message, filter::warning_text(impersonation) + "\r\n", make_boundary());
+    }
   }
 
   if (!added.empty()) message.insert(0, added);

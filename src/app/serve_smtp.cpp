@@ -1,6 +1,7 @@
 // The SMTP listeners of `serve`: MX, submission and submissions.
 #include <spdlog/spdlog.h>
 
+#include "app/abuse_limits.hpp"
 #include "app/inbound_auth.hpp"
 #include "app/inbound_filter.hpp"
 #include "app/services.hpp"
@@ -17,6 +18,7 @@ core::result<std::size_t> start_smtp(services& s) {
   auto auth = inbound_auth::create(cfg, *s.ctx.directory);
   if (!auth) return std::unexpected(auth.error());
   backend->set_auth(*auth);
+  backend->set_limits(std::make_shared<abuse_limits>(cfg, *s.ctx.directory, s.delivery));
   {
     // The blocklists need DNS only when some zone is configured.
     std::shared_ptr<dns::resolver> resolver;
@@ -29,7 +31,7 @@ core::result<std::size_t> start_smtp(services& s) {
       if (!made) return std::unexpected(made.error());
       resolver = std::move(*made);
     }
-    auto filters = inbound_filter::create(cfg, resolver);
+    auto filters = inbound_filter::create(cfg, resolver, &*s.ctx.directory);
     if (!filters) return std::unexpected(filters.error());
     backend->set_filter(std::move(*filters));
   }

@@ -3,10 +3,13 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include "app/abuse_limits.hpp"
 #include "app/inbound.hpp"
 #include "app/inbound_auth.hpp"
 #include "app/inbound_filter.hpp"
+#include "delivery/moderation.hpp"
 #include "directory/org.hpp"
 
 namespace letterhead::app {
@@ -28,8 +31,24 @@ std::string domain_of(std::string_view address) {
 // recipients' (internal-only accounts receive nothing from outside) on the MX.
 core::result<std::optional<refusal>> smtp_backend::check_recipient(const smtp::server::envelope& env,
                                                                   const smtp::server::recipient& r) {
+  if (limits_) {
+    auto limited = limits_->check_recipient(env, r);
+    if (!limited) return std::unexpected(limited.error());
+    if (*limited) return *limited;
+  }
   auto& store = directory_.store();
   directory::organisation org(store, directory_);
+  if (r.local) {
+    // A reply to a moderation notice (delivery/moderation.hpp): only the owner it was
+    // sent to, authenticated, may use it, and only once.
+    if (auto cmd = delivery::parse_moderation_address(r.address)) {
+      const store::id_t sender = env.authenticated ? env.authenticated->account_id : 0;
+      auto ok = delivery::check_moderation_reply(directory_, org, *cmd, sender);
+      if (ok) return std::nullopt;
+      if (ok.error().code == core::errc::denied) return refusal{550, "5.7.1", ok.error().message};
+      return std::unexpected(ok.error());
+    }
+  }
   const store::id_t sender_id = env.authenticated ? env.authenticated->account_id : 0;
   auto book = directory::rule_book::load(store);
   if (!book) return std::unexpected(book.error());
@@ -119,6 +138,13 @@ core::result<recipient_status> smtp_backend::lookup_recipient(const std::string&
   auto local = directory_.is_local_domain(parsed->domain);
   if (!local) return std::unexpected(local.error());
   if (!*local) return recipient_status::foreign;
+  if (auto cmd = delivery::parse_moderation_address(parsed->str())) {
+    // A list's moderation address exists while the list does; whether this sender
+    // may use it is check_recipient's (5.7.1), not an unknown user's 5.1.1.
+    auto g = directory_.store().find_group(cmd->group);
+    if (g) return recipient_status::local;
+    if (g.error().code != core::errc::not_found) return std::unexpected(g.error());
+  }
   auto res = directory_.resolve(parsed->str());
   if (res) return recipient_status::local;
   if (res.error().code == core::errc::not_found) return recipient_status::local_unknown;
@@ -166,9 +192,26 @@ core::result<smtp::server::accepted> smtp_backend::accept(const smtp::server::en
   in.smtputf8 = env.smtputf8;
   in.junk = env.junk;
   if (env.authenticated) in.auth_account = env.authenticated->address;
-  for (const auto& r : env.recipients) in.recipients.push_back({r.address, r.notify, r.orcpt});
+  std::size_t decided = 0;
+  for (const auto& r : env.recipients) {
+    auto cmd = r.local ? delivery::parse_moderation_address(r.address) : std::nullopt;
+    if (!cmd) {
+      in.recipients.push_back({r.address, r.notify, r.orcpt});
+      continue;
+    }
+    // The reply is the decision; its text goes nowhere. check_recipient allowed it at
+    // RCPT; a decision made meanwhile by someone else only gets logged.
+    directory::organisation org(directory_.store(), directory_);
+    const store::id_t sender = env.authenticated ? env.authenticated->account_id : 0;
+    if (auto ok = delivery::apply_moderation_reply(delivery_, directory_, org, *cmd, sender); !ok) {
+      spdlog::info("moderation reply to <{}> not applied: {}", cmd->group, ok.error().message);
+    }
+    ++decided;
+  }
+  if (in.recipients.empty() && decided > 0) return smtp::server::accepted{"moderation"};
   auto done = delivery_.deliver(in, message);
   if (!done) return std::unexpected(done.error());
+  if (limits_) limits_->note_accepted(env);
   // Offboarded recipients answer senders (RFC 3834) once the message is safe; a
   // failure here must not undo the acceptance.
   {

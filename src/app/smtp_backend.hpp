@@ -9,6 +9,7 @@
 
 namespace letterhead::app {
 
+class abuse_limits;
 class inbound_auth;
 class inbound_filter;
 
@@ -45,11 +46,15 @@ class smtp_backend final : public smtp::server::backend {
   // when unset.
   void set_filter(std::shared_ptr<inbound_filter> f) { filter_ = std::move(f); }
 
+  // Submission rate and greylisting at RCPT (abuse_limits.hpp); none when unset.
+  void set_limits(std::shared_ptr<abuse_limits> l) { limits_ = std::move(l); }
+
  private:
   directory::directory& directory_;
   delivery::local_delivery& delivery_;
   std::shared_ptr<inbound_auth> auth_;
   std::shared_ptr<inbound_filter> filter_;
+  std::shared_ptr<abuse_limits> limits_;
 };
 
 }  // namespace letterhead::app

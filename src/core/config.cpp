@@ -284,6 +284,10 @@ result<void> read_limits(const toml::table* t, std::string_view origin, limits& 
   LH_TRY(r.seconds("command_timeout", out.command_timeout));
   LH_TRY(r.seconds("data_timeout", out.data_timeout));
   LH_TRY(r.seconds("shutdown_grace", out.shutdown_grace));
+  LH_TRY(r.integer("smtp_connections_per_minute_per_ip", out.smtp_connections_per_minute_per_ip, 0, 10000000));
+  LH_TRY(r.boolean("rate_limit_loopback", out.rate_limit_loopback));
+  LH_TRY(r.integer("submission_external_per_hour", out.submission_external_per_hour, 0, 10000000));
+  LH_TRY(r.boolean("freeze_on_limit", out.freeze_on_limit));
   return r.no_unknown_keys();
 }
 
@@ -335,6 +339,13 @@ static result<void> read_filters(section_reader& r, std::string_view origin, con
     LH_TRY(sr.string_array("dnsbl", c.spam.dnsbl));
     LH_TRY(sr.string_array("uribl", c.spam.uribl));
     LH_TRY(sr.integer("max_uri_lookups", c.spam.max_uri_lookups, 0, 1000));
+    LH_TRY(sr.boolean("bayes", c.spam.bayes));
+    LH_TRY(sr.integer("bayes_min_spam", c.spam.bayes_min_spam, 1, 100000000));
+    LH_TRY(sr.integer("bayes_min_ham", c.spam.bayes_min_ham, 1, 100000000));
+    LH_TRY(sr.string("rspamd", c.spam.rspamd));
+    LH_TRY(sr.number("rspamd_weight", c.spam.rspamd_weight, -100, 100));
+    LH_TRY(sr.boolean("rspamd_reject", c.spam.rspamd_reject));
+    LH_TRY(sr.duration("rspamd_timeout", c.spam.rspamd_timeout, std::chrono::seconds(1), std::chrono::seconds(600)));
     auto rules = sr.table("rules");
     if (!rules) return std::unexpected(rules.error());
     if (*rules != nullptr) {
@@ -574,6 +585,28 @@ result<config> parse_config(std::string_view text, std::string_view origin) {
       return fail(errc::invalid, fmt::format("{}: key 'auth.on_temperror' must be \"defer\" or \"accept\", "
                                              "not \"{}\"", origin, c.auth.on_temperror));
     }
+  }
+
+  auto imp = r.table("impersonation");
+  if (!imp) return std::unexpected(imp.error());
+  if (*imp != nullptr) {
+    section_reader ir(**imp, "impersonation.", origin);
+    LH_TRY(ir.boolean("enabled", c.impersonation.enabled));
+    LH_TRY(ir.boolean("banner", c.impersonation.banner));
+    LH_TRY(ir.duration("refresh", c.impersonation.refresh, std::chrono::seconds(1), std::chrono::seconds(86400)));
+    LH_TRY(ir.no_unknown_keys());
+  }
+
+  auto grey = r.table("greylist");
+  if (!grey) return std::unexpected(grey.error());
+  if (*grey != nullptr) {
+    section_reader gr(**grey, "greylist.", origin);
+    LH_TRY(gr.boolean("enabled", c.greylist.enabled));
+    LH_TRY(gr.duration("delay", c.greylist.delay, std::chrono::seconds(1), std::chrono::seconds(86400)));
+    LH_TRY(gr.duration("expiry", c.greylist.expiry, std::chrono::seconds(60), std::chrono::seconds(400 * 86400)));
+    LH_TRY(gr.duration("retry_window", c.greylist.retry_window, std::chrono::seconds(60),
+                       std::chrono::seconds(30 * 86400)));
+    LH_TRY(gr.no_unknown_keys());
   }
 
   auto limits = r.table("limits");

@@ -148,6 +148,17 @@ struct spam_config {
   std::vector<std::string> dnsbl;
   std::vector<std::string> uribl;
   std::size_t max_uri_lookups = 20;  // distinct domains asked per message
+  // The Bayesian classifier (filter/bayes.hpp), trained by users moving mail into
+  // and out of Junk; a scope (company or user) votes once it holds this many
+  // trained messages of each class.
+  bool bayes = true;
+  std::size_t bayes_min_spam = 200;
+  std::size_t bayes_min_ham = 200;
+  // rspamd asked over HTTP (filter/rspamd.hpp): "http://127.0.0.1:11333"; empty = off.
+  std::string rspamd;
+  double rspamd_weight = 1.0;               // RSPAMD points = rspamd's score × this
+  bool rspamd_reject = false;               // rspamd's "reject" action refuses at DATA
+  std::chrono::seconds rspamd_timeout{10};  // bound on one whole request
   // [spam.rules] NAME = weight: overrides of the built-in weights (filter/README.md).
   std::map<std::string, double> rules;
 };
@@ -189,6 +200,22 @@ struct auth_config {
   std::string public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dat";
 };
 
+// [impersonation]: warnings on outside mail that imitates a colleague's name or one
+// of our domains (filter/impersonation.hpp), on the MX.
+struct impersonation_config {
+  bool enabled = true;
+  bool banner = false;  // also prepend a zh + en text part (the message becomes multipart/mixed)
+  std::chrono::seconds refresh{60};  // how long the employee list is reused
+};
+
+// [greylist]: RFC 6647 greylisting at RCPT on the MX (off by default).
+struct greylist_config {
+  bool enabled = false;
+  std::chrono::seconds delay{300};              // a new triplet is deferred this long
+  std::chrono::seconds expiry{60 * 60 * 24 * 36};  // a triplet unseen this long is forgotten
+  std::chrono::seconds retry_window{60 * 60 * 24};  // a first retry must come within this
+};
+
 struct log_config {
   std::string level = "info";  // trace, debug, info, warn, error
 };
@@ -216,6 +243,8 @@ struct config {
   spam_config spam;
   antivirus_config antivirus;
   attachments_config attachments;
+  impersonation_config impersonation;
+  greylist_config greylist;
   limits limits;
   log_config log;
   runtime_config runtime;

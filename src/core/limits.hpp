@@ -33,6 +33,16 @@ struct limits {
   std::chrono::seconds data_timeout{180};
   // [limits] shutdown_grace: how long SIGTERM waits for sessions to finish.
   std::chrono::seconds shutdown_grace{10};
+  // [limits] smtp_connections_per_minute_per_ip: new SMTP connections (MX and
+  // submission) one client IP may open per minute; beyond, 421 4.7.0. 0 = no limit.
+  std::size_t smtp_connections_per_minute_per_ip = 600;
+  // [limits] rate_limit_loopback: whether loopback clients count too.
+  bool rate_limit_loopback = true;
+  // [limits] submission_external_per_hour: messages one account may submit to
+  // outside recipients per hour (a compromised account spraying mail); 0 = no limit.
+  std::size_t submission_external_per_hour = 500;
+  // [limits] freeze_on_limit: freeze the account when it reaches that limit.
+  bool freeze_on_limit = false;
 };
 
 }  // namespace letterhead::core

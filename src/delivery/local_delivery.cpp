@@ -146,9 +146,12 @@ core::result<delivery_result> local_delivery::deliver_now(const inbound_message&
     d.size = local.size();
     d.internal_date = now;
     // The parse cache entry IMAP answers FETCH ENVELOPE, SEARCH FROM, SORT ... from
-    // (mime/summary.hpp), stored with the rows: one per blob, however many recipients.
+    // (mime/summary.hpp), stored with the rows: one per blob, however many recipients,
+    // and its search keys, one per row.
     d.meta_version = mime::summary_cache_version(parse_limits_);
-    d.meta = mime::serialize(mime::summarize(local, mime::parse(local, parse_limits_)));
+    const auto summary = mime::summarize(local, mime::parse(local, parse_limits_));
+    d.meta = mime::serialize(summary);
+    d.keys = mime::serialize_keys(summary);
     for (const auto id : accounts) {
       if (msg.junk) {
         auto t = junk_target(store_, id);

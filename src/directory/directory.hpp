@@ -130,6 +130,17 @@ class directory {
   [[nodiscard]] core::result<totp_enrolment> enable_totp(std::string_view address, std::string_view actor);
   [[nodiscard]] core::result<void> disable_totp(std::string_view address, std::string_view actor);
   [[nodiscard]] core::result<bool> totp_enabled(std::string_view address);
+  // Seals every TOTP seed stored in an older form (plain, or not bound to its
+  // account) in the current one; `serve` runs it at start. Returns how many.
+  [[nodiscard]] core::result<std::size_t> reseal_totp_secrets();
+
+  // An unguessable capability over `data` (moderation by reply, delivery/
+  // moderation.hpp): 128 bits of HMAC-SHA-256 under the installation's secret key
+  // (a per-process key when there is none), in lower-case base32. Nothing is stored:
+  // the token is recomputed from what it names and compared in constant time.
+  [[nodiscard]] std::string capability_token(std::string_view purpose, std::string_view data) const;
+  [[nodiscard]] bool check_capability_token(std::string_view purpose, std::string_view data,
+                                            std::string_view token) const;
   // Second factor of web and admin logins; a code is accepted once (errc::denied).
   [[nodiscard]] core::result<void> verify_totp(std::string_view address, std::string_view code,
                                                store::unix_time now);
@@ -153,7 +164,8 @@ class directory {
   // Undoes offboard(): re-enables the account (unless it was frozen before), takes the
   // successor's access away, moves transferred mail back, returns list ownerships.
   // Revoked app passwords stay revoked.
-  [[nodiscard]] core::result<void> restore(std::string_view address, std::string_view actor);
+  [[nodiscard]] core::result<void> restore(std::string_view address, std::string_view actor,
+                                           const std::function<core::result<void>(std::string_view)>& after_step = {});
   // A wrong second factor after a right password counts like a wrong password for
   // the brute-force limits: TOTP codes are only six digits.
   void note_second_factor_failure(login_context& ctx, const store::account& acc);

@@ -149,6 +149,13 @@ class organisation {
   [[nodiscard]] core::result<void> may_manage_account(const actor& who, const store::account& a);
   // Owners of the group, or its domain's admins.
   [[nodiscard]] core::result<void> may_moderate(const actor& who, const store::group& g);
+  // Whether `who` may know that the object exists at all (it lies inside their scope,
+  // even if rank forbids acting on it). The admin API answers an object outside the
+  // scope exactly as a missing one, so existence does not leak across domains or
+  // departments.
+  [[nodiscard]] core::result<bool> may_see_account(const actor& who, const store::account& a);
+  [[nodiscard]] core::result<bool> may_see_department(const actor& who, store::id_t department);
+  [[nodiscard]] core::result<bool> may_see_group(const actor& who, const store::group& g);
 
   [[nodiscard]] store::store& store() noexcept { return store_; }
 

@@ -53,6 +53,14 @@ core::result<void> organisation::move_department(const actor& who, store::id_t i
 core::result<void> organisation::remove_department(const actor& who, store::id_t id,
                                                    std::optional<store::id_t> reparent_to) {
   if (auto r = may_manage_department(who, id, true); !r) return r;
+  if (!reparent_to) {
+    // What an admin expects of "remove": the contents go up one level. A top-level
+    // department has no parent to take them, so removing it needs an explicit target
+    // (the store refuses while it is not empty).
+    auto d = store_.get_department(id);
+    if (!d) return std::unexpected(d.error());
+    if (d->parent_id != 0) reparent_to = d->parent_id;
+  }
   if (reparent_to) {
     if (*reparent_to == 0) {
       if (auto r = may_manage_organisation(who); !r) return r;
@@ -113,6 +121,21 @@ core::result<void> organisation::set_profile(const actor& who, const store::prof
   // A department admin may move people only within its subtree.
   if (p.department_id != old->department_id && p.department_id != 0) {
     if (auto r = may_manage_department(who, p.department_id, false); !r) return r;
+  }
+  if (p.manager_id != 0 && p.manager_id != old->manager_id) {
+    // The manager is a colleague: an account of the same domain, and one the acting
+    // admin can see (anything else is answered as if it did not exist).
+    const auto missing = [] { return core::fail(core::errc::not_found, "no such manager account / 上级账户不存在"); };
+    auto mgr = store_.get_account(p.manager_id);
+    if (!mgr) return mgr.error().code == core::errc::not_found ? missing() : std::unexpected(mgr.error());
+    auto visible = may_see_account(who, *mgr);
+    if (!visible) return std::unexpected(visible.error());
+    if (!*visible) return missing();
+    const auto domain = [](std::string_view a) { return lower_ascii(a.substr(a.rfind('@') + 1)); };
+    if (domain(mgr->address) != domain(acc->address)) {
+      return core::fail(core::errc::invalid, fmt::format("the manager of {} must be an account of the same domain",
+                                                         acc->address));
+    }
   }
   if (auto r = check_display_name(p.display_name); !r) return r;
   for (const auto* field : {&p.title, &p.phone, &p.employee_id}) {

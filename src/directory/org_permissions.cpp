@@ -119,4 +119,56 @@ core::result<void> organisation::may_moderate(const actor& who, const store::gro
   return may_manage_domain(who, at == std::string::npos ? std::string() : g.address.substr(at + 1));
 }
 
+core::result<bool> organisation::may_see_account(const actor& who, const store::account& a) {
+  if (who.account_id == 0 || who.account_id == a.id) return true;
+  auto grants = grants_of(who);
+  if (!grants) return std::unexpected(grants.error());
+  const auto at = a.address.rfind('@');
+  const auto domain = lower_ascii(at == std::string::npos ? std::string() : a.address.substr(at + 1));
+  std::optional<store::id_t> department;
+  for (const auto& g : *grants) {
+    if (g.role == role_super_admin) return true;
+    if (g.role == role_domain_admin && g.domain == domain) return true;
+    if (g.role == role_department_admin && g.department_id != 0) {
+      if (!department) {
+        auto p = store_.get_profile(a.id);
+        if (!p) return std::unexpected(p.error());
+        department = p->department_id;
+      }
+      if (*department == 0) continue;
+      auto in = may_see_department(who, *department);
+      if (!in) return std::unexpected(in.error());
+      if (*in) return true;
+    }
+  }
+  return false;
+}
+
+core::result<bool> organisation::may_see_department(const actor& who, store::id_t department) {
+  if (who.account_id == 0) return true;
+  auto grants = grants_of(who);
+  if (!grants) return std::unexpected(grants.error());
+  std::optional<std::vector<store::department>> all;
+  for (const auto& g : *grants) {
+    // Departments span domains: a domain admin places its people in any of them.
+    if (g.role == role_super_admin || g.role == role_domain_admin) return true;
+    if (g.role != role_department_admin || g.department_id == 0) continue;
+    if (!all) {
+      auto list = store_.list_departments();
+      if (!list) return std::unexpected(list.error());
+      all = std::move(*list);
+    }
+    const auto below = subtree(*all, g.department_id);
+    if (std::ranges::find(below, department) != below.end()) return true;
+  }
+  return false;
+}
+
+core::result<bool> organisation::may_see_group(const actor& who, const store::group& g) {
+  if (may_moderate(who, g)) return true;
+  auto super = is_super(who);
+  if (!super) return std::unexpected(super.error());
+  return *super;
+}
+
 }  // namespace letterhead::directory

@@ -14,11 +14,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
+#include "store/types.hpp"
 
 namespace letterhead::directory {
 
@@ -81,6 +83,14 @@ struct offboard_options {
   bool forward = false;         // mail to the account also goes to the successor
   std::string auto_reply;       // text sent to senders (RFC 3834); empty = none
   bool transfer_mail = false;   // move the mail under "Offboarded/<address>" of the successor
+  // Which of the leaver's groups the acting admin may manage: only their ownership
+  // moves; the others keep the leaver as owner and are reported. Empty = all (the
+  // local operator, or a super admin).
+  std::function<bool(const store::group&)> may_move_group;
+  // Fault injection for tests: called after each step ("record", "disable",
+  // "transfer", "share", "groups", "app_passwords"; for restore "share", "transfer",
+  // "groups"); an error fails the operation there.
+  std::function<core::result<void>(std::string_view step)> after_step;
 };
 
 // What offboard() did, for the CLI to print.
@@ -89,6 +99,7 @@ struct offboard_report {
   std::size_t mailboxes_shared = 0;
   std::size_t messages_moved = 0;
   std::size_t groups_moved = 0;
+  std::vector<std::string> groups_kept;  // owned, but outside the actor's scope
 };
 
 // "192.0.2.0/24" or "2001:db8:1:2::/64" for a client address; "" when unparsable.

@@ -3,9 +3,11 @@
 // operation, called by the CLI now and the admin API later; each audits.
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "directory/common_passwords.hpp"
 #include "directory/detail/crypto.hpp"
@@ -25,6 +27,9 @@ constexpr std::uint32_t max_policy_length = 256;
 constexpr std::uint32_t max_history = 24;
 
 store::unix_time now() { return static_cast<store::unix_time>(::time(nullptr)); }
+
+// What a sealed TOTP seed is bound to (secret_box.hpp): its account.
+std::string totp_owner(store::id_t account) { return fmt::format("totp-seed:account:{}", account); }
 
 // 16 lower-case letters in groups of four (about 75 bits), easy to type on a phone.
 std::string generate_app_password() {
@@ -182,7 +187,7 @@ core::result<totp_enrolment> directory::enable_totp(std::string_view address, st
                                                       acc->address));
   }
   const auto secret = detail::random_bytes(totp_secret_bytes);
-  if (auto r = store_.set_totp_secret(acc->id, seal_secret(security_.secret_key, secret)); !r) {
+  if (auto r = store_.set_totp_secret(acc->id, seal_secret(security_.secret_key, secret, totp_owner(acc->id))); !r) {
     return std::unexpected(r.error());
   }
   store_.notifier().notify(acc->id);
@@ -213,9 +218,19 @@ core::result<void> directory::verify_totp(std::string_view address, std::string_
   auto sec = store_.get_account_security(acc->id);
   if (!sec) return std::unexpected(sec.error());
   if (sec->totp_secret.empty()) return core::fail(core::errc::invalid, "TOTP is not on for " + acc->address);
-  auto secret = open_secret(security_.secret_key, sec->totp_secret);
-  if (!secret) return std::unexpected(core::error{core::errc::internal, secret.error().message});
-  const auto step = totp_match(*secret, code, when, sec->totp_last_step);
+  auto secret = open_secret(security_.secret_key, sec->totp_secret, totp_owner(acc->id));
+  if (!secret) {
+    // The key file was lost or replaced, or the row was copied from another account:
+    // no code can ever match, and only an admin can help.
+    spdlog::error("TOTP seed of {} cannot be opened: {}", acc->address, secret.error().message);
+    (void)store_.audit("totp", "user.totp.unreadable", acc->address);
+    return core::fail(core::errc::unavailable,
+                      fmt::format("the TOTP seed of {} cannot be opened (the secret key changed?): an admin must reset "
+                                  "TOTP for this account ('letterhead user totp disable {}') and the user enrol again / "
+                                  "无法读取该账户的动态验证码密钥：请管理员为该账户重置两步验证",
+                                  acc->address, acc->address));
+  }
+  const auto step = totp_match(secret->plain, code, when, sec->totp_last_step);
   if (!step) {
     (void)store_.audit("totp", "user.totp.failed", acc->address);
     return core::fail(core::errc::denied, "wrong or already used code / 验证码错误或已使用");
@@ -225,6 +240,51 @@ core::result<void> directory::verify_totp(std::string_view address, std::string_
   if (!fresh) return std::unexpected(fresh.error());
   if (!*fresh) return core::fail(core::errc::denied, "wrong or already used code / 验证码错误或已使用");
   return {};
+}
+
+core::result<std::size_t> directory::reseal_totp_secrets() {
+  if (security_.secret_key.empty()) return 0;
+  auto accounts = store_.list_accounts("");
+  if (!accounts) return std::unexpected(accounts.error());
+  std::size_t resealed = 0;
+  for (const auto& acc : *accounts) {
+    auto sec = store_.get_account_security(acc.id);
+    if (!sec) return std::unexpected(sec.error());
+    if (sec->totp_secret.empty()) continue;
+    auto opened = open_secret(security_.secret_key, sec->totp_secret, totp_owner(acc.id));
+    if (!opened) {
+      spdlog::warn("TOTP seed of {} cannot be opened ({}): an admin must reset TOTP for it", acc.address,
+                   opened.error().message);
+      continue;
+    }
+    if (!opened->needs_reseal) continue;
+    if (auto r = store_.set_totp_secret(acc.id, seal_secret(security_.secret_key, opened->plain, totp_owner(acc.id)));
+        !r) {
+      return std::unexpected(r.error());
+    }
+    (void)store_.audit("system", "user.totp.resealed", acc.address);
+    ++resealed;
+  }
+  return resealed;
+}
+
+std::string directory::capability_token(std::string_view purpose, std::string_view data) const {
+  const auto& key = security_.secret_key.empty() ? cache_key_ : security_.secret_key;
+  std::string input(purpose);
+  input += '\0';
+  input += data;
+  // A key of its own, derived, so that nothing else sealed or MACed with the secret
+  // key can be passed off as a token.
+  auto mac = detail::hmac_sha256(detail::hmac_sha256(key, "letterhead capability tokens v1"), input);
+  mac.resize(16);  // 128 bits
+  auto text = detail::base32_encode(mac);
+  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+bool directory::check_capability_token(std::string_view purpose, std::string_view data,
+                                       std::string_view token) const {
+  return detail::constant_time_equal(capability_token(purpose, data), lower_ascii(token));
 }
 
 // --- app passwords ---

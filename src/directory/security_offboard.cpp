@@ -4,13 +4,17 @@
 // new mail and an auto-reply to senders, and their list ownerships. Every step is
 // audited and `restore` undoes it. Also freeze/unfreeze (disable without handover).
 //
-// Steps are separate store transactions, not one: the offboarding record is written
-// first, so that `restore` can undo whatever a step that failed half-way had done.
-// Moving mail delivers each message into the target and then expunges the source:
-// a crash in between leaves a copy in both places, never none.
+// Steps are separate store transactions (moving mail is a delivery per message), made
+// all or nothing by undoing: the offboarding record is written first, a step that
+// fails makes offboard() undo the steps before it, and `restore` (which can be run
+// again until it completes) finishes the undoing after a crash. Moving mail delivers
+// each message into the target and then expunges the source: a crash in between
+// leaves a copy in both places, never none.
 
 #include <algorithm>
 #include <ctime>
+#include <functional>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -65,6 +69,96 @@ std::string transfer_root(const store::account& old) {
 
 }  // namespace
 
+namespace {
+
+using step_hook = std::function<core::result<void>(std::string_view)>;
+
+core::result<void> after(const step_hook& hook, std::string_view step) {
+  if (!hook) return {};
+  return hook(step);
+}
+
+// Takes back what offboard() gave the successor, in the order that keeps the
+// record until the end: restore() for an offboarded account, and offboard() itself
+// when a step fails. Each step can be run again, so a restore that failed half-way
+// (or a crash) is finished by running it again; the record, removed last, says that
+// there is something left to do. A successor removed meanwhile took its grants and
+// moved mail along: only the old account's side is put back then.
+core::result<void> undo_offboarding(store::store& st, const store::account& old, const store::offboarding& rec,
+                                    std::string_view actor, const step_hook& hook) {
+  std::optional<store::account> successor;
+  if (auto s = st.get_account(rec.successor_id); s) {
+    successor = *s;
+  } else if (s.error().code != core::errc::not_found) {
+    return std::unexpected(s.error());
+  }
+  auto boxes = st.list_mailboxes(old.id);
+  if (!boxes) return std::unexpected(boxes.error());
+  if (successor) {
+    for (const auto& box : *boxes) {
+      if (auto r = st.set_acl(box.id, successor->id, ""); !r) return r;
+    }
+    (void)st.audit(actor, "user.restore.share", fmt::format("{}: access of {} removed", old.address,
+                                                            successor->address));
+  }
+  if (auto r = after(hook, "share"); !r) return r;
+  if (rec.transferred && successor) {
+    const auto root = transfer_root(old);
+    auto theirs = st.list_mailboxes(successor->id);
+    if (!theirs) return std::unexpected(theirs.error());
+    std::vector<store::mailbox> moved_boxes;
+    for (const auto& box : *theirs) {
+      if (box.name == root || box.name.starts_with(root + "/")) moved_boxes.push_back(box);
+    }
+    std::size_t messages = 0;
+    for (const auto& box : moved_boxes) {
+      if (box.name == root) continue;
+      auto target = find_or_create(st, old.id, box.name.substr(root.size() + 1));
+      if (!target) return std::unexpected(target.error());
+      auto moved = move_all(st, box, *target);
+      if (!moved) return std::unexpected(moved.error());
+      messages += *moved;
+    }
+    // Deepest first: deleting a mailbox leaves its inferiors.
+    std::ranges::sort(moved_boxes, [](const auto& a, const auto& b) { return a.name.size() > b.name.size(); });
+    for (const auto& box : moved_boxes) (void)st.delete_mailbox(successor->id, box.name);
+    if (auto top = st.list_mailboxes(successor->id); top) {
+      const bool others = std::ranges::any_of(*top, [](const auto& b) {
+        return b.name.starts_with(std::string(offboarded_folder) + "/");
+      });
+      auto folder = st.find_mailbox(successor->id, offboarded_folder);
+      if (!others && folder && folder->messages == 0) (void)st.delete_mailbox(successor->id, offboarded_folder);
+    }
+    (void)st.audit(actor, "user.restore.transfer",
+                   fmt::format("{}: {} messages back from {}", old.address, messages, successor->address));
+  }
+  if (auto r = after(hook, "transfer"); !r) return r;
+  for (const auto signed_id : rec.moved_groups) {
+    auto g = st.get_group(signed_id < 0 ? -signed_id : signed_id);
+    if (!g) continue;  // removed since
+    if (signed_id > 0 && successor) std::erase(g->owners, successor->address);
+    if (std::ranges::find(g->owners, old.address) == g->owners.end()) g->owners.push_back(old.address);
+    if (auto r = st.update_group(*g); !r) return std::unexpected(r.error());
+    (void)st.audit(actor, "user.restore.group_owner", fmt::format("{}: owner {} again", g->address, old.address));
+  }
+  if (auto r = after(hook, "groups"); !r) return r;
+  if (!rec.was_disabled) {
+    if (auto r = st.set_account_disabled(old.id, false); !r) return r;
+  }
+  if (auto r = st.remove_offboarding(old.id); !r) return r;
+  st.notifier().notify(old.id);
+  if (successor) st.notifier().notify(successor->id);
+  return {};
+}
+
+}  // namespace
+
+// All or nothing: the steps are separate store transactions (moving mail is one
+// delivery per message), so a step that fails makes offboard() undo the ones before
+// it (undo_offboarding) before it returns the error; nothing irreversible (revoking
+// app passwords, ending admin sessions) happens before the last fallible step. If
+// the process dies in the middle, the record written first makes `restore` finish
+// the undoing.
 core::result<offboard_report> directory::offboard(std::string_view address, const offboard_options& o,
                                                   std::string_view actor) {
   auto old = account_for(address);
@@ -84,6 +178,15 @@ core::result<offboard_report> directory::offboard(std::string_view address, cons
   }
   auto owned = store_.groups_owned_by(old->id);
   if (!owned) return std::unexpected(owned.error());
+  offboard_report report;
+  std::vector<store::group> movable;
+  for (const auto& g : *owned) {
+    if (!o.may_move_group || o.may_move_group(g)) {
+      movable.push_back(g);
+    } else {
+      report.groups_kept.push_back(g.address);
+    }
+  }
 
   // 1. The record first: whatever happens next, `restore` knows what to undo.
   store::offboarding rec;
@@ -94,7 +197,7 @@ core::result<offboard_report> directory::offboard(std::string_view address, cons
   rec.transferred = o.transfer_mail;
   rec.was_disabled = old->disabled;
   rec.created = now();
-  for (const auto& g : *owned) {
+  for (const auto& g : movable) {
     const bool already = std::ranges::find(g.owners, successor->address) != g.owners.end();
     // Positive: the successor was added as owner; negative: it was an owner already.
     rec.moved_groups.push_back(already ? -g.id : g.id);
@@ -103,115 +206,86 @@ core::result<offboard_report> directory::offboard(std::string_view address, cons
   (void)store_.audit(actor, "user.offboard",
                      fmt::format("{} -> {} forward={} auto_reply={} transfer_mail={}", old->address,
                                  successor->address, o.forward, !o.auto_reply.empty(), o.transfer_mail));
+  const auto failed = [&](const core::error& e) -> core::result<offboard_report> {
+    auto undone = undo_offboarding(store_, *old, rec, actor, {});
+    (void)store_.audit(actor, "user.offboard.failed",
+                       fmt::format("{}: {}; {}", old->address, e.message,
+                                   undone ? std::string("every step undone")
+                                          : "undoing failed (" + undone.error().message + "): run restore"));
+    return std::unexpected(e);
+  };
+  if (auto r = after(o.after_step, "record"); !r) return failed(r.error());
 
-  offboard_report report;
   // 2. No more logins; open sessions notice through the notifier or their next check.
-  if (auto r = store_.set_account_disabled(old->id, true); !r) return std::unexpected(r.error());
+  if (auto r = store_.set_account_disabled(old->id, true); !r) return failed(r.error());
   store_.notifier().notify(old->id);
-  (void)store_.remove_admin_sessions(old->id);
   (void)store_.audit(actor, "user.offboard.disable", old->address);
-  auto revoked = store_.remove_app_passwords(old->id);
-  if (!revoked) return std::unexpected(revoked.error());
-  report.app_passwords_revoked = *revoked;
-  (void)store_.audit(actor, "user.offboard.app_passwords", fmt::format("{}: {} revoked", old->address, *revoked));
+  if (auto r = after(o.after_step, "disable"); !r) return failed(r.error());
 
   // 3. The mail: moved into the successor's account, and in any case read access to
   // the old account's mailboxes, where new mail keeps arriving.
   auto boxes = store_.list_mailboxes(old->id);
-  if (!boxes) return std::unexpected(boxes.error());
+  if (!boxes) return failed(boxes.error());
   if (o.transfer_mail) {
     for (const auto& box : *boxes) {
       if (box.messages == 0) continue;
       auto target = find_or_create(store_, successor->id, transfer_root(*old) + "/" + box.name);
-      if (!target) return std::unexpected(target.error());
+      if (!target) return failed(target.error());
       auto moved = move_all(store_, box, *target);
-      if (!moved) return std::unexpected(moved.error());
+      if (!moved) return failed(moved.error());
       report.messages_moved += *moved;
     }
     (void)store_.audit(actor, "user.offboard.transfer",
                        fmt::format("{}: {} messages to {} under {}", old->address, report.messages_moved,
                                    successor->address, transfer_root(*old)));
   }
+  if (auto r = after(o.after_step, "transfer"); !r) return failed(r.error());
   for (const auto& box : *boxes) {
-    if (auto r = store_.set_acl(box.id, successor->id, successor_rights); !r) return std::unexpected(r.error());
+    if (auto r = store_.set_acl(box.id, successor->id, successor_rights); !r) return failed(r.error());
     ++report.mailboxes_shared;
   }
   store_.notifier().notify(successor->id);
   (void)store_.audit(actor, "user.offboard.share",
                      fmt::format("{}: {} mailboxes readable by {} ({})", old->address, report.mailboxes_shared,
                                  successor->address, successor_rights));
+  if (auto r = after(o.after_step, "share"); !r) return failed(r.error());
 
-  // 4. List ownerships (the groups are issue 6 part A's).
-  for (auto g : *owned) {
+  // 4. List ownerships (the groups are issue 6 part A's), of the groups the actor
+  // may manage; the others are left to an admin who may.
+  for (auto g : movable) {
     std::erase(g.owners, old->address);
     if (std::ranges::find(g.owners, successor->address) == g.owners.end()) g.owners.push_back(successor->address);
-    if (auto r = store_.update_group(g); !r) return std::unexpected(r.error());
+    if (auto r = store_.update_group(g); !r) return failed(r.error());
     ++report.groups_moved;
     (void)store_.audit(actor, "user.offboard.group_owner",
                        fmt::format("{}: owner {} -> {}", g.address, old->address, successor->address));
   }
+  for (const auto& kept : report.groups_kept) {
+    (void)store_.audit(actor, "user.offboard.group_kept",
+                       fmt::format("{}: {} stays owner (outside the scope of {})", kept, old->address, actor));
+  }
+  if (auto r = after(o.after_step, "groups"); !r) return failed(r.error());
+
+  // 5. Last, as they cannot be undone: app passwords revoked, admin sessions ended.
+  auto revoked = store_.remove_app_passwords(old->id);
+  if (!revoked) return failed(revoked.error());
+  report.app_passwords_revoked = *revoked;
+  (void)store_.audit(actor, "user.offboard.app_passwords", fmt::format("{}: {} revoked", old->address, *revoked));
+  (void)store_.remove_admin_sessions(old->id);
   return report;
 }
 
-core::result<void> directory::restore(std::string_view address, std::string_view actor) {
+core::result<void> directory::restore(std::string_view address, std::string_view actor,
+                                      const std::function<core::result<void>(std::string_view)>& after_step) {
   auto old = account_for(address);
   if (!old) return std::unexpected(old.error());
   auto rec = store_.get_offboarding(old->id);
   if (!rec) return std::unexpected(rec.error());
-  auto successor = store_.get_account(rec->successor_id);
-  if (!successor) return std::unexpected(successor.error());
-
-  auto boxes = store_.list_mailboxes(old->id);
-  if (!boxes) return std::unexpected(boxes.error());
-  for (const auto& box : *boxes) {
-    if (auto r = store_.set_acl(box.id, successor->id, ""); !r) return std::unexpected(r.error());
+  if (auto r = undo_offboarding(store_, *old, *rec, actor, after_step); !r) {
+    (void)store_.audit(actor, "user.restore.failed",
+                       fmt::format("{}: {} (still offboarded: run restore again)", old->address, r.error().message));
+    return r;
   }
-  (void)store_.audit(actor, "user.restore.share", fmt::format("{}: access of {} removed", old->address,
-                                                              successor->address));
-  if (rec->transferred) {
-    const auto root = transfer_root(*old);
-    auto theirs = store_.list_mailboxes(successor->id);
-    if (!theirs) return std::unexpected(theirs.error());
-    std::vector<store::mailbox> moved_boxes;
-    for (const auto& box : *theirs) {
-      if (box.name == root || box.name.starts_with(root + "/")) moved_boxes.push_back(box);
-    }
-    std::size_t messages = 0;
-    for (const auto& box : moved_boxes) {
-      if (box.name == root) continue;
-      auto target = find_or_create(store_, old->id, box.name.substr(root.size() + 1));
-      if (!target) return std::unexpected(target.error());
-      auto moved = move_all(store_, box, *target);
-      if (!moved) return std::unexpected(moved.error());
-      messages += *moved;
-    }
-    // Deepest first: deleting a mailbox leaves its inferiors.
-    std::ranges::sort(moved_boxes, [](const auto& a, const auto& b) { return a.name.size() > b.name.size(); });
-    for (const auto& box : moved_boxes) (void)store_.delete_mailbox(successor->id, box.name);
-    if (auto top = store_.list_mailboxes(successor->id); top) {
-      const bool others = std::ranges::any_of(*top, [](const auto& b) {
-        return b.name.starts_with(std::string(offboarded_folder) + "/");
-      });
-      auto folder = store_.find_mailbox(successor->id, offboarded_folder);
-      if (!others && folder && folder->messages == 0) (void)store_.delete_mailbox(successor->id, offboarded_folder);
-    }
-    (void)store_.audit(actor, "user.restore.transfer",
-                       fmt::format("{}: {} messages back from {}", old->address, messages, successor->address));
-  }
-  for (const auto signed_id : rec->moved_groups) {
-    auto g = store_.get_group(signed_id < 0 ? -signed_id : signed_id);
-    if (!g) continue;  // removed since
-    if (signed_id > 0) std::erase(g->owners, successor->address);
-    if (std::ranges::find(g->owners, old->address) == g->owners.end()) g->owners.push_back(old->address);
-    if (auto r = store_.update_group(*g); !r) return std::unexpected(r.error());
-    (void)store_.audit(actor, "user.restore.group_owner", fmt::format("{}: owner {} again", g->address, old->address));
-  }
-  if (!rec->was_disabled) {
-    if (auto r = store_.set_account_disabled(old->id, false); !r) return r;
-  }
-  if (auto r = store_.remove_offboarding(old->id); !r) return r;
-  store_.notifier().notify(old->id);
-  store_.notifier().notify(successor->id);
   (void)store_.audit(actor, "user.restore", old->address);
   return {};
 }

@@ -101,10 +101,18 @@ std::vector<std::string> link_hosts(std::string_view text, std::size_t max) {
   return out;
 }
 
-std::vector<std::string> uribl_candidates(std::string_view host) {
+std::vector<std::string> uribl_candidates(std::string_view host, const mailauth::public_suffix_list* psl) {
   std::vector<std::string> out;
   std::string h(host);
   if (h.starts_with("www.")) h.erase(0, 4);
+  if (psl != nullptr) {
+    // A public suffix alone ("co.uk") names no one: nothing to ask.
+    if (h.find('.') == std::string::npos || psl->public_suffix(h) == h) return out;
+    auto org = psl->organizational_domain(h);
+    if (h != org) out.push_back(h);
+    out.push_back(std::move(org));
+    return out;
+  }
   const auto last = h.rfind('.');
   if (last == std::string::npos || last == 0) return out;
   const auto second = h.rfind('.', last - 1);
@@ -161,15 +169,16 @@ class dnsbl_rules final : public rule_source {
 
 class uribl_rules final : public rule_source {
  public:
-  uribl_rules(dns::resolver& r, std::vector<std::string> zones, std::size_t max)
-      : resolver_(r), zones_(std::move(zones)), max_(max) {}
+  uribl_rules(dns::resolver& r, std::vector<std::string> zones, std::size_t max,
+              const mailauth::public_suffix_list* psl)
+      : resolver_(r), zones_(std::move(zones)), max_(max), psl_(psl) {}
 
   void evaluate(const message_input& in, std::vector<finding>& out) override {
     if (zones_.empty() || max_ == 0 || in.parsed == nullptr) return;
     std::vector<std::string> domains;
     for (const auto& t : detail::readable_texts(in.bytes, *in.parsed)) {
       for (const auto& host : link_hosts(t.text, max_)) {
-        for (auto& d : uribl_candidates(host)) {
+        for (auto& d : uribl_candidates(host, psl_)) {
           if (domains.size() < max_ && std::ranges::find(domains, d) == domains.end()) domains.push_back(std::move(d));
         }
       }
@@ -195,6 +204,7 @@ class uribl_rules final : public rule_source {
   dns::resolver& resolver_;
   std::vector<std::string> zones_;
   std::size_t max_;
+  const mailauth::public_suffix_list* psl_;
 };
 
 }  // namespace
@@ -204,8 +214,8 @@ std::unique_ptr<rule_source> make_dnsbl_rules(dns::resolver& resolver, std::vect
 }
 
 std::unique_ptr<rule_source> make_uribl_rules(dns::resolver& resolver, std::vector<std::string> zones,
-                                              std::size_t max_lookups) {
-  return std::make_unique<uribl_rules>(resolver, std::move(zones), max_lookups);
+                                              std::size_t max_lookups, const mailauth::public_suffix_list* psl) {
+  return std::make_unique<uribl_rules>(resolver, std::move(zones), max_lookups, psl);
 }
 
 }  // namespace letterhead::filter

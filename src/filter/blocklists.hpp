@@ -20,6 +20,7 @@
 
 #include "dns/resolver.hpp"
 #include "filter/scoring.hpp"
+#include "mailauth/public_suffix.hpp"
 
 namespace letterhead::filter {
 
@@ -31,16 +32,18 @@ namespace letterhead::filter {
 // duplicates, at most `max` of them; IP literals are left out.
 [[nodiscard]] std::vector<std::string> link_hosts(std::string_view text, std::size_t max);
 
-// The names to ask a domain blocklist about for a link host: the host itself and the
-// domain of its last two labels ("a.b.evil.example" → "a.b.evil.example",
-// "evil.example"). todo(psl): use the organisational domain once mailauth has it.
-[[nodiscard]] std::vector<std::string> uribl_candidates(std::string_view host);
+// The names to ask a domain blocklist about for a link host: the host itself and its
+// organisational domain by the Public Suffix List (RFC 7489 §3.2: "a.b.evil.co.uk" →
+// "a.b.evil.co.uk", "evil.co.uk"); without a list, the last two labels.
+[[nodiscard]] std::vector<std::string> uribl_candidates(std::string_view host,
+                                                        const mailauth::public_suffix_list* psl = nullptr);
 
 // Whether an A record answers "listed" (see above).
 [[nodiscard]] bool is_listing(std::string_view address);
 
 [[nodiscard]] std::unique_ptr<rule_source> make_dnsbl_rules(dns::resolver& resolver, std::vector<std::string> zones);
 [[nodiscard]] std::unique_ptr<rule_source> make_uribl_rules(dns::resolver& resolver, std::vector<std::string> zones,
-                                                            std::size_t max_lookups);
+                                                            std::size_t max_lookups,
+                                                            const mailauth::public_suffix_list* psl = nullptr);
 
 }  // namespace letterhead::filter

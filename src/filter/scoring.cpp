@@ -36,6 +36,15 @@ const std::vector<rule_info>& builtin_rules() {
       {"HTML_HIDDEN_TEXT", 1.5, "HTML that hides text (display:none, font-size:0, ...)"},
       {"MIME_MALFORMED", 1.5, "broken MIME structure (bad Content-Type, missing boundaries)"},
       {"MIME_TRUNCATED", 2.0, "MIME structure beyond the parser's limits"},
+      {"BAYES_00", -1.5, "Bayesian spam probability below 1% (filter/bayes.hpp)"},
+      {"BAYES_05", -0.5, "Bayesian spam probability 1 to 5%"},
+      {"BAYES_80", 2.0, "Bayesian spam probability 80 to 95%"},
+      {"BAYES_95", 3.0, "Bayesian spam probability 95 to 99%"},
+      {"BAYES_99", 4.5, "Bayesian spam probability 99% or more"},
+      {"RSPAMD", 1.0, "rspamd's score, times [spam] rspamd_weight (filter/rspamd.hpp)"},
+      {"RSPAMD_REJECT", 1000, "rspamd's action is reject and [spam] rspamd_reject is on"},
+      {"IMPERSONATION_NAME", 4.0, "outside mail whose From name is a colleague's (filter/impersonation.hpp)"},
+      {"LOOKALIKE_DOMAIN", 5.0, "a From domain that imitates one of ours (confusables, one edit, IDN)"},
   };
   return rules;
 }
@@ -56,6 +65,7 @@ double engine::weight_of(const std::string& rule) const {
 verdict engine::judge(const message_input& in) const {
   std::vector<finding> found;
   for (const auto& s : sources_) s->evaluate(in, found);
+  if (in.extra != nullptr) found.insert(found.end(), in.extra->begin(), in.extra->end());
   verdict v;
   for (auto& f : found) {
     const double score = f.score ? *f.score : weight_of(f.rule);

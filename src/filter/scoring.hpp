@@ -34,6 +34,8 @@ struct auth_results {
   bool from_is_ours = false;
 };
 
+struct finding;
+
 // Everything a rule source may look at.
 struct message_input {
   std::string_view bytes;                 // the message as received
@@ -43,6 +45,10 @@ struct message_input {
   std::string mail_from;
   auth_results auth;
   std::int64_t now = 0;  // unix seconds, for Date checks
+  std::vector<std::string> recipients;  // RCPT TO addresses (Bayes scopes, rspamd)
+  // Findings made before scoring by the caller (impersonation, which needs to know
+  // who is trusted), scored like any source's.
+  const std::vector<finding>* extra = nullptr;
 };
 
 // One rule that hit. `score` is set by sources that grade their own hits.

@@ -3,6 +3,7 @@
 // who sent it) and a complete response. No Beast or Asio here: handlers and their
 // tests include only this and router.hpp.
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,9 @@ struct response {
   // here replaces a default security field of the same name.
   std::vector<header_field> headers;
   std::string body;
+  // Wait this long before sending the answer (brute-force delay after a failed
+  // login). The session waits on a timer, holding no thread.
+  std::chrono::milliseconds delay{0};
 };
 
 // A short plain-text answer for a status, in English and Simplified Chinese.

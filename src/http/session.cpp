@@ -2,6 +2,11 @@
 
 #include <algorithm>
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "core/metrics.hpp"
 #include "core/runtime.hpp"
 #include "http/response_writer.hpp"
@@ -184,6 +189,15 @@ asio::awaitable<void> session::loop() {
     req.tls = transport_->tls();
     const bool keep = reader.keep_alive() && !shutdown_ && served + 1 < s.keepalive_requests;
     const auto resp = co_await dispatch(req);
+    if (resp.delay.count() > 0) {
+      // A failed login's delay: a timer on this session's executor, so a flood of bad
+      // passwords ties up no thread of the blocking pool. Bounded by the request
+      // timeout; shutdown does not wait for it longer than that either.
+      asio::steady_timer wait(co_await asio::this_coro::executor);
+      wait.expires_after(std::min<clock::duration>(resp.delay, s.request_timeout));
+      boost::system::error_code ec;
+      co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
     count_response(resp.status);
     const bool head = req.method == "HEAD";
     log_.info("{} {} {} {}", req.method, log_path(req.target), resp.status, head ? 0 : resp.body.size());

@@ -14,9 +14,20 @@ namespace {
 // The serialised form: a 4-byte magic+version, then fields in a fixed order, each
 // string as a little-endian u32 length and its bytes, each number as 8 bytes.
 constexpr char magic[3] = {'L', 'S', 'M'};
+constexpr char keys_magic[3] = {'L', 'S', 'K'};
+
+// The 4-byte start of a record: its magic and summary_version.
+bool has_header(std::string_view bytes, const char (&m)[3]) {
+  return bytes.size() >= 4 && std::memcmp(bytes.data(), m, sizeof m) == 0 &&
+         bytes[3] == static_cast<char>(summary_version);
+}
 
 class writer {
  public:
+  void header(const char (&m)[3]) {
+    out_.append(m, sizeof m);
+    out_.push_back(static_cast<char>(summary_version));
+  }
   void u64(std::uint64_t v) {
     for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
   }
@@ -53,6 +64,41 @@ class reader {
  private:
   std::string_view in_;
 };
+
+// The keys (serialize_keys), also the tail of a whole summary's record.
+void write_keys(writer& w, const summary& s) {
+  for (const std::string* f : {&s.subject, &s.from, &s.to, &s.cc, &s.bcc}) w.str(*f);
+  w.u64(s.sent_date ? 1 : 0);
+  w.u64(static_cast<std::uint64_t>(s.sent_date.value_or(0)));
+  for (const std::string* f : {&s.sort_from, &s.sort_to, &s.sort_cc, &s.sort_subject, &s.display_from,
+                               &s.display_to, &s.message_id}) {
+    w.str(*f);
+  }
+  w.u64(s.references.size());
+  for (const auto& r : s.references) w.str(r);
+  w.u64(s.reply_or_forward ? 1 : 0);
+}
+
+bool read_keys(reader& r, summary& s) {
+  std::uint64_t flag = 0, n = 0;
+  for (std::string* f : {&s.subject, &s.from, &s.to, &s.cc, &s.bcc}) {
+    if (!r.str(*f)) return false;
+  }
+  if (!r.u64(flag) || !r.u64(n)) return false;
+  if (flag != 0) s.sent_date = static_cast<std::int64_t>(n);
+  for (std::string* f : {&s.sort_from, &s.sort_to, &s.sort_cc, &s.sort_subject, &s.display_from,
+                         &s.display_to, &s.message_id}) {
+    if (!r.str(*f)) return false;
+  }
+  if (!r.u64(n) || n > max_thread_references * 2) return false;
+  s.references.resize(static_cast<std::size_t>(n));
+  for (auto& ref : s.references) {
+    if (!r.str(ref)) return false;
+  }
+  if (!r.u64(flag) || !r.done()) return false;
+  s.reply_or_forward = flag != 0;
+  return true;
+}
 
 }  // namespace
 
@@ -111,55 +157,43 @@ std::int32_t summary_cache_version(const parse_limits& limits) {
 
 std::string serialize(const summary& s) {
   writer w;
-  w.out_.append(magic, sizeof magic);
-  w.out_.push_back(static_cast<char>(summary_version));
+  w.header(magic);
   for (const std::string* f : {&s.envelope, &s.envelope_utf8, &s.bodystructure, &s.body, &s.header}) {
     w.str(*f);
   }
   w.u64(s.header_complete ? 1 : 0);
   w.u64(s.header_size);
-  for (const std::string* f : {&s.subject, &s.from, &s.to, &s.cc, &s.bcc}) w.str(*f);
-  w.u64(s.sent_date ? 1 : 0);
-  w.u64(static_cast<std::uint64_t>(s.sent_date.value_or(0)));
-  for (const std::string* f : {&s.sort_from, &s.sort_to, &s.sort_cc, &s.sort_subject, &s.display_from,
-                               &s.display_to, &s.message_id}) {
-    w.str(*f);
-  }
-  w.u64(s.references.size());
-  for (const auto& r : s.references) w.str(r);
-  w.u64(s.reply_or_forward ? 1 : 0);
+  write_keys(w, s);
+  return std::move(w.out_);
+}
+
+std::string serialize_keys(const summary& s) {
+  writer w;
+  w.header(keys_magic);
+  write_keys(w, s);
   return std::move(w.out_);
 }
 
 std::optional<summary> deserialize_summary(std::string_view bytes) {
-  if (bytes.size() < 4 || std::memcmp(bytes.data(), magic, sizeof magic) != 0 ||
-      bytes[3] != static_cast<char>(summary_version)) {
-    return std::nullopt;
-  }
+  if (!has_header(bytes, magic)) return std::nullopt;
   reader r(bytes.substr(4));
   summary s;
-  std::uint64_t flag = 0, n = 0;
+  std::uint64_t flag = 0;
   for (std::string* f : {&s.envelope, &s.envelope_utf8, &s.bodystructure, &s.body, &s.header}) {
     if (!r.str(*f)) return std::nullopt;
   }
   if (!r.u64(flag) || !r.u64(s.header_size)) return std::nullopt;
   s.header_complete = flag != 0;
-  for (std::string* f : {&s.subject, &s.from, &s.to, &s.cc, &s.bcc}) {
-    if (!r.str(*f)) return std::nullopt;
-  }
-  if (!r.u64(flag) || !r.u64(n)) return std::nullopt;
-  if (flag != 0) s.sent_date = static_cast<std::int64_t>(n);
-  for (std::string* f : {&s.sort_from, &s.sort_to, &s.sort_cc, &s.sort_subject, &s.display_from,
-                         &s.display_to, &s.message_id}) {
-    if (!r.str(*f)) return std::nullopt;
-  }
-  if (!r.u64(n) || n > max_thread_references * 2) return std::nullopt;
-  s.references.resize(static_cast<std::size_t>(n));
-  for (auto& ref : s.references) {
-    if (!r.str(ref)) return std::nullopt;
-  }
-  if (!r.u64(flag) || !r.done()) return std::nullopt;
-  s.reply_or_forward = flag != 0;
+  if (!read_keys(r, s)) return std::nullopt;
+  return s;
+}
+
+std::optional<summary> deserialize_keys(std::string_view bytes) {
+  if (!has_header(bytes, keys_magic)) return std::nullopt;
+  reader r(bytes.substr(4));
+  summary s;
+  s.header_complete = false;
+  if (!read_keys(r, s)) return std::nullopt;
   return s;
 }
 

@@ -61,4 +61,14 @@ inline constexpr std::size_t max_summary_header = 16 * 1024;
 // nullopt when the bytes are not a summary of summary_version.
 [[nodiscard]] std::optional<summary> deserialize_summary(std::string_view bytes);
 
+// The keys of a summary: what SEARCH's address and subject keys, THREADID, SORT and
+// THREAD read (the decoded fields, sort keys and thread input), without the envelope,
+// body structures and header, about a fifth of the whole. Cached per message row
+// (store::message_keys), where a scan in UID order reads them without a lookup by
+// content hash per message.
+[[nodiscard]] std::string serialize_keys(const summary& s);
+// A summary holding only the keys (envelope, bodystructure, body and header empty,
+// header_complete false); nullopt when the bytes are not keys of summary_version.
+[[nodiscard]] std::optional<summary> deserialize_keys(std::string_view bytes);
+
 }  // namespace letterhead::mime

@@ -21,11 +21,13 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
+#include "store/bayes.hpp"
 #include "store/blob_store.hpp"
 #include "store/notifier.hpp"
 #include "store/types.hpp"
@@ -134,6 +136,16 @@ class store {
   [[nodiscard]] virtual core::result<std::vector<blob_meta>> get_blob_meta(
       const std::vector<std::string>& blobs) = 0;
   [[nodiscard]] virtual core::result<void> put_blob_meta(const std::vector<blob_meta>& metas) = 0;
+  // The search keys of those messages of a mailbox with `uids` (ascending) that have
+  // an entry, in UID order: one range scan of the mailbox's rows from the first UID to
+  // the last, which is what makes SEARCH and SORT over 100,000 messages fast.
+  // put_message_keys replaces; entries of messages no longer in the mailbox are
+  // ignored; not necessarily durable. An entry goes with its message row (expunge),
+  // stays with it when it moves and is copied with it (COPY).
+  [[nodiscard]] virtual core::result<std::vector<message_keys>> get_message_keys(
+      id_t mailbox_id, std::span<const std::uint32_t> uids) = 0;
+  [[nodiscard]] virtual core::result<void> put_message_keys(id_t mailbox_id,
+                                                            const std::vector<message_keys>& keys) = 0;
 
   // --- messages ---
   // Atomic and durable, see the invariants above. The blob must be in blobs()
@@ -354,6 +366,32 @@ class store {
                                                            std::chrono::seconds interval) = 0;
 
   // === end of account security ===
+
+  // === greylisting (RFC 6647; app/greylist.hpp) ===
+  // Atomically looks up `triplet` and records this attempt: 0 when it passes (seen
+  // first at least `delay` ago and retried within `retry_window` of that, or passed
+  // before and seen within `expiry`), else the seconds still to wait. An unknown,
+  // expired or too-late triplet starts again at `now`. Rows unseen for `expiry` go.
+  [[nodiscard]] virtual core::result<std::int64_t> greylist_check(std::string_view triplet, unix_time now,
+                                                                  std::chrono::seconds delay,
+                                                                  std::chrono::seconds retry_window,
+                                                                  std::chrono::seconds expiry) = 0;
+
+  // === Bayesian classifier (store/bayes.hpp, filter/bayes.hpp) ===
+
+  // The scope's message totals and the counts of each token (zeros when unseen).
+  [[nodiscard]] virtual core::result<bayes_table> bayes_lookup(const bayes_scope& scope,
+                                                               const std::vector<std::uint64_t>& tokens) = 0;
+  // Atomically: records that `account` trained the message with this blob hash as
+  // `cls` and adds one to the message total and to each token's count in every
+  // scope; if the account had trained it as the other class, the old counts are
+  // taken away first (never below zero). Trained as the same class: unchanged.
+  [[nodiscard]] virtual core::result<bayes_training> bayes_train(id_t account, std::string_view blob_hash,
+                                                                 bayes_class cls,
+                                                                 const std::vector<bayes_scope>& scopes,
+                                                                 const std::vector<std::uint64_t>& tokens) = 0;
+
+  // === end of Bayesian classifier ===
 
   // --- maintenance ---
   // Removes blobs that no row references and that are older than min_age (pass

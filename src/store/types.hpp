@@ -112,6 +112,9 @@ struct delivery {
   // write would cost a second commit.
   std::int32_t meta_version = 0;
   std::string meta;
+  // With meta_version: the search keys (see message_keys) of every message row the
+  // delivery makes, in the same transaction; empty = none.
+  std::string keys;
 };
 
 struct delivered {
@@ -194,6 +197,14 @@ struct dkim_key {
 
 // Cached parse results of one blob (content-addressed, so shared by every copy).
 // The store keeps it while the blob exists and never looks inside `data`.
+// A message's search keys (mime::serialize_keys), cached per message row so that a
+// scan of a mailbox in UID order reads them with its rows; `version` as blob_meta's.
+struct message_keys {
+  std::uint32_t uid = 0;
+  std::int32_t version = 0;
+  std::string data;
+};
+
 struct blob_meta {
   std::string blob;
   std::int32_t version = 0;  // format of `data`; readers recompute when it differs

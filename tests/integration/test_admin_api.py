@@ -88,8 +88,12 @@ class Client:
 class AdminApiTest(unittest.TestCase):
 
     def setUp(self):
-        self.server = harness.Server("[security]\nmax_failures_per_account = 5\nmax_delay_ms = 1000\n",
-                                     listen=LISTEN)
+        config = "[security]\nmax_failures_per_account = 5\nmax_delay_ms = 1000\n"
+        if self._testMethodName == "test_login_delays_hold_no_worker_thread":
+            # Long delays, no blocks, and a blocking pool that sleeping threads would fill.
+            config = ("[security]\nmax_failures_per_account = 100\nmax_failures_per_ip = 100\n"
+                      "max_delay_ms = 4000\n[runtime]\nblocking_threads = 2\n")
+        self.server = harness.Server(config, listen=LISTEN)
         cli = self.server.cli
         cli("domain", "add", "example.com")
         cli("domain", "add", "other.org")
@@ -278,16 +282,19 @@ class AdminApiTest(unittest.TestCase):
         status, _, doc = c.request("GET", "/api/v1/users/bob@example.com")
         self.assertEqual(status, 200, doc)
         self.assertEqual(doc["address"], "bob@example.com")
-        self.assertEqual(c.request("GET", "/api/v1/users/carol@example.com")[0], 403)
-        self.assertEqual(c.request("POST", "/api/v1/users/carol@example.com/freeze")[0], 403)
-        self.assertEqual(c.request("DELETE", "/api/v1/users/carol@example.com")[0], 403)
+        # Outside her department an account is answered exactly as a missing one.
+        missing = c.request("GET", "/api/v1/users/nobody@example.com")
+        self.assertEqual(missing[0], 404)
+        for method, path in (("GET", ""), ("POST", "/freeze"), ("DELETE", "")):
+            status, _, doc = c.request(method, "/api/v1/users/carol@example.com" + path)
+            self.assertEqual((status, doc), (404, missing[2]), (method, path))
         status, _, _ = c.request("PUT", "/api/v1/users/bob@example.com/profile", {"title": "销售代表"})
         self.assertEqual(status, 200)
         out = self.server.cli("directory", "search", "bob").stdout.decode()
         self.assertIn("销售代表", out)
         # Moving someone into their department from outside it is refused.
         status, _, _ = c.request("PUT", "/api/v1/users/carol@example.com/profile", {"department": "Sales"})
-        self.assertEqual(status, 403)
+        self.assertEqual(status, 404)
         # They cannot create accounts, domains or grant themselves more.
         self.assertEqual(c.request("POST", "/api/v1/users", {"address": "x@example.com"})[0], 403)
         self.assertEqual(c.request("POST", "/api/v1/domains", {"name": "evil.example"})[0], 403)
@@ -314,7 +321,10 @@ class AdminApiTest(unittest.TestCase):
         self.assertEqual([d["name"] for d in doc["domains"]], ["other.org"])
         status, _, doc = erin.request("GET", "/api/v1/users")
         self.assertEqual(sorted(u["address"] for u in doc["users"]), ["erin@other.org", "henry@other.org"])
-        self.assertEqual(erin.request("GET", "/api/v1/users/alice@example.com")[0], 403)
+        # Another domain's account is answered exactly as a missing one.
+        missing = erin.request("GET", "/api/v1/users/nobody@example.com")
+        self.assertEqual(missing[0], 404)
+        self.assertEqual(erin.request("GET", "/api/v1/users/alice@example.com")[::2], missing[::2])
         # The audit log: the root admin sees everything, erin only her domain.
         status, _, doc = root.request("GET", "/api/v1/audit?action=user.")
         self.assertEqual(status, 200)
@@ -498,6 +508,111 @@ class AdminApiTest(unittest.TestCase):
         status, _, doc = c.request("GET", "/api/v1/session")
         self.assertEqual(status, 401)
 
+
+    def test_scope_answers_404_and_manager_stays_in_domain_and_scope(self):
+        root = self.admin()
+        self.assertEqual(root.request("POST", "/api/v1/groups", {"address": "board@example.com",
+                                                                 "owners": ["dave@example.com"]})[0], 201)
+        self.server.cli("role", "grant", "erin@other.org", "domain-admin", "--domain", "other.org")
+        erin = self.admin("erin@other.org")
+        missing = erin.request("GET", "/api/v1/groups/nothing@example.com")
+        self.assertEqual(missing[0], 404)
+        for method, path in (("GET", ""), ("PUT", ""), ("DELETE", "")):
+            status, _, doc = erin.request(method, "/api/v1/groups/board@example.com" + path,
+                                          {"name": "x"} if method == "PUT" else None)
+            self.assertEqual((status, doc), (404, missing[2]), method)
+        self.assertEqual(erin.request("GET", "/api/v1/app-passwords/alice@example.com")[::2],
+                         erin.request("GET", "/api/v1/app-passwords/nobody@example.com")[::2])
+        # A manager is an account of the same domain.
+        status, _, doc = root.request("PUT", "/api/v1/users/bob@example.com/profile", {"manager": "erin@other.org"})
+        self.assertEqual(status, 400, doc)
+        self.assertIn("same domain", doc["error"]["message"])
+        self.assertEqual(root.request("PUT", "/api/v1/users/bob@example.com/profile",
+                                      {"manager": "dave@example.com"})[0], 200)
+        # ... and one the admin can see: carol (HR) is not visible to Sales' admin.
+        self.server.cli("role", "grant", "alice@example.com", "department-admin", "--department", "Sales")
+        alice = self.admin("alice@example.com")
+        gone = alice.request("PUT", "/api/v1/users/bob@example.com/profile", {"manager": "nobody@example.com"})
+        self.assertEqual(gone[0], 404)
+        self.assertEqual(alice.request("PUT", "/api/v1/users/bob@example.com/profile",
+                                       {"manager": "carol@example.com"})[::2], gone[::2])
+        self.assertEqual(alice.request("PUT", "/api/v1/users/bob@example.com/profile",
+                                       {"manager": "dave@example.com"})[0], 200)
+        # Departments: a department admin sees its subtree only.
+        status, _, doc = alice.request("GET", "/api/v1/departments")
+        self.assertEqual(sorted(d["path"] for d in doc["departments"]), ["Sales", "Sales/East"])
+        self.assertEqual(alice.request("DELETE", "/api/v1/departments/HR")[::2],
+                         alice.request("DELETE", "/api/v1/departments/Nowhere")[::2])
+
+    def test_departments_by_encoded_path_and_removal_moves_contents_up(self):
+        root = self.admin()
+        status, _, doc = root.request("GET", "/api/v1/departments")
+        ids = {d["path"]: d["id"] for d in doc["departments"]}
+        self.assertEqual(root.request("POST", "/api/v1/departments", {"name": "North", "parent": "Sales/East"})[0],
+                         201)
+        # "Sales/East" with its '/' encoded names the sub-department in a URL.
+        status, _, doc = root.request("POST", "/api/v1/departments/Sales%2FEast%2FNorth/move",
+                                      {"parent": "Sales"})
+        self.assertEqual(status, 200, doc)
+        # Removing a department without reparent_to moves its people up to the parent.
+        status, _, doc = root.request("DELETE", "/api/v1/departments/Sales%2FEast")
+        self.assertEqual(status, 200, doc)
+        status, _, doc = root.request("GET", "/api/v1/users/bob@example.com")
+        self.assertEqual(doc["profile"]["department_id"], ids["Sales"])
+        # By id works too; a top-level department with people has no parent to take
+        # them: refused, and nothing changes.
+        status, _, doc = root.request("DELETE", f"/api/v1/departments/{ids['HR']}")
+        self.assertEqual(status, 403, doc)
+        self.assertIn("HR", [d["path"] for d in root.request("GET", "/api/v1/departments")[2]["departments"]])
+        status, _, doc = root.request("DELETE", f"/api/v1/departments/{ids['HR']}?reparent_to=Sales")
+        self.assertEqual(status, 200, doc)
+
+    def test_department_admin_offboarding_moves_only_lists_in_scope(self):
+        root = self.admin()
+        self.assertEqual(root.request("POST", "/api/v1/groups", {"address": "board@example.com",
+                                                                 "owners": ["dave@example.com"]})[0], 201)
+        self.server.cli("role", "grant", "alice@example.com", "department-admin", "--department", "Sales")
+        alice = self.admin("alice@example.com")
+        # Naming herself successor is refused (she may not act on her own account).
+        status, _, _ = alice.request("POST", "/api/v1/users/dave@example.com/offboard",
+                                     {"successor": "alice@example.com"})
+        self.assertEqual(status, 403)
+        status, _, doc = alice.request("POST", "/api/v1/users/dave@example.com/offboard",
+                                       {"successor": "bob@example.com"})
+        self.assertEqual(status, 200, doc)
+        self.assertEqual((doc["groups_moved"], doc["groups_kept"]), (0, ["board@example.com"]))
+        status, _, doc = root.request("GET", "/api/v1/groups/board@example.com")
+        self.assertEqual(doc["owners"], ["dave@example.com"])
+        status, _, doc = root.request("GET", "/api/v1/audit?action=user.offboard.group_kept")
+        self.assertEqual(len(doc["records"]), 1, doc)
+
+    def test_login_delays_hold_no_worker_thread(self):
+        """Failed logins wait on a timer: while several clients are being delayed,
+        another client's request is answered at once."""
+        root = self.admin(bearer=True)
+        for _ in range(5):  # 250 ms, 500 ms, 1 s, 2 s, then the cap
+            Client(self).login("carol@example.com", password="wrong password")
+        import threading
+        results = []
+
+        def bad_login():
+            t0 = time.monotonic()
+            status = Client(self).login("carol@example.com", password="wrong password")[0]
+            results.append((status, time.monotonic() - t0))
+        threads = [threading.Thread(target=bad_login) for _ in range(6)]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)  # every bad login is now in its delay
+        t0 = time.monotonic()
+        status, _, _ = root.request("GET", "/api/v1/session")
+        answered = time.monotonic() - t0
+        for t in threads:
+            t.join()
+        self.assertEqual(status, 200)
+        # With the delay slept on the 2-thread blocking pool this took 4 s or more.
+        self.assertLess(answered, 2.5)
+        self.assertEqual([s for s, _ in results], [401] * 6)
+        self.assertTrue(all(d >= 3.0 for _, d in results), results)  # the delay itself stays
 
 if __name__ == "__main__":
     harness.main()

@@ -160,7 +160,7 @@ class SecurityTest(unittest.TestCase):
         self.assertIn("enabled", shown)
         self.assertNotIn(secret, shown)
 
-        # The seed is sealed in the store (XSalsa20-Poly1305 under data/secret.key).
+        # The seed is sealed in the store (XChaCha20-Poly1305 under data/secret.key, bound to the account).
         import sqlite3
         raw = base64.b32decode(secret + "=" * (-len(secret) % 8))
         db = sqlite3.connect(os.path.join(self.server.data, "letterhead.db"))
@@ -168,7 +168,7 @@ class SecurityTest(unittest.TestCase):
                             " AND length(totp_secret) > 0").fetchall()
         db.close()
         self.assertEqual(len(stored), 1)
-        self.assertTrue(bytes(stored[0][0]).startswith(b"lhs1"))
+        self.assertTrue(bytes(stored[0][0]).startswith(b"lhs2"))
         self.assertNotIn(raw, bytes(stored[0][0]))
         self.assertEqual(os.stat(os.path.join(self.server.data, "secret.key")).st_mode & 0o777, 0o600)
         # Debian's oathtool is the independent generator; a code works once.

@@ -62,6 +62,61 @@ path_tail split_tail(const request& req, std::string_view prefix) {
   return t;
 }
 
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// RFC 3986 §2.1; a malformed escape stays as it is (the lookup then finds nothing).
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      const int hi = hex_value(s[i + 1]);
+      const int lo = hex_value(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+path_tail split_tail_encoded(const request& req, std::string_view prefix) {
+  std::string_view rest = req.target;
+  rest = rest.substr(0, rest.find('?'));
+  if (!rest.starts_with(prefix)) return split_tail(req, prefix);
+  rest.remove_prefix(prefix.size());
+  // Dot segments were resolved in req.path only: such a target takes the plain way.
+  if (rest.find("/.") != std::string_view::npos || rest.starts_with(".")) return split_tail(req, prefix);
+  path_tail t;
+  auto slash = rest.find('/');
+  t.item = percent_decode(rest.substr(0, slash));
+  if (slash != std::string_view::npos) t.action = percent_decode(rest.substr(slash + 1));
+  if (t.item.find('\0') != std::string::npos || t.action.find('\0') != std::string::npos) return split_tail(req, prefix);
+  return t;
+}
+
+core::result<store::account> visible_account(services s, const directory::admin_principal& who,
+                                             std::string_view address) {
+  const auto missing = [] { return core::fail(core::errc::not_found, "no such account / 账户不存在"); };
+  auto acc = s.dir.store().find_account(address);
+  if (!acc) return acc.error().code == core::errc::not_found ? missing() : acc;
+  auto visible = s.org.may_see_account(who.who, *acc);
+  if (!visible) return std::unexpected(visible.error());
+  if (!*visible) return missing();
+  return acc;
+}
+
 bool is_super(const directory::admin_principal& who) {
   return std::ranges::any_of(who.roles, [](const auto& g) { return g.role == directory::role_super_admin; });
 }

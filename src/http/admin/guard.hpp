@@ -33,8 +33,16 @@ struct path_tail {
   std::string action;
 };
 [[nodiscard]] path_tail split_tail(const request& req, std::string_view prefix);
+// The same, split on the request-target as sent and percent-decoded afterwards, so an
+// item may carry an encoded '/' ("Sales%2FEast" is the department path "Sales/East").
+// Falls back to split_tail() when the target does not start with `prefix` literally.
+[[nodiscard]] path_tail split_tail_encoded(const request& req, std::string_view prefix);
 
 // Shared by the route files.
+// The account at `address` if the admin may know it exists (organisation::
+// may_see_account); otherwise errc::not_found with the same text as for a missing one.
+[[nodiscard]] core::result<store::account> visible_account(services s, const directory::admin_principal& who,
+                                                           std::string_view address);
 [[nodiscard]] bool is_super(const directory::admin_principal& who);
 // The domain of an address, lower case ("" without '@').
 [[nodiscard]] std::string domain_of(std::string_view address);

@@ -35,13 +35,10 @@ json::object account_json(const store::account& a) {
 
 // The account named in the path, if this admin may manage it.
 core::result<store::account> managed_account(services s, const admin_principal& who, std::string_view address) {
-  auto acc = s.dir.store().find_account(address);
-  if (!acc) {
-    if (acc.error().code == core::errc::not_found) {
-      return core::fail(core::errc::not_found, "no such account / 账户不存在");
-    }
-    return std::unexpected(acc.error());
-  }
+  // Outside the admin's scope the answer is the one for a missing account, so that
+  // probing addresses of other domains or departments learns nothing.
+  auto acc = visible_account(s, who, address);
+  if (!acc) return acc;
   if (auto may = s.org.may_manage_account(who.who, *acc); !may) return std::unexpected(may.error());
   return acc;
 }
@@ -269,8 +266,11 @@ response set_profile(services s, const request& req, const admin_principal& who,
     if (m->empty()) {
       p.manager_id = 0;
     } else {
-      auto mgr = s.dir.store().find_account(*m);
-      if (!mgr) return error_for(mgr.error());
+      auto mgr = visible_account(s, who, *m);
+      if (!mgr) {
+        if (mgr.error().code == core::errc::not_found) return json_error(404, "no such manager account / 上级账户不存在");
+        return error_for(mgr.error());
+      }
       p.manager_id = mgr->id;
     }
   }
@@ -295,6 +295,11 @@ response offboard(services s, const request& req, const admin_principal& who, co
   auto transfer = bool_field(*body, "transfer_mail");
   if (!transfer) return error_for(transfer.error());
   o.transfer_mail = transfer->value_or(false);
+  // Only the lists this admin manages change owner (a department admin naming
+  // themselves successor must not gain the groups of another domain).
+  o.may_move_group = [&s, &who](const store::group& g) {
+    return s.org.may_manage_domain(who.who, domain_of(g.address)).has_value();
+  };
   auto done = s.dir.offboard(acc.address, o, who.who.name);
   if (!done) return error_for(done.error());
   json::object out;
@@ -302,6 +307,9 @@ response offboard(services s, const request& req, const admin_principal& who, co
   out["mailboxes_shared"] = done->mailboxes_shared;
   out["messages_moved"] = done->messages_moved;
   out["groups_moved"] = done->groups_moved;
+  json::array kept;
+  for (const auto& g : done->groups_kept) kept.push_back(json::value(g));
+  out["groups_kept"] = std::move(kept);
   return json_ok(out);
 }
 

@@ -20,11 +20,13 @@ namespace {
 
 // --- departments ---
 
-response list_departments(services s) {
+response list_departments(services s, const admin_principal& who) {
   auto all = s.org.list_departments();
   if (!all) return error_for(all.error());
   json::array out;
   for (const auto& d : *all) {
+    // A department admin sees its own subtree only.
+    if (auto visible = s.org.may_see_department(who.who, d.id); !visible || !*visible) continue;
     json::object o;
     o["id"] = d.id;
     o["parent_id"] = d.parent_id;
@@ -59,14 +61,28 @@ response add_department(services s, const request& req, const admin_principal& w
   return json_ok(o, 201);
 }
 
+// A department by id or path (its '/' sent as %2F), answered as missing when it is
+// outside the admin's scope.
+core::result<store::department> visible_department(services s, const admin_principal& who, std::string_view text) {
+  const auto missing = [] { return core::fail(core::errc::not_found, "no such department / 部门不存在"); };
+  auto d = s.org.find_department(text);
+  if (!d) return d.error().code == core::errc::not_found ? missing() : d;
+  auto visible = s.org.may_see_department(who.who, d->id);
+  if (!visible) return std::unexpected(visible.error());
+  if (!*visible) return missing();
+  return d;
+}
+
 response department_item(services s, const request& req, const admin_principal& who) {
-  auto tail = split_tail(req, "/api/v1/departments/");
-  auto d = s.org.find_department(tail.item);
+  auto tail = split_tail_encoded(req, "/api/v1/departments/");
+  auto d = visible_department(s, who, tail.item);
   if (!d) return error_for(d.error());
   if (req.method == "DELETE" && tail.action.empty()) {
+    // Without reparent_to the contents go to the parent department (a top-level one
+    // must be empty): organisation::remove_department.
     std::optional<store::id_t> reparent;
     if (auto to = req.query_param("reparent_to")) {
-      auto target = s.org.find_department(*to);
+      auto target = visible_department(s, who, *to);
       if (!target) return error_for(target.error());
       reparent = target->id;
     }
@@ -199,8 +215,14 @@ response add_group(services s, const request& req, const admin_principal& who) {
 
 response group_item(services s, const request& req, const admin_principal& who) {
   auto tail = split_tail(req, "/api/v1/groups/");
+  const auto missing = [] { return json_error(404, "no such group / 群组不存在"); };
   auto g = s.dir.store().find_group(tail.item);
-  if (!g) return error_for(g.error());
+  if (!g) return g.error().code == core::errc::not_found ? missing() : error_for(g.error());
+  // Outside the admin's scope, the same answer as for a missing group.
+  if (auto visible = s.org.may_see_group(who.who, *g); !visible || !*visible) {
+    if (!visible) return error_for(visible.error());
+    return missing();
+  }
   if (tail.action.empty()) {
     if (req.method == "GET") {
       if (auto may = s.org.may_moderate(who.who, *g); !may) return error_for(may.error());
@@ -284,8 +306,8 @@ response list_roles(services s, const admin_principal& who) {
 }  // namespace
 
 void add_org_routes(router& r, services s) {
-  add_guarded(r, s, "GET", "/api/v1/departments", [s](const request&, const admin_principal&) {
-    return list_departments(s);
+  add_guarded(r, s, "GET", "/api/v1/departments", [s](const request&, const admin_principal& who) {
+    return list_departments(s, who);
   });
   add_guarded(r, s, "POST", "/api/v1/departments", [s](const request& req, const admin_principal& who) {
     return add_department(s, req, who);

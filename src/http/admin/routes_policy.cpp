@@ -71,7 +71,7 @@ response put_rule(services s, const request& req, const admin_principal& who) {
   if (account->empty() == role->empty()) return json_error(400, "give either 'account' or 'role'");
   store::mail_rule r;
   if (!account->empty()) {
-    auto acc = s.dir.store().find_account(*account);
+    auto acc = visible_account(s, who, *account);
     if (!acc) return error_for(acc.error());
     r.account_id = acc->id;
   } else {
@@ -124,7 +124,7 @@ response delete_rule(services s, const request& req, const admin_principal& who)
   if (account.empty() == role.empty()) return json_error(400, "give either ?account= or ?role=");
   store::id_t id = 0;
   if (!account.empty()) {
-    auto acc = s.dir.store().find_account(account);
+    auto acc = visible_account(s, who, account);
     if (!acc) return error_for(acc.error());
     id = acc->id;
   }
@@ -164,6 +164,17 @@ response held_item(services s, const request& req, const admin_principal& who) {
   store::id_t id = 0;
   auto [end, ec] = std::from_chars(tail.item.data(), tail.item.data() + tail.item.size(), id);
   if (ec != std::errc{} || end != tail.item.data() + tail.item.size()) return json_error(404, "no such message");
+  // A held message of a group outside the admin's scope is answered as a missing one.
+  {
+    auto h = s.dir.store().get_held(id);
+    if (!h) return h.error().code == core::errc::not_found ? json_error(404, "no such message") : error_for(h.error());
+    auto grp = s.dir.store().get_group(h->group_id);
+    if (!grp) return error_for(grp.error());
+    if (auto visible = s.org.may_see_group(who.who, *grp); !visible || !*visible) {
+      if (!visible) return error_for(visible.error());
+      return json_error(404, "no such message");
+    }
+  }
   if (tail.action == "approve" && s.approve_held) {
     auto r = s.approve_held(who.who, id);
     if (!r) return error_for(r.error());
@@ -221,7 +232,7 @@ response add_alias(services s, const request& req, const admin_principal& who) {
 
 response app_passwords(services s, const request& req, const admin_principal& who) {
   auto tail = split_tail(req, "/api/v1/app-passwords/");
-  auto acc = s.dir.store().find_account(tail.item);
+  auto acc = visible_account(s, who, tail.item);
   if (!acc) return error_for(acc.error());
   if (auto may = s.org.may_manage_account(who.who, *acc); !may) return error_for(may.error());
   if (req.method == "GET" && tail.action.empty()) {

@@ -1,7 +1,6 @@
 // /api/v1/session: log in (password, then TOTP), who am I, log out.
 
 #include <chrono>
-#include <thread>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -54,13 +53,19 @@ response login(services s, const request& req) {
   ctx.remote_ip = req.client_ip;
   auto done = s.sessions.login(*address, *password, *totp, ctx);
   if (!done) {
-    // The same wait as the mail protocols (brute-force limits). It holds one thread
-    // of the blocking pool for at most [security] max_delay.
-    if (ctx.delay.count() > 0) std::this_thread::sleep_for(ctx.delay);
-    if (done.error().code == core::errc::denied) return json_error(401, done.error().message);
+    // The same wait as the mail protocols (brute-force limits), waited by the HTTP
+    // session on a timer (response::delay), not by a thread of the blocking pool.
+    const auto delayed = [&ctx](response r) {
+      r.delay = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.delay);
+      return r;
+    };
+    if (done.error().code == core::errc::denied) return delayed(json_error(401, done.error().message));
     // A blocked address or address+account (brute-force limits).
-    if (done.error().code == core::errc::limit) return json_error(429, done.error().message);
-    return error_for(done.error());
+    if (done.error().code == core::errc::limit) return delayed(json_error(429, done.error().message));
+    // The TOTP seed cannot be opened (secret key lost or changed): say so, an admin
+    // must reset the account's TOTP.
+    if (done.error().code == core::errc::unavailable) return json_error(503, done.error().message);
+    return delayed(error_for(done.error()));
   }
   json::object o;
   o["account"] = done->account.address;

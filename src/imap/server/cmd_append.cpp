@@ -94,7 +94,9 @@ asio::awaitable<session::outcome> session::cmd_append(const command& cmd) {
     for (std::size_t i = 0; i < all.size(); ++i) {
       const std::string_view data = (*msgs)[i].data;
       all[i].meta_version = mime::summary_cache_version(limits);
-      all[i].meta = mime::serialize(mime::summarize(data, mime::parse(data, limits)));
+      const auto summary = mime::summarize(data, mime::parse(data, limits));
+      all[i].meta = mime::serialize(summary);
+      all[i].keys = mime::serialize_keys(summary);
       auto hash = st.blobs().put_deferred((*msgs)[i].data);
       core::result<std::vector<store::delivered>> done = hash ? [&] {
         all[i].blob = *hash;

@@ -160,8 +160,7 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
   want_seen = want_seen && !selected_->read_only;
   const auto limits = mime::parse_limits::from_config(settings_.limits);
   const auto version = mime::summary_cache_version(limits);
-  summary_writeback writeback(version);
-  std::vector<std::optional<mime::summary>> summaries;  // of chosen[batch_start...]
+  summary_batches batches(store_, selected_->mailbox.id, version, summary_depth::whole);
   std::size_t batch_start = 0;
 
   for (std::size_t n = 0; n < chosen.size(); ++n) {
@@ -170,25 +169,17 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
     if (want_summary && n % summary_batch == 0) {
       // One cache read per batch; what the last batch parsed is written back first.
       batch_start = n;
-      std::vector<std::string> blobs;
+      std::vector<const store::message*> batch;
       for (std::size_t i = n; i < std::min(chosen.size(), n + summary_batch); ++i) {
-        blobs.push_back(selected_->messages[chosen[i]].blob);
+        batch.push_back(&selected_->messages[chosen[i]]);
       }
-      auto load = [&st = store_, &writeback, blobs = std::move(blobs), version]() {
-        if (auto w = writeback.flush(st); !w) return core::result<std::vector<std::optional<mime::summary>>>(
-                                                  std::unexpected(w.error()));
-        return cached_summaries(st, blobs, version);
-      };
-      auto got = co_await blocking(load);
-      if (got) {
-        summaries = std::move(*got);
-      } else {
+      auto load = [&batches, batch = std::move(batch)]() { return batches.load(batch); };
+      if (auto got = co_await blocking(load); !got) {
         log_.warn("message summaries unavailable: {}", got.error().message);
-        summaries.assign(std::min(chosen.size() - n, summary_batch), std::nullopt);
       }
     }
     if (a->changedsince && msg.modseq <= *a->changedsince) continue;
-    std::optional<mime::summary>* cached = want_summary ? &summaries[n - batch_start] : nullptr;
+    std::optional<mime::summary>* cached = want_summary ? &batches.at(n - batch_start) : nullptr;
     const mime::summary* sum = cached != nullptr && *cached ? &**cached : nullptr;
     bool want_bytes = false;
     for (const auto& att : a->atts) {
@@ -215,8 +206,7 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
     };
     if (want_summary && sum == nullptr) {
       // No usable cache entry: answer from the parse, and cache its summary.
-      *cached = mime::summarize(bytes, parsed_message());
-      writeback.add(msg.blob, **cached);
+      batches.computed(n - batch_start, mime::summarize(bytes, parsed_message()));
     }
     bool flags_changed = false;
     if (want_seen && !(msg.flags & store::flag_seen)) {
@@ -319,8 +309,8 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
     out_ += fmt::format("* {} FETCH ({})\r\n", idx + 1, items);
     if (!co_await maybe_flush()) co_return outcome::close;
   }
-  if (!writeback.empty()) {
-    auto save = [&st = store_, &writeback]() { return writeback.flush(st); };
+  if (batches.pending()) {
+    auto save = [&batches]() { return batches.flush(); };
     if (auto saved = co_await blocking(save); !saved) log_.warn("cannot cache message summaries: {}", saved.error().message);
   }
   co_return co_await ok(cmd, fmt::format("{}FETCH completed", cmd.uid ? "UID " : ""));

@@ -189,8 +189,10 @@ asio::awaitable<core::result<std::vector<std::size_t>>> session::search_messages
   const need what = needs_of(key);
   const auto limits = mime::parse_limits::from_config(settings_.limits);
   const auto version = mime::summary_cache_version(limits);
-  summary_writeback writeback(version);
-  std::vector<std::optional<mime::summary>> summaries;  // of messages[batch_start...]
+  // Address and subject keys read only the keys; HEADER of other fields and SENT*
+  // read the root header, which only the whole summary holds.
+  summary_batches batches(store_, selected_->mailbox.id, version,
+                          what == need::summary ? summary_depth::keys : summary_depth::whole);
   std::size_t batch_start = 0;
   std::vector<std::size_t> hits;
   context c{*selected_, saved_search_, 0, nullptr, {}, nullptr, nullptr, 0};
@@ -202,24 +204,16 @@ asio::awaitable<core::result<std::vector<std::size_t>>> session::search_messages
     if (what == need::summary || what == need::header) {
       if (i % summary_batch == 0) {
         batch_start = i;
-        std::vector<std::string> blobs;
+        std::vector<const store::message*> batch;
         for (std::size_t j = i; j < std::min(selected_->messages.size(), i + summary_batch); ++j) {
-          blobs.push_back(selected_->messages[j].blob);
+          batch.push_back(&selected_->messages[j]);
         }
-        auto load = [&st = store_, &writeback, blobs = std::move(blobs), version]() {
-          if (auto w = writeback.flush(st); !w) return core::result<std::vector<std::optional<mime::summary>>>(
-                                                    std::unexpected(w.error()));
-          return cached_summaries(st, blobs, version);
-        };
-        auto got = co_await blocking(load);
-        if (got) {
-          summaries = std::move(*got);
-        } else {
+        auto load = [&batches, batch = std::move(batch)]() { return batches.load(batch); };
+        if (auto got = co_await blocking(load); !got) {
           log_.warn("message summaries unavailable: {}", got.error().message);
-          summaries.assign(std::min(selected_->messages.size() - i, summary_batch), std::nullopt);
         }
       }
-      auto& cached = summaries[i - batch_start];
+      auto& cached = batches.at(i - batch_start);
       std::string bytes;
       std::optional<mime::message> parsed;
       c.bytes = {};
@@ -230,10 +224,7 @@ asio::awaitable<core::result<std::vector<std::size_t>>> session::search_messages
         bytes = std::move(*b);
         parsed = mime::parse(bytes, limits);
         c.bytes = bytes;
-        if (!cached) {
-          cached = mime::summarize(bytes, *parsed);
-          writeback.add(msg.blob, *cached);
-        }
+        if (!cached) batches.computed(i - batch_start, mime::summarize(bytes, *parsed));
       } else if (what == need::header) {
         // The root header parses alone as at the head of its message.
         parsed = mime::parse(cached->header, limits);
@@ -257,8 +248,8 @@ asio::awaitable<core::result<std::vector<std::size_t>>> session::search_messages
     }
     if (matches(key, c)) hits.push_back(i);
   }
-  if (!writeback.empty()) {
-    auto save = [&st = store_, &writeback]() { return writeback.flush(st); };
+  if (batches.pending()) {
+    auto save = [&batches]() { return batches.flush(); };
     if (auto saved = co_await blocking(save); !saved) log_.warn("cannot cache message summaries: {}", saved.error().message);
   }
   co_return hits;

@@ -74,38 +74,28 @@ asio::awaitable<session::outcome> session::cmd_sort(const command& cmd) {
   // Each hit's summary (cached, or parsed once and cached), keeping only the small keys.
   const auto limits = mime::parse_limits::from_config(settings_.limits);
   const auto version = mime::summary_cache_version(limits);
-  summary_writeback writeback(version);
+  summary_batches batches(store_, selected_->mailbox.id, version, summary_depth::keys);
   std::vector<mime::sort_keys> keys;
   std::vector<mime::thread_input> inputs;
-  std::vector<std::optional<mime::summary>> summaries;
   for (std::size_t n = 0; n < found->size(); ++n) {
     if (n % summary_batch == 0) {
-      std::vector<std::string> blobs;
+      std::vector<const store::message*> batch;
       for (std::size_t i = n; i < std::min(found->size(), n + summary_batch); ++i) {
-        blobs.push_back(selected_->messages[(*found)[i]].blob);
+        batch.push_back(&selected_->messages[(*found)[i]]);
       }
-      auto load = [&st = store_, &writeback, blobs = std::move(blobs), version]() {
-        if (auto w = writeback.flush(st); !w) return core::result<std::vector<std::optional<mime::summary>>>(
-                                                  std::unexpected(w.error()));
-        return cached_summaries(st, blobs, version);
-      };
-      auto got = co_await blocking(load);
-      if (got) {
-        summaries = std::move(*got);
-      } else {
+      auto load = [&batches, batch = std::move(batch)]() { return batches.load(batch); };
+      if (auto got = co_await blocking(load); !got) {
         log_.warn("message summaries unavailable: {}", got.error().message);
-        summaries.assign(std::min(found->size() - n, summary_batch), std::nullopt);
       }
     }
     const auto idx = (*found)[n];
     const auto& msg = selected_->messages[idx];
-    auto& cached = summaries[n % summary_batch];
+    auto& cached = batches.at(n % summary_batch);
     if (!cached) {
       auto get = [&st = store_, blob = msg.blob]() { return st.blobs().get(blob); };
       auto bytes = co_await blocking(get);
       if (!bytes) co_return co_await no(cmd, "[SERVERBUG] Cannot read a message");
-      cached = mime::summarize(*bytes, mime::parse(*bytes, limits));
-      writeback.add(msg.blob, *cached);
+      batches.computed(n % summary_batch, mime::summarize(*bytes, mime::parse(*bytes, limits)));
     }
     const std::uint32_t id = cmd.uid ? msg.uid : static_cast<std::uint32_t>(idx + 1);
     if (thread) {
@@ -114,8 +104,8 @@ asio::awaitable<session::outcome> session::cmd_sort(const command& cmd) {
       keys.push_back(sort_keys_from(*cached, msg.internal_date, msg.size));
     }
   }
-  if (!writeback.empty()) {
-    auto save = [&st = store_, &writeback]() { return writeback.flush(st); };
+  if (batches.pending()) {
+    auto save = [&batches]() { return batches.flush(); };
     if (auto saved = co_await blocking(save); !saved) log_.warn("cannot cache message summaries: {}", saved.error().message);
   }
 

@@ -88,6 +88,27 @@ asio::awaitable<session::outcome> session::cmd_store(const command& cmd) {
   co_return co_await ok(cmd, fmt::format("{}STORE completed", cmd.uid ? "UID " : ""));
 }
 
+// Filing is a verdict (junk_feedback.hpp): into Junk says spam (for the Junk
+// mailbox's owner); a MOVE out of Junk into anything but Trash says ham.
+void session::report_junk_feedback(const std::vector<store::message>& messages, store::mailbox_role to_role,
+                                   store::id_t to_owner, bool move) {
+  if (!settings_.junk_feedback || messages.empty()) return;
+  const auto from_role = selected_->mailbox.role;
+  junk_feedback fb;
+  if (to_role == store::mailbox_role::junk && from_role != store::mailbox_role::junk) {
+    fb.account = to_owner;
+    fb.spam = true;
+  } else if (move && from_role == store::mailbox_role::junk && to_role != store::mailbox_role::junk &&
+             to_role != store::mailbox_role::trash) {
+    fb.account = selected_->owner;
+    fb.spam = false;
+  } else {
+    return;
+  }
+  for (const auto& m : messages) fb.blobs.push_back(m.blob);
+  settings_.junk_feedback(std::move(fb));
+}
+
 asio::awaitable<session::outcome> session::cmd_copy(const command& cmd) {
   const auto* a = std::get_if<proto::copy_args>(&cmd.args);
   if (a == nullptr) co_return co_await bad(cmd, "COPY needs a set and a mailbox");
@@ -167,6 +188,7 @@ asio::awaitable<session::outcome> session::cmd_copy(const command& cmd) {
     co_return co_await no(cmd, "[SERVERBUG] Cannot copy");
   }
   store_.notifier().notify(to->owner);
+  report_junk_feedback(originals, to->box.role, to->owner, move);
   const std::string copyuid = fmt::format("COPYUID {} {} {}", to->box.uidvalidity, proto::format_sequence_set(uids),
                                           proto::format_sequence_set(*new_uids));
   if (move) {

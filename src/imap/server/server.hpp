@@ -7,6 +7,7 @@
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "directory/directory.hpp"
+#include "imap/server/junk_feedback.hpp"
 #include "store/store.hpp"
 
 namespace letterhead::core {
@@ -18,6 +19,6 @@ namespace letterhead::imap::server {
 
 [[nodiscard]] core::result<void> listen(core::tcp_server& tcp, core::runtime& rt, const core::config& config,
                                         store::store& store, directory::directory& dir, bool implicit_tls,
-                                        std::string_view address);
+                                        std::string_view address, junk_feedback_hook junk_feedback = {});
 
 }  // namespace letterhead::imap::server

@@ -37,6 +37,7 @@
 #include "directory/directory.hpp"
 #include "imap/proto/command.hpp"
 #include "imap/proto/command_reader.hpp"
+#include "imap/server/junk_feedback.hpp"
 #include "imap/server/selected.hpp"
 #include "store/store.hpp"
 
@@ -48,6 +49,7 @@ struct session_settings {
   bool allow_plaintext_auth_on_loopback = false;
   core::limits limits;
   std::uint64_t append_limit = 50ull * 1024 * 1024;  // APPENDLIMIT (RFC 7889)
+  junk_feedback_hook junk_feedback;  // empty: nobody learns from Junk moves
 };
 
 class session final : public core::connection_session {
@@ -162,6 +164,8 @@ class session final : public core::connection_session {
   boost::asio::awaitable<outcome> cmd_quota(const command& cmd);
   // errc::limit when `bytes` more would take `owner` over its quota (COPY, MOVE).
   boost::asio::awaitable<core::result<void>> check_quota(store::id_t owner, std::uint64_t bytes);
+  void report_junk_feedback(const std::vector<store::message>& messages, store::mailbox_role to_role,
+                            store::id_t to_owner, bool move);
 
   // Resolves a mailbox name from the client (INBOX case-insensitively).
   [[nodiscard]] std::string canonical_name(std::string_view name) const;

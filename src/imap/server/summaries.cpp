@@ -3,15 +3,19 @@
 #include <algorithm>
 #include <cctype>
 #include <unordered_map>
+#include <utility>
 
 #include <fmt/format.h>
 
 namespace letterhead::imap::server {
 
-core::result<std::vector<std::optional<mime::summary>>> cached_summaries(store::store& st,
-                                                                        std::span<const std::string> blobs,
-                                                                        std::int32_t version) {
-  auto metas = st.get_blob_meta(std::vector<std::string>(blobs.begin(), blobs.end()));
+namespace {
+
+// For each of `blobs`, in order: its cached whole summary of `version`, or nullopt.
+core::result<std::vector<std::optional<mime::summary>>> whole_summaries(store::store& st,
+                                                                       const std::vector<std::string>& blobs,
+                                                                       std::int32_t version) {
+  auto metas = st.get_blob_meta(blobs);
   if (!metas) return std::unexpected(metas.error());
   std::unordered_map<std::string_view, const store::blob_meta*> by_blob;
   by_blob.reserve(metas->size());
@@ -32,14 +36,72 @@ core::result<std::vector<std::optional<mime::summary>>> cached_summaries(store::
   return out;
 }
 
-void summary_writeback::add(const std::string& blob, const mime::summary& s) {
-  pending_.push_back(store::blob_meta{blob, version_, mime::serialize(s)});
+}  // namespace
+
+core::result<void> summary_batches::load(std::vector<const store::message*> batch) {
+  batch_ = std::move(batch);
+  current_.assign(batch_.size(), std::nullopt);
+  if (auto w = write_back(); !w) write_error_ = w.error();
+  if (depth_ == summary_depth::keys) {
+    std::vector<std::uint32_t> uids;
+    uids.reserve(batch_.size());
+    for (const auto* m : batch_) uids.push_back(m->uid);
+    auto rows = st_.get_message_keys(mailbox_, uids);
+    if (!rows) return std::unexpected(rows.error());
+    std::size_t r = 0;
+    for (std::size_t i = 0; i < batch_.size() && r < rows->size(); ++i) {
+      if ((*rows)[r].uid != batch_[i]->uid) continue;
+      if ((*rows)[r].version == version_) current_[i] = mime::deserialize_keys((*rows)[r].data);
+      ++r;
+    }
+  }
+  // Whole summaries, and for keys the messages without an entry yet (copies made
+  // before keys were kept, messages delivered by an older version): their keys come
+  // from the parse cache and are written back per row.
+  std::vector<std::size_t> missing;
+  std::vector<std::string> blobs;
+  for (std::size_t i = 0; i < batch_.size(); ++i) {
+    if (current_[i]) continue;
+    missing.push_back(i);
+    blobs.push_back(batch_[i]->blob);
+  }
+  if (!blobs.empty()) {
+    auto whole = whole_summaries(st_, blobs, version_);
+    if (!whole) return std::unexpected(whole.error());
+    for (std::size_t j = 0; j < missing.size(); ++j) {
+      auto& found = (*whole)[j];
+      if (!found) continue;
+      if (depth_ == summary_depth::keys) {
+        keys_.push_back(store::message_keys{batch_[missing[j]]->uid, version_, mime::serialize_keys(*found)});
+      }
+      current_[missing[j]] = std::move(found);
+    }
+  }
+  return {};
 }
 
-core::result<void> summary_writeback::flush(store::store& st) {
-  if (pending_.empty()) return {};
-  auto r = st.put_blob_meta(pending_);
-  pending_.clear();
+void summary_batches::computed(std::size_t i, mime::summary s) {
+  metas_.push_back(store::blob_meta{batch_[i]->blob, version_, mime::serialize(s)});
+  keys_.push_back(store::message_keys{batch_[i]->uid, version_, mime::serialize_keys(s)});
+  current_[i] = std::move(s);
+}
+
+core::result<void> summary_batches::flush() {
+  auto r = write_back();
+  if (!r) return r;
+  if (write_error_) return std::unexpected(*std::exchange(write_error_, std::nullopt));
+  return {};
+}
+
+core::result<void> summary_batches::write_back() {
+  core::result<void> r;
+  if (!metas_.empty()) r = st_.put_blob_meta(metas_);
+  metas_.clear();
+  if (!keys_.empty()) {
+    auto k = st_.put_message_keys(mailbox_, keys_);
+    if (r && !k) r = std::move(k);
+  }
+  keys_.clear();
   return r;
 }
 

@@ -28,27 +28,50 @@
 
 namespace letterhead::imap::server {
 
-// Messages per get_blob_meta round trip (and per write-back): bounds the memory a
-// command holds for summaries while keeping round trips few.
+// Messages per store round trip (and per write-back): bounds the memory a command
+// holds for summaries while keeping round trips few.
 inline constexpr std::size_t summary_batch = 512;
 
-// For each of `blobs`, in order: its cached summary of `version`, or nullopt (no
-// entry, another version, or bytes that do not decode).
-[[nodiscard]] core::result<std::vector<std::optional<mime::summary>>> cached_summaries(
-    store::store& st, std::span<const std::string> blobs, std::int32_t version);
+// How much of a summary a command reads: only its keys (mime::serialize_keys: SEARCH
+// of address and subject keys, SORT, THREAD), read per message row in one scan of the
+// mailbox, or the whole summary (FETCH ENVELOPE, BODYSTRUCTURE, header sections),
+// read per content hash from the parse cache.
+enum class summary_depth { keys, whole };
 
-// Summaries computed by parsing, waiting to be written back in one put_blob_meta.
-class summary_writeback {
+// The summaries of a command's messages, a batch at a time. A message without a usable
+// cache entry is parsed by the caller (computed()), and what was computed is written
+// back with the next load() or flush(): the next command reads rows instead of
+// re-parsing. load() and flush() block: run them on the blocking pool.
+class summary_batches {
  public:
-  explicit summary_writeback(std::int32_t version) : version_(version) {}
-  void add(const std::string& blob, const mime::summary& s);
-  [[nodiscard]] bool empty() const noexcept { return pending_.empty(); }
-  // Writes and clears what is pending. Losing it only costs a re-parse later.
-  [[nodiscard]] core::result<void> flush(store::store& st);
+  summary_batches(store::store& st, store::id_t mailbox, std::int32_t version, summary_depth depth)
+      : st_(st), mailbox_(mailbox), version_(version), depth_(depth) {}
+
+  // Makes `batch` (at most summary_batch messages, in ascending UID order for keys)
+  // the current batch: at(i) is then its i-th message's cached summary, or nullopt.
+  // An error leaves every entry empty: the caller parses, nothing is lost.
+  [[nodiscard]] core::result<void> load(std::vector<const store::message*> batch);
+  [[nodiscard]] std::optional<mime::summary>& at(std::size_t i) { return current_[i]; }
+  // The summary the caller computed for the current batch's i-th message.
+  void computed(std::size_t i, mime::summary s);
+  // Writes back what is pending, and reports a write-back that failed since the last
+  // flush. Losing it only costs a re-parse later.
+  [[nodiscard]] core::result<void> flush();
+  // Whether flush() has anything to write or report.
+  [[nodiscard]] bool pending() const noexcept { return !metas_.empty() || !keys_.empty() || write_error_; }
 
  private:
+  core::result<void> write_back();
+
+  store::store& st_;
+  store::id_t mailbox_;
   std::int32_t version_;
-  std::vector<store::blob_meta> pending_;
+  summary_depth depth_;
+  std::vector<const store::message*> batch_;
+  std::vector<std::optional<mime::summary>> current_;
+  std::vector<store::blob_meta> metas_;    // whole summaries to write back
+  std::vector<store::message_keys> keys_;  // keys to write back
+  std::optional<core::error> write_error_;
 };
 
 // The root header section BODY[HEADER], BODY[HEADER.FIELDS (...)] or

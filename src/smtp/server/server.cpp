@@ -19,6 +19,9 @@ core::result<void> listen(core::tcp_server& tcp, core::runtime& rt, const core::
   settings->allow_plaintext_auth_on_loopback = config.smtp.allow_plaintext_auth_on_loopback;
   settings->max_received_headers = config.smtp.max_received_headers;
   settings->limits = config.limits;
+  if (config.limits.smtp_connections_per_minute_per_ip != 0) {
+    settings->connection_rate = core::make_memory_rate_counter(std::chrono::minutes(1));
+  }
   const char* name = kind == listener_kind::mx ? "smtp" : kind == listener_kind::submission ? "submission"
                                                                                             : "submissions";
   auto* blocking = &rt.blocking();

@@ -41,6 +41,23 @@ asio::awaitable<void> session::run() {
 
 asio::awaitable<void> session::loop() {
   log_.info("connect from {}", transport_->peer_ip());
+  if (settings_.connection_rate &&
+      (settings_.limits.rate_limit_loopback || !transport_->peer_is_loopback())) {
+    // Every attempt counts, refused ones too: a client that keeps hammering stays
+    // refused until it slows down. RFC 5321 §3.1: 421 instead of the greeting.
+    const auto n = settings_.connection_rate->hit(transport_->peer_ip(), core::rate_counter::clock::now());
+    if (n > settings_.limits.smtp_connections_per_minute_per_ip) {
+      log_.info("refused: {} connections from {} in the last minute", n, transport_->peer_ip());
+      static auto& limited = core::metrics::global().counter(
+          "letterhead_connections_rate_limited_total", {{"protocol", "smtp"}},
+          "Connections refused by the per-IP connection rate limit.");
+      limited.inc();
+      (void)co_await reply(421, "4.7.0",
+                           fmt::format("Too many connections from {}: at most {} a minute, try again later",
+                                       transport_->peer_ip(), settings_.limits.smtp_connections_per_minute_per_ip));
+      co_return;
+    }
+  }
   if (settings_.implicit_tls) {
     // RFC 8314 §3.3: implicit TLS, the handshake comes before the greeting.
     if (auto r = co_await transport_->start_tls(settings_.limits.command_timeout); !r) {

@@ -25,6 +25,7 @@
 
 #include "core/config.hpp"
 #include "core/log.hpp"
+#include "core/rate_counter.hpp"
 #include "core/tcp_server.hpp"
 #include "smtp/proto/command.hpp"
 #include "smtp/proto/line_reader.hpp"
@@ -41,6 +42,9 @@ struct session_settings {
   bool allow_plaintext_auth_on_loopback = false;
   std::size_t max_received_headers = 50;
   core::limits limits;
+  // New connections per client IP in the last minute ([limits]
+  // smtp_connections_per_minute_per_ip); null = no limit.
+  std::shared_ptr<core::rate_counter> connection_rate;
 };
 
 class session final : public core::connection_session {

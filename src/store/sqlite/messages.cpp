@@ -154,6 +154,13 @@ core::result<std::vector<delivered>> sqlite_store::deliver(const delivery& d) {
       STORE_TRY(db.run("INSERT INTO blob_meta (hash, version, data) VALUES (?1, ?2, ?3)"
                        " ON CONFLICT (hash) DO UPDATE SET version = excluded.version, data = excluded.data",
                        d.blob, d.meta_version, bytes_view{d.meta}));
+      if (!d.keys.empty()) {
+        for (const auto& m : out) {
+          STORE_TRY(db.run("INSERT INTO message_keys (id, version, data)"
+                           " SELECT id, ?, ? FROM messages WHERE mailbox_id = ? AND uid = ?",
+                           d.meta_version, bytes_view{d.keys}, m.mailbox_id, m.uid));
+        }
+      }
     }
     return out;
   });
@@ -286,6 +293,11 @@ core::result<std::vector<std::uint32_t>> sqlite_store::copy_messages(id_t from_m
       // RFC 9051 §6.4.7: the copy keeps flags and internal date.
       STORE_TRY_ASSIGN(auto uid, insert_message(db, target, m.blob, m.size, m.internal_date, m.flags,
                                                 detail::join_keywords(m.keywords), modseq++, time));
+      // The copy has the original's search keys (message_keys.cpp): same bytes.
+      STORE_TRY(db.run("INSERT INTO message_keys (id, version, data)"
+                       " SELECT c.id, k.version, k.data FROM messages c, messages o JOIN message_keys k ON k.id = o.id"
+                       " WHERE c.mailbox_id = ? AND c.uid = ? AND o.mailbox_id = ? AND o.uid = ?",
+                       target.id, uid, from_mailbox, m.uid));
       out.push_back(uid);
       auto& r = refs[m.blob];
       r.first = m.size;

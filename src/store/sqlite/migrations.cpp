@@ -428,7 +428,59 @@ DROP TABLE blob_meta;
 ALTER TABLE blob_meta_v6 RENAME TO blob_meta;
 )sql";
 
-constexpr std::string_view all[] = {v1, v2, v3, v4, v5, v6};
+// v7: greylisting (RFC 6647): one row per triplet of client network, envelope
+// sender and recipient, with when it was first and last seen and whether it passed.
+constexpr std::string_view v7 = R"sql(
+CREATE TABLE greylist (
+  triplet    TEXT PRIMARY KEY,
+  first_seen INTEGER NOT NULL,
+  last_seen  INTEGER NOT NULL,
+  passed     INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX greylist_last_seen ON greylist (last_seen);
+)sql";
+
+// v8: the Bayesian classifier (store/bayes.hpp). Tokens are 64-bit hashes stored
+// as integers; a scope is a domain (kind 1) or an account (kind 2). bayes_trained
+// keeps, per account, the class each message (by blob hash) was trained as.
+constexpr std::string_view v8 = R"sql(
+CREATE TABLE bayes_tokens (
+  scope_kind INTEGER NOT NULL,
+  scope_id   INTEGER NOT NULL,
+  token      INTEGER NOT NULL,
+  spam       INTEGER NOT NULL DEFAULT 0,
+  ham        INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (scope_kind, scope_id, token)
+) WITHOUT ROWID;
+CREATE TABLE bayes_totals (
+  scope_kind INTEGER NOT NULL,
+  scope_id   INTEGER NOT NULL,
+  spam       INTEGER NOT NULL DEFAULT 0,
+  ham        INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (scope_kind, scope_id)
+) WITHOUT ROWID;
+CREATE TABLE bayes_trained (
+  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  blob_hash  TEXT NOT NULL,
+  class      INTEGER NOT NULL,
+  trained    INTEGER NOT NULL,
+  PRIMARY KEY (account_id, blob_hash)
+) WITHOUT ROWID;
+)sql";
+
+// v9: search keys per message row (store::message_keys). Keyed by the row's integer
+// id, so a scan of a mailbox in UID order joins them without a lookup by content hash:
+// at 100,000 messages those lookups were most of a SEARCH's time. messages.id is
+// AUTOINCREMENT, so an entry can never attach to a later message.
+constexpr std::string_view v9 = R"sql(
+CREATE TABLE message_keys (
+  id      INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  data    BLOB NOT NULL
+);
+)sql";
+
+constexpr std::string_view all[] = {v1, v2, v3, v4, v5, v6, v7, v8, v9};
 
 }  // namespace
 

@@ -79,6 +79,9 @@ class sqlite_store final : public store {
 
   [[nodiscard]] core::result<std::vector<blob_meta>> get_blob_meta(const std::vector<std::string>& blobs) override;
   [[nodiscard]] core::result<void> put_blob_meta(const std::vector<blob_meta>& metas) override;
+  [[nodiscard]] core::result<std::vector<message_keys>> get_message_keys(
+      id_t mailbox_id, std::span<const std::uint32_t> uids) override;
+  [[nodiscard]] core::result<void> put_message_keys(id_t mailbox_id, const std::vector<message_keys>& keys) override;
 
   [[nodiscard]] core::result<void> set_subscribed(id_t account, std::string_view name, bool subscribed) override;
   [[nodiscard]] core::result<std::vector<delivered>> deliver(const delivery& d) override;
@@ -186,6 +189,14 @@ class sqlite_store final : public store {
   [[nodiscard]] core::result<bool> note_auto_reply(id_t account, std::string_view sender, unix_time now,
                                                    std::chrono::seconds interval) override;
   // === end of account security ===
+  [[nodiscard]] core::result<std::int64_t> greylist_check(std::string_view triplet, unix_time now,
+                                                          std::chrono::seconds delay, std::chrono::seconds retry_window,
+                                                          std::chrono::seconds expiry) override;
+  [[nodiscard]] core::result<bayes_table> bayes_lookup(const bayes_scope& scope,
+                                                       const std::vector<std::uint64_t>& tokens) override;
+  [[nodiscard]] core::result<bayes_training> bayes_train(id_t account, std::string_view blob_hash, bayes_class cls,
+                                                         const std::vector<bayes_scope>& scopes,
+                                                         const std::vector<std::uint64_t>& tokens) override;
 
   [[nodiscard]] core::result<std::size_t> sweep_orphan_blobs(std::chrono::seconds min_age) override;
 

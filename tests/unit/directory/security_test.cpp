@@ -14,6 +14,7 @@
 #include "directory/directory.hpp"
 #include "directory/notices.hpp"
 #include "directory/scram.hpp"
+#include "directory/secret_box.hpp"
 #include "directory/totp.hpp"
 #include "store/store.hpp"
 
@@ -540,6 +541,182 @@ TEST(notices, header_values_and_auto_reply_rules) {
   EXPECT_FALSE(may_auto_reply("list-request@example.com", "Subject: x\r\n\r\n"));
   EXPECT_TRUE(may_auto_reply("x@example.com", "Auto-Submitted: no\r\n\r\n"));
   EXPECT_FALSE(may_auto_reply("x@example.com", "Auto-Submitted: auto-generated\r\n\r\n"));
+}
+
+
+// --- offboarding is all or nothing, and restore can be finished ---
+
+class offboard_atomic_test : public security_test {
+ protected:
+  void SetUp() override {
+    security_test::SetUp();
+    alice = account("alice@example.com");
+    bob = account("bob@example.com");
+    auto blob = *store_->blobs().put("Subject: hello\r\n\r\nbody\r\n");
+    store::delivery d;
+    d.blob = blob;
+    d.internal_date = 1700000000;
+    d.targets.push_back({alice.id, store::mailbox_role::inbox, store::flag_seen, {}});
+    ASSERT_TRUE(store_->deliver(d));
+    ASSERT_TRUE(dir->add_app_password("alice@example.com", "phone", {"imap"}, "test"));
+    for (const auto* address : {"sales@example.com", "support@example.com"}) {
+      store::group g;
+      g.address = address;
+      g.name = "List";
+      g.owners = {"alice@example.com"};
+      ASSERT_TRUE(store_->add_group(g));
+    }
+    o.successor = "bob@example.com";
+    o.transfer_mail = true;
+  }
+  // Nothing of an offboarding is left.
+  void expect_untouched() {
+    login_context ctx{login_protocol::imap, "192.0.2.60", {}};
+    EXPECT_TRUE(dir->authenticate("alice@example.com", "Sunny-Garden-42", ctx));
+    EXPECT_FALSE(account("alice@example.com").disabled);
+    EXPECT_FALSE(store_->get_offboarding(alice.id));
+    EXPECT_EQ(inbox_count("alice@example.com"), 1u);
+    EXPECT_EQ(dir->list_app_passwords("alice@example.com")->size(), 1u);
+    for (const auto* address : {"sales@example.com", "support@example.com"}) {
+      EXPECT_EQ(store_->find_group(address)->owners, (std::vector<std::string>{"alice@example.com"})) << address;
+    }
+  }
+  bool audited(std::string_view action) {
+    auto audit = store_->list_audit(200);
+    return std::ranges::any_of(*audit, [&](const auto& a) { return a.action == action; });
+  }
+
+  store::account alice, bob;
+  offboard_options o;
+};
+
+TEST_F(offboard_atomic_test, a_failure_at_any_step_undoes_the_steps_before_it) {
+  for (const auto* failing : {"record", "disable", "transfer", "share", "groups"}) {
+    SCOPED_TRACE(failing);
+    o.after_step = [failing](std::string_view step) -> core::result<void> {
+      if (step == failing) return core::fail(core::errc::unavailable, "injected failure");
+      return {};
+    };
+    auto r = dir->offboard("alice@example.com", o, "admin");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message, "injected failure");
+    expect_untouched();
+    EXPECT_FALSE(store_->find_mailbox(bob.id, "Offboarded/alice@example.com/INBOX"));
+    EXPECT_TRUE(store_->list_shared_with(bob.id)->empty());
+  }
+  EXPECT_TRUE(audited("user.offboard.failed"));
+  // And it still works afterwards.
+  o.after_step = {};
+  ASSERT_TRUE(dir->offboard("alice@example.com", o, "admin"));
+  EXPECT_TRUE(account("alice@example.com").disabled);
+}
+
+TEST_F(offboard_atomic_test, the_successor_removed_midway_leaves_nothing_applied) {
+  // A concurrent admin removes the successor right after the record is written:
+  // moving the mail to it then fails on the store's constraints.
+  o.after_step = [this](std::string_view step) -> core::result<void> {
+    if (step == "record") {
+      if (auto r = dir->remove_user("bob@example.com", "other-admin"); !r) return r;
+    }
+    return {};
+  };
+  auto r = dir->offboard("alice@example.com", o, "admin");
+  ASSERT_FALSE(r);
+  expect_untouched();
+}
+
+TEST_F(offboard_atomic_test, only_groups_the_actor_may_manage_change_owner) {
+  o.may_move_group = [](const store::group& g) { return g.address == "sales@example.com"; };
+  auto r = dir->offboard("alice@example.com", o, "dept-admin@example.com");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->groups_moved, 1u);
+  EXPECT_EQ(r->groups_kept, (std::vector<std::string>{"support@example.com"}));
+  EXPECT_EQ(store_->find_group("sales@example.com")->owners, (std::vector<std::string>{"bob@example.com"}));
+  EXPECT_EQ(store_->find_group("support@example.com")->owners, (std::vector<std::string>{"alice@example.com"}));
+  EXPECT_TRUE(audited("user.offboard.group_kept"));
+  ASSERT_TRUE(dir->restore("alice@example.com", "admin"));
+  EXPECT_EQ(store_->find_group("sales@example.com")->owners, (std::vector<std::string>{"alice@example.com"}));
+  EXPECT_EQ(store_->find_group("support@example.com")->owners, (std::vector<std::string>{"alice@example.com"}));
+}
+
+TEST_F(offboard_atomic_test, a_restore_that_fails_midway_is_finished_by_running_it_again) {
+  ASSERT_TRUE(dir->offboard("alice@example.com", o, "admin"));
+  for (const auto* failing : {"share", "transfer", "groups"}) {
+    SCOPED_TRACE(failing);
+    auto r = dir->restore("alice@example.com", "admin", [failing](std::string_view step) -> core::result<void> {
+      if (step == failing) return core::fail(core::errc::unavailable, "injected failure");
+      return {};
+    });
+    ASSERT_FALSE(r);
+    // Still offboarded: no login until a restore completes.
+    EXPECT_TRUE(account("alice@example.com").disabled);
+    EXPECT_TRUE(store_->get_offboarding(alice.id));
+  }
+  ASSERT_TRUE(dir->restore("alice@example.com", "admin"));
+  login_context ctx{login_protocol::imap, "192.0.2.61", {}};
+  EXPECT_TRUE(dir->authenticate("alice@example.com", "Sunny-Garden-42", ctx));
+  EXPECT_EQ(inbox_count("alice@example.com"), 1u);
+  EXPECT_FALSE(store_->find_mailbox(bob.id, "Offboarded"));
+  EXPECT_TRUE(store_->list_shared_with(bob.id)->empty());
+  EXPECT_EQ(store_->find_group("sales@example.com")->owners, (std::vector<std::string>{"alice@example.com"}));
+}
+
+// --- TOTP seeds sealed with the secret key, bound to their account ---
+
+class sealed_totp_test : public security_test {
+ protected:
+  std::unique_ptr<directory> with_key(const std::string& key) {
+    security_options o;
+    o.secret_key = key;
+    return std::make_unique<directory>(*store_, test_cost, o);
+  }
+  std::string code_for(const std::string& secret) {
+    return hotp(secret, static_cast<std::uint64_t>(totp_step(now())));
+  }
+};
+
+TEST_F(sealed_totp_test, a_changed_key_is_a_clear_error_not_a_crash) {
+  auto keyed = with_key(make_secret_key());
+  auto e = keyed->enable_totp("alice@example.com", "test");
+  ASSERT_TRUE(e);
+  const auto secret = *detail::base32_decode(e->secret_base32);
+  auto other = with_key(make_secret_key());  // the key file was lost and made anew
+  auto r = other->verify_totp("alice@example.com", code_for(secret), now());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, core::errc::unavailable);
+  EXPECT_NE(r.error().message.find("cannot be opened"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("reset"), std::string::npos);
+  // The admin's way out: reset TOTP; the user enrols again under the current key.
+  ASSERT_TRUE(other->disable_totp("alice@example.com", "admin"));
+  auto again = other->enable_totp("alice@example.com", "test");
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(other->verify_totp("alice@example.com", code_for(*detail::base32_decode(again->secret_base32)), now()));
+}
+
+TEST_F(sealed_totp_test, a_seed_copied_to_another_account_row_does_not_open) {
+  auto keyed = with_key(make_secret_key());
+  auto e = keyed->enable_totp("alice@example.com", "test");
+  ASSERT_TRUE(e);
+  const auto secret = *detail::base32_decode(e->secret_base32);
+  const auto stored = store_->get_account_security(account("alice@example.com").id)->totp_secret;
+  ASSERT_TRUE(stored.starts_with("lhs2"));
+  ASSERT_TRUE(store_->set_totp_secret(account("bob@example.com").id, stored));
+  auto r = keyed->verify_totp("bob@example.com", code_for(secret), now());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, core::errc::unavailable);
+  EXPECT_TRUE(keyed->verify_totp("alice@example.com", code_for(secret), now()));
+}
+
+TEST_F(sealed_totp_test, legacy_plain_seeds_are_sealed_again_at_start) {
+  const std::string secret = "12345678901234567890";
+  ASSERT_TRUE(store_->set_totp_secret(account("alice@example.com").id, secret));  // before sealing existed
+  auto keyed = with_key(make_secret_key());
+  EXPECT_EQ(keyed->reseal_totp_secrets().value(), 1u);
+  const auto stored = store_->get_account_security(account("alice@example.com").id)->totp_secret;
+  EXPECT_TRUE(stored.starts_with("lhs2"));
+  EXPECT_EQ(stored.find(secret), std::string::npos);
+  EXPECT_EQ(keyed->reseal_totp_secrets().value(), 0u);  // nothing left to do
+  EXPECT_TRUE(keyed->verify_totp("alice@example.com", code_for(secret), now()));
 }
 
 }  // namespace

@@ -94,5 +94,57 @@ TEST(Blocklists, AgainstARealDnsServer) {
   EXPECT_EQ(uris[0].detail, "uribl.test:evil.example=127.0.0.2");
 }
 
+mailauth::public_suffix_list debian_psl() {
+  auto psl = mailauth::public_suffix_list::load(std::string(mailauth::default_public_suffix_file));
+  EXPECT_TRUE(psl) << "Debian's publicsuffix package";
+  return psl ? std::move(*psl) : mailauth::public_suffix_list::parse("");
+}
+
+// The organisational domain, not the last two labels: "co.uk" or "com.cn" names
+// everybody under them.
+TEST(Blocklists, UriblCandidatesUseThePublicSuffixList) {
+  const auto psl = debian_psl();
+  EXPECT_EQ(uribl_candidates("a.b.evil.co.uk", &psl), (std::vector<std::string>{"a.b.evil.co.uk", "evil.co.uk"}));
+  EXPECT_EQ(uribl_candidates("www.evil.com.cn", &psl), (std::vector<std::string>{"evil.com.cn"}));
+  EXPECT_EQ(uribl_candidates("x.evil.example", &psl), (std::vector<std::string>{"x.evil.example", "evil.example"}));
+  EXPECT_TRUE(uribl_candidates("co.uk", &psl).empty());
+  EXPECT_TRUE(uribl_candidates("localhost", &psl).empty());
+  // Without the list: the old two-label guess, which asks about "co.uk".
+  EXPECT_EQ(uribl_candidates("a.evil.co.uk"), (std::vector<std::string>{"a.evil.co.uk", "co.uk"}));
+}
+
+TEST(Blocklists, UriblUnderMultiLabelSuffixesAgainstARealDnsServer) {
+  test::dns_test_server dns({
+      {"uribl.test", "evil.co.uk A 127.0.0.2\n"
+                     "evil.com.cn A 127.0.0.3\n"},
+  });
+  ASSERT_TRUE(dns.start()) << dns.error();
+  dns::options o;
+  o.servers = {dns.address()};
+  o.timeout = std::chrono::milliseconds(3000);
+  auto resolver = dns::make_resolver(o);
+  ASSERT_TRUE(resolver) << resolver.error().message;
+  const auto psl = debian_psl();
+
+  const auto judge = [&](const std::string& body, const mailauth::public_suffix_list* list) {
+    const std::string message = "From: a@example.org\r\nSubject: s\r\n\r\n" + body + "\r\n";
+    const auto parsed = mime::parse(message);
+    auto uribl = make_uribl_rules(**resolver, {"uribl.test"}, 10, list);
+    message_input in;
+    in.bytes = message;
+    in.parsed = &parsed;
+    std::vector<finding> out;
+    uribl->evaluate(in, out);
+    return out;
+  };
+  auto uk = judge("see https://login.a.evil.co.uk/x", &psl);
+  ASSERT_EQ(uk.size(), 1u);
+  EXPECT_EQ(uk[0].detail, "uribl.test:evil.co.uk=127.0.0.2");
+  auto cn = judge("see http://www.evil.com.cn/", &psl);
+  ASSERT_EQ(cn.size(), 1u);
+  EXPECT_EQ(cn[0].detail, "uribl.test:evil.com.cn=127.0.0.3");
+  EXPECT_TRUE(judge("see https://login.a.evil.co.uk/x", nullptr).empty());  // asked "co.uk"
+}
+
 }  // namespace
 }  // namespace letterhead::filter

@@ -71,6 +71,21 @@ TEST(Summary, AgreesWithDirectComputationOnCorpus) {
     const auto round = deserialize_summary(serialize(s));
     ASSERT_TRUE(round.has_value());
     expect_equal(s, *round);
+
+    // The keys alone: every key field, nothing of the envelope, structure or header.
+    const auto keys_only = deserialize_keys(serialize_keys(s));
+    ASSERT_TRUE(keys_only.has_value());
+    auto expected = s;
+    expected.envelope.clear();
+    expected.envelope_utf8.clear();
+    expected.bodystructure.clear();
+    expected.body.clear();
+    expected.header.clear();
+    expected.header_complete = false;
+    expected.header_size = 0;
+    expect_equal(expected, *keys_only);
+    EXPECT_FALSE(deserialize_summary(serialize_keys(s)).has_value()) << "keys are not a whole summary";
+    EXPECT_FALSE(deserialize_keys(serialize(s)).has_value()) << "a whole summary is not keys";
   }
 }
 
@@ -105,6 +120,12 @@ TEST(Summary, DamagedBytesAreRefused) {
   other_version[3] = static_cast<char>(summary_version + 1);
   EXPECT_FALSE(deserialize_summary(other_version).has_value());
   EXPECT_FALSE(deserialize_summary(blob + "x").has_value());
+
+  const auto keys = serialize_keys(summarize(bytes, parse(bytes)));
+  for (std::size_t cut = 0; cut < keys.size(); cut += 3) {
+    EXPECT_FALSE(deserialize_keys(std::string_view(keys).substr(0, cut)).has_value()) << cut;
+  }
+  EXPECT_FALSE(deserialize_keys(keys + "x").has_value());
 }
 
 }  // namespace

@@ -1217,6 +1217,52 @@ TEST_P(store_suite, blob_meta_for_many_blobs_in_one_call) {
   for (const auto& m : metas) EXPECT_TRUE(seen.count(m.blob + "=" + m.data)) << m.data;
 }
 
+TEST_P(store_suite, message_keys_follow_their_rows) {
+  auto a = make_account("alice@example.com");
+  auto one = put("message one");
+  auto two = put("message two");
+  // Delivered with keys: every row it makes gets them, in the same transaction.
+  auto d = delivery_of(one, {delivery_target{a.id, mailbox_role::inbox, 0, {}}});
+  d.meta_version = 7;
+  d.meta = "whole";
+  d.keys = std::string("k\0one", 5);
+  auto d1 = ok(s().deliver(d)).front();
+  auto d2 = deliver_one(a.id, two);  // no keys
+  const auto inbox = d1.mailbox_id;
+  auto got = ok(s().get_message_keys(inbox, std::vector<std::uint32_t>{d1.uid, d2.uid}));
+  ASSERT_EQ(got.size(), 1u) << "only the row that has keys";
+  EXPECT_EQ(got[0].uid, d1.uid);
+  EXPECT_EQ(got[0].version, 7);
+  EXPECT_EQ(got[0].data, std::string("k\0one", 5)) << "bytes kept exactly";
+
+  ok(s().put_message_keys(inbox, {message_keys{d2.uid, 7, "two"}, message_keys{999, 7, "nobody"}}));
+  got = ok(s().get_message_keys(inbox, std::vector<std::uint32_t>{d1.uid, d2.uid, 999}));
+  ASSERT_EQ(got.size(), 2u) << "a UID without a message gets no entry";
+  EXPECT_EQ(got[1].uid, d2.uid);
+  EXPECT_EQ(got[1].data, "two");
+  // Only the UIDs asked for, even when the range between them holds others.
+  got = ok(s().get_message_keys(inbox, std::vector<std::uint32_t>{d2.uid}));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].uid, d2.uid);
+  ok(s().put_message_keys(inbox, {message_keys{d2.uid, 8, "two again"}}));
+  EXPECT_EQ(ok(s().get_message_keys(inbox, std::vector<std::uint32_t>{d2.uid})).front().data, "two again");
+
+  // A copy has its original's keys; an expunged row's keys go with it.
+  auto box = ok(s().create_mailbox(a.id, "Copies", mailbox_role::none));
+  auto copies = ok(s().copy_messages(inbox, {d1.uid, d2.uid}, box.id));
+  got = ok(s().get_message_keys(box.id, copies));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].data, std::string("k\0one", 5));
+  EXPECT_EQ(got[1].version, 8);
+  ok(s().expunge(inbox, {d1.uid}));
+  EXPECT_TRUE(ok(s().get_message_keys(inbox, std::vector<std::uint32_t>{d1.uid})).empty());
+  EXPECT_EQ(ok(s().get_message_keys(box.id, copies)).size(), 2u) << "the copy keeps its own";
+
+  EXPECT_TRUE(fails_with(s().get_message_keys(inbox, std::vector<std::uint32_t>{3, 1}), errc::invalid));
+  EXPECT_TRUE(ok(s().get_message_keys(inbox, std::vector<std::uint32_t>{})).empty());
+  ok(s().put_message_keys(inbox, {}));
+}
+
 // --- queue: new fields, leases, admin actions ---
 
 namespace {

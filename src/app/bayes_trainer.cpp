@@ -1,0 +1,78 @@
+#include "app/bayes_trainer.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <spdlog/spdlog.h>
+
+namespace letterhead::app {
+
+filter::bayes_options bayes_options_from(const core::config& cfg) {
+  filter::bayes_options o;
+  o.min_spam = cfg.spam.bayes_min_spam;
+  o.min_ham = cfg.spam.bayes_min_ham;
+  return o;
+}
+
+void bayes_trainer::submit(imap::server::junk_feedback fb) {
+  bool start = false;
+  {
+    std::scoped_lock lock(mutex_);
+    std::size_t dropped = 0;
+    for (auto& b : fb.blobs) {
+      if (queue_.size() >= max_queue_) {
+        ++dropped;
+        continue;
+      }
+      queue_.push_back(item{fb.account, fb.spam, std::move(b)});
+    }
+    if (dropped != 0) spdlog::warn("bayes: training queue full, {} message(s) not learnt", dropped);
+    if (!draining_ && !queue_.empty()) start = draining_ = true;
+  }
+  if (start) boost::asio::post(pool_, [self = shared_from_this()] { self->drain(); });
+}
+
+imap::server::junk_feedback_hook bayes_trainer::hook() {
+  return [self = shared_from_this()](imap::server::junk_feedback fb) { self->submit(std::move(fb)); };
+}
+
+void bayes_trainer::drain() {
+  for (;;) {
+    item it;
+    {
+      std::scoped_lock lock(mutex_);
+      if (queue_.empty()) {
+        draining_ = false;
+        return;
+      }
+      it = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    train(it);
+  }
+}
+
+void bayes_trainer::train(const item& it) {
+  const char* cls = it.spam ? "spam" : "ham";
+  auto account = store_.get_account(it.account);
+  if (!account) {
+    spdlog::warn("bayes: account {} for training: {}", it.account, account.error().message);
+    return;
+  }
+  auto bytes = store_.blobs().get(it.blob);
+  if (!bytes) {
+    spdlog::warn("bayes: message {} for training: {}", it.blob, bytes.error().message);
+    return;
+  }
+  auto done = filter::bayes_train(store_, *account, it.blob, *bytes,
+                                  it.spam ? store::bayes_class::spam : store::bayes_class::ham, options_);
+  if (!done) {
+    spdlog::warn("bayes: training {} as {} for {}: {}", it.blob, cls, account->address, done.error().message);
+    return;
+  }
+  const char* what = *done == store::bayes_training::trained ? "trained"
+                     : *done == store::bayes_training::moved ? "retrained"
+                                                             : "already trained";
+  spdlog::info("bayes: {} {} as {} for {}", what, it.blob, cls, account->address);
+}
+
+}  // namespace letterhead::app

@@ -1,0 +1,35 @@
+#pragma once
+// Counting events per key over a sliding window, for abuse limits: new SMTP
+// connections per client IP per minute, messages to outside recipients per
+// submitting account per hour (issue 5 §6).
+//
+// The interface is small on purpose: this node keeps its counts in memory now;
+// a cluster (issue 7) will share them through the database behind the same calls.
+// The in-memory counter is bounded: at most max_keys keys, each a few words; when
+// full, expired keys are swept and, if that is not enough, an eighth of the keys go.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+namespace letterhead::core {
+
+class rate_counter {
+ public:
+  using clock = std::chrono::steady_clock;
+  virtual ~rate_counter() = default;
+
+  // Records one event for `key` and returns the events of the window including it.
+  [[nodiscard]] virtual std::size_t hit(std::string_view key, clock::time_point now) = 0;
+  // The events of the window, without recording one.
+  [[nodiscard]] virtual std::size_t count(std::string_view key, clock::time_point now) = 0;
+};
+
+// Sliding-window counter from two fixed buckets (the previous bucket weighted by how
+// much of it still lies in the window): exact while a key stays within one bucket,
+// never off by more than the previous bucket's share otherwise. Thread-safe.
+[[nodiscard]] std::unique_ptr<rate_counter> make_memory_rate_counter(std::chrono::seconds window,
+                                                                     std::size_t max_keys = 100000);
+
+}  // namespace letterhead::core

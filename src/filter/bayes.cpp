@@ -1,0 +1,283 @@
+#include "filter/bayes.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_set>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unicode/brkiter.h>
+#include <unicode/unistr.h>
+#include <unicode/utext.h>
+
+#include "mime/address.hpp"
+#include "mime/header.hpp"
+#include "mime/parser.hpp"
+#include "mime/search_text.hpp"
+
+namespace letterhead::filter {
+
+namespace {
+
+// One word BreakIterator per thread: creating one loads the rules and costs far
+// more than tokenising a message.
+icu::BreakIterator* word_breaker() {
+  thread_local std::unique_ptr<icu::BreakIterator> bi = [] {
+    UErrorCode status = U_ZERO_ERROR;
+    std::unique_ptr<icu::BreakIterator> b(icu::BreakIterator::createWordInstance(icu::Locale::getRoot(), status));
+    if (U_FAILURE(status)) b.reset();
+    return b;
+  }();
+  return bi.get();
+}
+
+// Adds `prefix + word` for each word of `text` until `out` holds o.max_tokens.
+void add_words(std::string_view text, std::string_view prefix, const bayes_options& o,
+               std::unordered_set<std::string>& seen, std::vector<std::string>& out) {
+  if (out.size() >= o.max_tokens) return;
+  for (auto& w : bayes_words(text, o)) {
+    std::string token = std::string(prefix) + w;
+    if (seen.insert(token).second) {
+      out.push_back(std::move(token));
+      if (out.size() >= o.max_tokens) return;
+    }
+  }
+}
+
+void add_domains(std::string_view bytes, const mime::message& m, std::string_view field, std::string_view prefix,
+                 const bayes_options& o, std::unordered_set<std::string>& seen, std::vector<std::string>& out) {
+  const auto raw = mime::raw_value(bytes, m.root().fields, field);
+  if (!raw) return;
+  const auto list = mime::parse_address_list(raw->substr(0, 4096));
+  for (std::size_t i = 0; i < list.mailboxes.size() && i < 20 && out.size() < o.max_tokens; ++i) {
+    std::string d = list.mailboxes[i].domain;
+    if (d.empty() || d.size() > 255) continue;
+    std::ranges::transform(d, d.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string token = std::string(prefix) + d;
+    if (seen.insert(token).second) out.push_back(std::move(token));
+  }
+}
+
+// The probability that a chi-square variable with v (even) degrees of freedom is
+// at least x2 (SpamBayes' chi2Q: the series for the regularised upper gamma).
+double chi2_q(double x2, std::size_t v) {
+  const double m = x2 / 2.0;
+  double term = std::exp(-m);
+  double sum = term;
+  for (std::size_t i = 1; i < v / 2; ++i) {
+    term *= m / static_cast<double>(i);
+    sum += term;
+  }
+  return std::min(sum, 1.0);
+}
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> bayes_words(std::string_view utf8, const bayes_options& o) {
+  std::vector<std::string> words;
+  auto* bi = word_breaker();
+  if (bi == nullptr || utf8.empty()) return words;
+  UErrorCode status = U_ZERO_ERROR;
+  UText* ut = utext_openUTF8(nullptr, utf8.data(), static_cast<std::int64_t>(utf8.size()), &status);
+  if (U_FAILURE(status)) return words;
+  bi->setText(ut, status);
+  if (U_SUCCESS(status)) {
+    std::int32_t start = bi->first();
+    for (std::int32_t end = bi->next(); end != icu::BreakIterator::DONE; start = end, end = bi->next()) {
+      const std::int32_t kind = bi->getRuleStatus();
+      if (kind < UBRK_WORD_NONE_LIMIT) continue;  // spaces and punctuation
+      const auto piece = utf8.substr(static_cast<std::size_t>(start), static_cast<std::size_t>(end - start));
+      icu::UnicodeString u = icu::UnicodeString::fromUTF8(icu::StringPiece(piece.data(), static_cast<std::int32_t>(piece.size())));
+      const auto length = static_cast<std::size_t>(u.countChar32());
+      if (length > o.max_word) continue;
+      // One Latin letter or digit says nothing; one Chinese character may be a word.
+      if (length < 2 && kind < UBRK_WORD_KANA) continue;
+      std::string folded;
+      u.foldCase().toUTF8String(folded);
+      words.push_back(std::move(folded));
+    }
+  }
+  bi->setText(icu::UnicodeString());  // drop the reference to ut before closing it
+  utext_close(ut);
+  return words;
+}
+
+std::vector<std::string> bayes_token_strings(std::string_view bytes, const mime::message& parsed,
+                                             const bayes_options& o) {
+  std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
+  if (parsed.parts.empty()) return out;
+  auto subject = mime::decoded_header_text(bytes, parsed, 0, "Subject");
+  if (subject.size() > 1024) subject.resize(1024);
+  add_words(subject, "s:", o, seen, out);
+  add_domains(bytes, parsed, "From", "from:", o, seen, out);
+  add_domains(bytes, parsed, "To", "to:", o, seen, out);
+  add_domains(bytes, parsed, "Cc", "to:", o, seen, out);
+  mime::search_text_limits limits;
+  limits.max_bytes = o.max_text;
+  add_words(mime::searchable_body_text(bytes, parsed, limits), "b:", o, seen, out);
+  return out;
+}
+
+std::uint64_t bayes_hash(std::string_view token) noexcept {
+  std::uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis
+  for (const unsigned char c : token) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::vector<std::uint64_t> bayes_tokens(std::string_view bytes, const mime::message& parsed,
+                                        const bayes_options& o) {
+  std::vector<std::uint64_t> out;
+  for (const auto& t : bayes_token_strings(bytes, parsed, o)) out.push_back(bayes_hash(t));
+  std::ranges::sort(out);
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+double bayes_token_probability(std::uint32_t spam, std::uint32_t ham, std::uint64_t spam_total,
+                               std::uint64_t ham_total, const bayes_options& o) {
+  const double spam_ratio = spam_total == 0 ? 0.0 : std::min(1.0, spam / static_cast<double>(spam_total));
+  const double ham_ratio = ham_total == 0 ? 0.0 : std::min(1.0, ham / static_cast<double>(ham_total));
+  const double n = static_cast<double>(spam) + static_cast<double>(ham);
+  if (spam_ratio + ham_ratio <= 0) return o.unknown_prob;
+  const double p = spam_ratio / (spam_ratio + ham_ratio);
+  // Robinson: a token seen n times moves from the prior x towards p as n grows.
+  return (o.prior_strength * o.unknown_prob + n * p) / (o.prior_strength + n);
+}
+
+double bayes_combine(std::span<const double> probabilities) {
+  if (probabilities.empty()) return 0.5;
+  double ln_ham = 0;   // Σ ln p
+  double ln_spam = 0;  // Σ ln (1 - p)
+  for (double p : probabilities) {
+    p = std::clamp(p, 1e-9, 1.0 - 1e-9);
+    ln_ham += std::log(p);
+    ln_spam += std::log(1.0 - p);
+  }
+  const std::size_t v = 2 * probabilities.size();
+  const double s = 1.0 - chi2_q(-2.0 * ln_spam, v);  // evidence of spam
+  const double h = 1.0 - chi2_q(-2.0 * ln_ham, v);   // evidence of ham
+  return (1.0 + s - h) / 2.0;
+}
+
+std::optional<double> bayes_classify(const store::bayes_table& table, const bayes_options& o) {
+  if (table.spam_messages < std::max<std::uint64_t>(o.min_spam, 1) ||
+      table.ham_messages < std::max<std::uint64_t>(o.min_ham, 1)) {
+    return std::nullopt;
+  }
+  std::vector<std::pair<double, double>> clues;  // strength, probability
+  for (const auto& c : table.tokens) {
+    if (c.spam == 0 && c.ham == 0) continue;
+    const double p = bayes_token_probability(c.spam, c.ham, table.spam_messages, table.ham_messages, o);
+    const double strength = std::fabs(p - 0.5);
+    if (strength >= o.min_strength) clues.emplace_back(strength, p);
+  }
+  std::ranges::sort(clues, [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (clues.size() > o.max_clues) clues.resize(o.max_clues);
+  std::vector<double> probs;
+  probs.reserve(clues.size());
+  for (const auto& c : clues) probs.push_back(c.second);
+  return bayes_combine(probs);
+}
+
+std::string_view bayes_rule(double p) noexcept {
+  if (p < 0.01) return "BAYES_00";
+  if (p < 0.05) return "BAYES_05";
+  if (p >= 0.99) return "BAYES_99";
+  if (p >= 0.95) return "BAYES_95";
+  if (p >= 0.80) return "BAYES_80";
+  return {};
+}
+
+std::vector<store::bayes_scope> bayes_training_scopes(const store::account& a) {
+  return {store::bayes_scope{store::bayes_scope_kind::account, a.id},
+          store::bayes_scope{store::bayes_scope_kind::domain, a.domain_id}};
+}
+
+core::result<store::bayes_training> bayes_train(store::store& st, const store::account& a,
+                                                std::string_view blob_hash, std::string_view bytes,
+                                                store::bayes_class cls, const bayes_options& o) {
+  const auto parsed = mime::parse(bytes);
+  return st.bayes_train(a.id, blob_hash, cls, bayes_training_scopes(a), bayes_tokens(bytes, parsed, o));
+}
+
+namespace {
+
+class bayes_rules final : public rule_source {
+ public:
+  bayes_rules(store::store& st, bayes_options o) : store_(st), options_(o) {}
+
+  void evaluate(const message_input& in, std::vector<finding>& out) override {
+    if (in.parsed == nullptr || in.recipients.empty()) return;
+    const auto tokens = bayes_tokens(in.bytes, *in.parsed, options_);
+    if (tokens.empty()) return;
+    std::optional<double> p;
+    std::string_view scope_name;
+    if (auto user = single_account(in.recipients)) {
+      p = classify({store::bayes_scope_kind::account, *user}, tokens);
+      scope_name = "user";
+    }
+    if (!p) {
+      if (auto domain = first_domain(in.recipients)) {
+        p = classify({store::bayes_scope_kind::domain, *domain}, tokens);
+        scope_name = "company";
+      }
+    }
+    if (!p) return;
+    const auto rule = bayes_rule(*p);
+    if (rule.empty()) return;
+    out.push_back(finding{std::string(rule), fmt::format("{} p={:.4f}", scope_name, *p), std::nullopt});
+  }
+
+ private:
+  // The account every recipient is, or nullopt (several, or one that is not an account).
+  std::optional<store::id_t> single_account(const std::vector<std::string>& rcpts) {
+    std::optional<store::id_t> id;
+    for (std::size_t i = 0; i < rcpts.size() && i < 100; ++i) {
+      auto a = store_.find_account(rcpts[i]);
+      if (!a) return std::nullopt;
+      if (id && *id != a->id) return std::nullopt;
+      id = a->id;
+    }
+    return id;
+  }
+
+  std::optional<store::id_t> first_domain(const std::vector<std::string>& rcpts) {
+    for (std::size_t i = 0; i < rcpts.size() && i < 100; ++i) {
+      if (auto a = store_.find_account(rcpts[i])) return a->domain_id;
+      const auto at = rcpts[i].rfind('@');
+      if (at == std::string::npos) continue;
+      if (auto d = store_.find_domain(lower_ascii(std::string_view(rcpts[i]).substr(at + 1)))) return d->id;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<double> classify(store::bayes_scope scope, const std::vector<std::uint64_t>& tokens) {
+    auto table = store_.bayes_lookup(scope, tokens);
+    if (!table) {
+      spdlog::warn("bayes: cannot read the token counts: {}", table.error().message);
+      return std::nullopt;
+    }
+    return bayes_classify(*table, options_);
+  }
+
+  store::store& store_;
+  bayes_options options_;
+};
+
+}  // namespace
+
+std::unique_ptr<rule_source> make_bayes_rules(store::store& st, bayes_options o) {
+  return std::make_unique<bayes_rules>(st, o);
+}
+
+}  // namespace letterhead::filter

@@ -1,0 +1,100 @@
+// The Bayesian classifier's tables (migration v8, store/bayes.hpp).
+
+#include <ctime>
+
+#include "store/detail/try.hpp"
+#include "store/sqlite/rows.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace letterhead::store::sqlite {
+
+namespace {
+
+// Adds `delta` (+1 or -1) to the spam or ham column of the scope's totals and of
+// each token; counts never go below zero and token rows at zero are removed.
+core::result<void> bayes_add(connection& db, const std::vector<bayes_scope>& scopes,
+                             const std::vector<std::uint64_t>& tokens, bayes_class cls, int delta) {
+  const bool spam = cls == bayes_class::spam;
+  for (const auto& sc : scopes) {
+    const auto kind = static_cast<int>(sc.kind);
+    STORE_TRY(db.run("INSERT OR IGNORE INTO bayes_totals (scope_kind, scope_id) VALUES (?, ?)", kind, sc.id));
+    STORE_TRY(db.run(spam ? "UPDATE bayes_totals SET spam = max(spam + ?, 0) WHERE scope_kind = ? AND scope_id = ?"
+                          : "UPDATE bayes_totals SET ham = max(ham + ?, 0) WHERE scope_kind = ? AND scope_id = ?",
+                     delta, kind, sc.id));
+    for (const auto token : tokens) {
+      const auto t = static_cast<std::int64_t>(token);
+      if (delta > 0) {
+        STORE_TRY(db.run(spam ? "INSERT INTO bayes_tokens (scope_kind, scope_id, token, spam, ham) VALUES (?, ?, ?, 1, 0)"
+                                " ON CONFLICT (scope_kind, scope_id, token) DO UPDATE SET spam = spam + 1"
+                              : "INSERT INTO bayes_tokens (scope_kind, scope_id, token, spam, ham) VALUES (?, ?, ?, 0, 1)"
+                                " ON CONFLICT (scope_kind, scope_id, token) DO UPDATE SET ham = ham + 1",
+                         kind, sc.id, t));
+      } else {
+        STORE_TRY(db.run(spam ? "UPDATE bayes_tokens SET spam = max(spam - 1, 0)"
+                                " WHERE scope_kind = ? AND scope_id = ? AND token = ?"
+                              : "UPDATE bayes_tokens SET ham = max(ham - 1, 0)"
+                                " WHERE scope_kind = ? AND scope_id = ? AND token = ?",
+                         kind, sc.id, t));
+        STORE_TRY(db.run("DELETE FROM bayes_tokens WHERE scope_kind = ? AND scope_id = ? AND token = ?"
+                         " AND spam = 0 AND ham = 0",
+                         kind, sc.id, t));
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+core::result<bayes_table> sqlite_store::bayes_lookup(const bayes_scope& scope,
+                                                     const std::vector<std::uint64_t>& tokens) {
+  return read([&](connection& db) -> core::result<bayes_table> {
+    bayes_table out;
+    const auto kind = static_cast<int>(scope.kind);
+    {
+      STORE_TRY_ASSIGN(auto st, db.query("SELECT spam, ham FROM bayes_totals WHERE scope_kind = ? AND scope_id = ?",
+                                         kind, scope.id));
+      STORE_TRY_ASSIGN(bool row, st.step());
+      if (row) {
+        out.spam_messages = st.u64(0);
+        out.ham_messages = st.u64(1);
+      }
+    }
+    out.tokens.resize(tokens.size());
+    if (out.spam_messages == 0 && out.ham_messages == 0) return out;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      STORE_TRY_ASSIGN(auto st, db.query("SELECT spam, ham FROM bayes_tokens"
+                                         " WHERE scope_kind = ? AND scope_id = ? AND token = ?",
+                                         kind, scope.id, static_cast<std::int64_t>(tokens[i])));
+      STORE_TRY_ASSIGN(bool row, st.step());
+      if (row) out.tokens[i] = bayes_counts{st.u32(0), st.u32(1)};
+    }
+    return out;
+  });
+}
+
+core::result<bayes_training> sqlite_store::bayes_train(id_t account, std::string_view blob_hash, bayes_class cls,
+                                                       const std::vector<bayes_scope>& scopes,
+                                                       const std::vector<std::uint64_t>& tokens) {
+  return write([&](write_context& ctx) -> core::result<bayes_training> {
+    auto& db = ctx.db;
+    STORE_TRY(load_account(db, account));
+    std::optional<bayes_class> before;
+    {
+      STORE_TRY_ASSIGN(auto st, db.query("SELECT class FROM bayes_trained WHERE account_id = ? AND blob_hash = ?",
+                                         account, blob_hash));
+      STORE_TRY_ASSIGN(bool row, st.step());
+      if (row) before = static_cast<bayes_class>(st.i64(0));
+    }
+    if (before == cls) return bayes_training::unchanged;
+    if (before) STORE_TRY(bayes_add(db, scopes, tokens, *before, -1));
+    STORE_TRY(bayes_add(db, scopes, tokens, cls, +1));
+    STORE_TRY(db.run("INSERT INTO bayes_trained (account_id, blob_hash, class, trained) VALUES (?, ?, ?, ?)"
+                     " ON CONFLICT (account_id, blob_hash) DO UPDATE SET class = excluded.class,"
+                     " trained = excluded.trained",
+                     account, blob_hash, static_cast<int>(cls), static_cast<std::int64_t>(std::time(nullptr))));
+    return before ? bayes_training::moved : bayes_training::trained;
+  });
+}
+
+}  // namespace letterhead::store::sqlite

@@ -1,0 +1,270 @@
+// The Bayesian classifier: tokenizer (Latin, Chinese, bounds), Fisher combining
+// against values worked out by hand from SpamBayes' formulas, and training in a real
+// SQLite store (once per message, reclassification moves counts).
+
+#include "filter/bayes.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "mime/parser.hpp"
+
+namespace letterhead::filter {
+namespace {
+
+bool has(const std::vector<std::string>& v, std::string_view s) { return std::ranges::find(v, s) != v.end(); }
+
+TEST(bayes_words, latin_words_folded_and_filtered) {
+  const auto w = bayes_words("Hello, WORLD!  a 1 Straße -- viagra42 x");
+  EXPECT_TRUE(has(w, "hello"));
+  EXPECT_TRUE(has(w, "world"));
+  EXPECT_TRUE(has(w, "strasse"));  // full case folding: ß → ss
+  EXPECT_TRUE(has(w, "viagra42"));
+  EXPECT_FALSE(has(w, "a"));  // single Latin letters and digits say nothing
+  EXPECT_FALSE(has(w, "1"));
+  EXPECT_FALSE(has(w, "x"));
+  EXPECT_FALSE(has(w, ","));
+  EXPECT_FALSE(has(w, "--"));
+}
+
+TEST(bayes_words, chinese_is_segmented_into_words) {
+  // No spaces: ICU's dictionary segmentation must find the words.
+  const auto w = bayes_words("我们公司的发票请查收");
+  EXPECT_TRUE(has(w, "我们")) << testing::PrintToString(w);
+  EXPECT_TRUE(has(w, "公司")) << testing::PrintToString(w);
+  EXPECT_TRUE(has(w, "发票")) << testing::PrintToString(w);
+  EXPECT_FALSE(has(w, "我们公司的发票请查收"));  // not one long token
+  std::string joined;
+  for (const auto& x : w) joined += x;
+  EXPECT_EQ(joined, "我们公司的发票请查收");  // every character is in some word
+}
+
+TEST(bayes_words, long_words_dropped) {
+  bayes_options o;
+  o.max_word = 10;
+  const auto w = bayes_words("short abcdefghijklmnopqrstuvwxyz", o);
+  EXPECT_TRUE(has(w, "short"));
+  EXPECT_EQ(w.size(), 1u);
+}
+
+TEST(bayes_tokens, message_parts_prefixed_and_bounded) {
+  const std::string msg =
+      "From: Shop <deals@Spam.Example>\r\nTo: bob@example.com\r\n"
+      "Subject: =?UTF-8?B?5YWN6LS55Y+R56Wo?=\r\n"  // 免费发票
+      "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+      "--b\r\nContent-Type: text/plain; charset=gbk\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+      "w+K30beixrE=\r\n"  // 免费发票 in GBK
+      "--b\r\nContent-Type: text/html\r\n\r\n<p>Cheap <b>pills</b></p>\r\n--b--\r\n";
+  const auto parsed = mime::parse(msg);
+  const auto t = bayes_token_strings(msg, parsed);
+  EXPECT_TRUE(has(t, "from:spam.example")) << testing::PrintToString(t);
+  EXPECT_TRUE(has(t, "to:example.com"));
+  EXPECT_TRUE(has(t, "s:免费")) << testing::PrintToString(t);
+  EXPECT_TRUE(has(t, "b:免费")) << testing::PrintToString(t);
+  EXPECT_TRUE(has(t, "b:cheap"));
+  EXPECT_TRUE(has(t, "b:pills"));
+  EXPECT_FALSE(has(t, "b:p"));  // tags are not words
+
+  bayes_options small;
+  small.max_tokens = 3;
+  EXPECT_EQ(bayes_token_strings(msg, parsed, small).size(), 3u);
+  const auto hashes = bayes_tokens(msg, parsed);
+  EXPECT_EQ(hashes.size(), t.size());
+  EXPECT_TRUE(std::ranges::is_sorted(hashes));
+}
+
+TEST(bayes_tokens, text_is_bounded) {
+  std::string body;
+  for (int i = 0; i < 20000; ++i) body += "w" + std::to_string(i) + " ";
+  const std::string msg = "Subject: x\r\n\r\n" + body;
+  const auto parsed = mime::parse(msg);
+  bayes_options o;
+  o.max_text = 1000;
+  const auto t = bayes_token_strings(msg, parsed, o);
+  EXPECT_LT(t.size(), 250u);
+  EXPECT_TRUE(has(t, "b:w0"));
+  EXPECT_FALSE(has(t, "b:w19999"));
+}
+
+TEST(bayes_hash, fnv1a_64_reference_values) {
+  // FNV-1a 64 test vectors (Fowler/Noll/Vo reference: "" and "a").
+  EXPECT_EQ(bayes_hash(""), 0xcbf29ce484222325ull);
+  EXPECT_EQ(bayes_hash("a"), 0xaf63dc4c8601ec8cull);
+}
+
+TEST(bayes_math, token_probability_robinson) {
+  // Seen in 10 of 10 spam and 0 of 10 ham: (0.45*0.5 + 10*1) / (0.45 + 10).
+  EXPECT_NEAR(bayes_token_probability(10, 0, 10, 10), (0.225 + 10.0) / 10.45, 1e-12);
+  // Equally often: 0.5 whatever n.
+  EXPECT_NEAR(bayes_token_probability(5, 5, 10, 10), 0.5, 1e-12);
+  // Ratios, not counts: 2 of 4 spam vs 2 of 40 ham → p = 0.5/(0.5+0.05).
+  const double p = 0.5 / 0.55;
+  EXPECT_NEAR(bayes_token_probability(2, 2, 4, 40), (0.225 + 4 * p) / 4.45, 1e-12);
+  EXPECT_NEAR(bayes_token_probability(0, 0, 10, 10), 0.5, 1e-12);
+}
+
+TEST(bayes_math, fisher_combining) {
+  EXPECT_DOUBLE_EQ(bayes_combine({}), 0.5);
+  // One clue p: S = 1 - chi2Q(-2 ln(1-p), 2) = 1 - (1-p) = p, H = 1 - p → (1 + p - (1-p))/2 = p.
+  const double one[] = {0.9};
+  EXPECT_NEAR(bayes_combine(one), 0.9, 1e-12);
+  // Two clues 0.9, 0.8: chi2Q(x, 4) = e^{-x/2}(1 + x/2).
+  const double two[] = {0.9, 0.8};
+  auto q4 = [](double x) { return std::exp(-x / 2) * (1 + x / 2); };
+  const double s = 1 - q4(-2 * (std::log(0.1) + std::log(0.2)));
+  const double h = 1 - q4(-2 * (std::log(0.9) + std::log(0.8)));
+  EXPECT_NEAR(bayes_combine(two), (1 + s - h) / 2, 1e-12);
+  const double spammy[] = {0.99, 0.98, 0.97, 0.99, 0.95, 0.99};
+  EXPECT_GT(bayes_combine(spammy), 0.99);
+  const double hammy[] = {0.01, 0.02, 0.03, 0.01, 0.05, 0.01};
+  EXPECT_LT(bayes_combine(hammy), 0.01);
+  const double mixed[] = {0.99, 0.01, 0.99, 0.01};
+  EXPECT_NEAR(bayes_combine(mixed), 0.5, 0.05);
+}
+
+TEST(bayes_math, classify_needs_minimum_training) {
+  store::bayes_table t;
+  t.spam_messages = 5;
+  t.ham_messages = 4;
+  t.tokens = {{5, 0}, {4, 0}, {0, 0}};
+  bayes_options o;
+  o.min_spam = 5;
+  o.min_ham = 5;
+  EXPECT_FALSE(bayes_classify(t, o));
+  o.min_ham = 4;
+  auto p = bayes_classify(t, o);
+  ASSERT_TRUE(p);
+  EXPECT_GT(*p, 0.95);
+  EXPECT_EQ(bayes_rule(*p).substr(0, 6), "BAYES_");
+  EXPECT_EQ(bayes_rule(0.5), "");
+  EXPECT_EQ(bayes_rule(0.001), "BAYES_00");
+  EXPECT_EQ(bayes_rule(0.995), "BAYES_99");
+}
+
+class bayes_store : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/bayes-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    store::store_options so;
+    so.data_dir = dir_;
+    auto s = store::open(so);
+    ASSERT_TRUE(s) << s.error().message;
+    st_ = std::move(*s);
+    ASSERT_TRUE(st_->add_domain("example.com"));
+    store::account a;
+    a.address = "alice@example.com";
+    auto made = st_->add_account(a);
+    ASSERT_TRUE(made);
+    alice_ = *made;
+    a.address = "bob@example.com";
+    made = st_->add_account(a);
+    ASSERT_TRUE(made);
+    bob_ = *made;
+  }
+  void TearDown() override {
+    st_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  store::bayes_table table(store::bayes_scope sc, const std::string& msg) {
+    auto t = st_->bayes_lookup(sc, bayes_tokens(msg, mime::parse(msg)));
+    EXPECT_TRUE(t);
+    return *t;
+  }
+
+  std::string dir_;
+  std::unique_ptr<store::store> st_;
+  store::account alice_, bob_;
+};
+
+TEST_F(bayes_store, training_is_idempotent_and_reclassification_moves_counts) {
+  const std::string spam = "Subject: cheap pills\r\n\r\nbuy cheap pills now\r\n";
+  const store::bayes_scope user{store::bayes_scope_kind::account, alice_.id};
+  const store::bayes_scope company{store::bayes_scope_kind::domain, alice_.domain_id};
+  auto r = bayes_train(*st_, alice_, "hash1", spam, store::bayes_class::spam);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(*r, store::bayes_training::trained);
+  r = bayes_train(*st_, alice_, "hash1", spam, store::bayes_class::spam);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, store::bayes_training::unchanged);
+  auto t = table(user, spam);
+  EXPECT_EQ(t.spam_messages, 1u);
+  EXPECT_EQ(t.ham_messages, 0u);
+  for (const auto& c : t.tokens) EXPECT_EQ(c.spam, 1u);
+  // Bob trains the same message: his own table, and the company counts it again.
+  ASSERT_TRUE(bayes_train(*st_, bob_, "hash1", spam, store::bayes_class::spam));
+  EXPECT_EQ(table(company, spam).spam_messages, 2u);
+  EXPECT_EQ(table(user, spam).spam_messages, 1u);
+  // Alice changes her mind: her spam counts move to ham.
+  r = bayes_train(*st_, alice_, "hash1", spam, store::bayes_class::ham);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, store::bayes_training::moved);
+  t = table(user, spam);
+  EXPECT_EQ(t.spam_messages, 0u);
+  EXPECT_EQ(t.ham_messages, 1u);
+  for (const auto& c : t.tokens) {
+    EXPECT_EQ(c.spam, 0u);
+    EXPECT_EQ(c.ham, 1u);
+  }
+  t = table(company, spam);
+  EXPECT_EQ(t.spam_messages, 1u);
+  EXPECT_EQ(t.ham_messages, 1u);
+  // An unknown account is refused, not counted.
+  store::account ghost = alice_;
+  ghost.id = 9999;
+  EXPECT_FALSE(bayes_train(*st_, ghost, "hash2", spam, store::bayes_class::spam));
+}
+
+TEST_F(bayes_store, rule_source_votes_after_training) {
+  bayes_options o;
+  o.min_spam = 3;
+  o.min_ham = 3;
+  auto source = make_bayes_rules(*st_, o);
+  const char* spams[] = {"cheap pills online pharmacy", "pills cheap discount pharmacy", "online pharmacy pills deal"};
+  const char* hams[] = {"meeting agenda quarterly report", "quarterly budget meeting notes", "report draft for review"};
+  int n = 0;
+  for (const auto* body : spams) {
+    const std::string m = std::string("Subject: offer\r\n\r\n") + body + "\r\n";
+    ASSERT_TRUE(bayes_train(*st_, alice_, "s" + std::to_string(n++), m, store::bayes_class::spam, o));
+  }
+  const std::string probe = "Subject: offer\r\n\r\ncheap pharmacy pills\r\n";
+  const auto parsed = mime::parse(probe);
+  message_input in;
+  in.bytes = probe;
+  in.parsed = &parsed;
+  in.recipients = {"alice@example.com"};
+  std::vector<finding> out;
+  source->evaluate(in, out);
+  EXPECT_TRUE(out.empty()) << "voted before enough ham was trained";
+  for (const auto* body : hams) {
+    const std::string m = std::string("Subject: work\r\n\r\n") + body + "\r\n";
+    ASSERT_TRUE(bayes_train(*st_, alice_, "h" + std::to_string(n++), m, store::bayes_class::ham, o));
+  }
+  source->evaluate(in, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].rule.substr(0, 6), "BAYES_");
+  EXPECT_TRUE(out[0].rule == "BAYES_99" || out[0].rule == "BAYES_95") << out[0].rule << " " << out[0].detail;
+  EXPECT_NE(out[0].detail.find("user"), std::string::npos);
+  // Several recipients: the company's tables (alice's training counted there too).
+  in.recipients = {"alice@example.com", "bob@example.com"};
+  out.clear();
+  source->evaluate(in, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].detail.find("company"), std::string::npos);
+  const std::string ham_probe = "Subject: work\r\n\r\nquarterly meeting report\r\n";
+  const auto hp = mime::parse(ham_probe);
+  in.bytes = ham_probe;
+  in.parsed = &hp;
+  out.clear();
+  source->evaluate(in, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].rule == "BAYES_00" || out[0].rule == "BAYES_05") << out[0].rule << " " << out[0].detail;
+}
+
+}  // namespace
+}  // namespace letterhead::filter
