@@ -78,7 +78,12 @@ core::result<std::optional<refusal>> abuse_limits::check_submission(const smtp::
   const auto limit = limits_.submission_external_per_hour;
   if (limit == 0) return std::nullopt;
   const auto& who = *env.authenticated;
-  const auto n = external_per_hour_->count(std::to_string(who.account_id), core::rate_counter::clock::now());
+  // Outside recipients, not messages: one message to 100 outside addresses sprays as
+  // much as 100 messages. Those of this transaction count before it is accepted.
+  const auto pending = static_cast<std::size_t>(
+      std::ranges::count_if(env.recipients, [](const auto& r) { return !r.local; }));
+  const auto n =
+      external_per_hour_->count(std::to_string(who.account_id), core::rate_counter::clock::now()) + pending;
   if (n < limit) return std::nullopt;
   limit_reached(who, n);
   if (limits_.freeze_on_limit) {
@@ -96,9 +101,12 @@ core::result<std::optional<refusal>> abuse_limits::check_submission(const smtp::
 
 void abuse_limits::note_accepted(const smtp::server::envelope& env) {
   if (env.kind == smtp::server::listener_kind::mx || !env.authenticated) return;
-  const bool external = std::ranges::any_of(env.recipients, [](const auto& r) { return !r.local; });
-  if (!external || limits_.submission_external_per_hour == 0) return;
-  (void)external_per_hour_->hit(std::to_string(env.authenticated->account_id), core::rate_counter::clock::now());
+  if (limits_.submission_external_per_hour == 0) return;
+  const auto key = std::to_string(env.authenticated->account_id);
+  const auto now = core::rate_counter::clock::now();
+  for (const auto& r : env.recipients) {
+    if (!r.local) (void)external_per_hour_->hit(key, now);
+  }
 }
 
 void abuse_limits::limit_reached(const smtp::server::identity& who, std::size_t count) {

@@ -24,6 +24,14 @@ std::string domain_of(std::string_view address) {
   return at == std::string_view::npos ? std::string() : directory::lower_ascii(address.substr(at + 1));
 }
 
+// A moderation reply's command when `address` has that form AND names a list of ours:
+// `someone+approve-1-…@` where `someone` is not a list is an ordinary subaddress.
+std::optional<delivery::moderation_command> moderation_target(store::store& st, std::string_view address) {
+  auto cmd = delivery::parse_moderation_address(address);
+  if (!cmd || !st.find_group(cmd->group)) return std::nullopt;
+  return cmd;
+}
+
 }  // namespace
 
 // Issue 6 rules at RCPT time: groups' send policies, and the sender's mail rules
@@ -41,7 +49,7 @@ core::result<std::optional<refusal>> smtp_backend::check_recipient(const smtp::s
   if (r.local) {
     // A reply to a moderation notice (delivery/moderation.hpp): only the owner it was
     // sent to, authenticated, may use it, and only once.
-    if (auto cmd = delivery::parse_moderation_address(r.address)) {
+    if (auto cmd = moderation_target(store, r.address)) {
       const store::id_t sender = env.authenticated ? env.authenticated->account_id : 0;
       auto ok = delivery::check_moderation_reply(directory_, org, *cmd, sender);
       if (ok) return std::nullopt;
@@ -194,7 +202,7 @@ core::result<smtp::server::accepted> smtp_backend::accept(const smtp::server::en
   if (env.authenticated) in.auth_account = env.authenticated->address;
   std::size_t decided = 0;
   for (const auto& r : env.recipients) {
-    auto cmd = r.local ? delivery::parse_moderation_address(r.address) : std::nullopt;
+    auto cmd = r.local ? moderation_target(directory_.store(), r.address) : std::nullopt;
     if (!cmd) {
       in.recipients.push_back({r.address, r.notify, r.orcpt});
       continue;

@@ -1,5 +1,8 @@
 #include "core/rate_counter.hpp"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -73,6 +76,18 @@ class memory_rate_counter final : public rate_counter {
 };
 
 }  // namespace
+
+std::string client_rate_key(std::string_view ip) {
+  const std::string text(ip.substr(0, 64));
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, text.c_str(), &v6) != 1) return text;
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+    return inet_ntop(AF_INET, v6.s6_addr + 12, buf, sizeof buf) != nullptr ? std::string(buf) : text;
+  }
+  std::fill(v6.s6_addr + 8, v6.s6_addr + 16, 0);
+  return inet_ntop(AF_INET6, &v6, buf, sizeof buf) != nullptr ? std::string(buf) + "/64" : text;
+}
 
 std::unique_ptr<rate_counter> make_memory_rate_counter(std::chrono::seconds window, std::size_t max_keys) {
   return std::make_unique<memory_rate_counter>(window, max_keys);

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace letterhead::core {
@@ -29,6 +30,11 @@ class rate_counter {
 // Sliding-window counter from two fixed buckets (the previous bucket weighted by how
 // much of it still lies in the window): exact while a key stays within one bucket,
 // never off by more than the previous bucket's share otherwise. Thread-safe.
+// The key a per-client limit counts under: an IPv4 address itself, an IPv6 address
+// its /64 (one subscriber's usual allocation, so rotating through it evades nothing),
+// an IPv4-mapped IPv6 address the IPv4 one.
+[[nodiscard]] std::string client_rate_key(std::string_view ip);
+
 [[nodiscard]] std::unique_ptr<rate_counter> make_memory_rate_counter(std::chrono::seconds window,
                                                                      std::size_t max_keys = 100000);
 

@@ -137,6 +137,15 @@ class SubmissionRateTest(LimitsBase):
         self.assertIn("alice@example.com", audit)
         self.assertEqual(audit.count("submission.limit"), 1, audit)
 
+    def test_the_limit_counts_recipients_not_messages(self):
+        # One message to three outside addresses: the third RCPT is over the limit of
+        # two, so a single message cannot spray past it.
+        replies, final = self.submit(["a@outside.example", "b@outside.example", "c@outside.example"], "many")
+        self.assertEqual([code for code, _ in replies], [250, 250, 451], replies)
+        self.assertEqual(final[0], 250, final)
+        replies, final = self.submit(["d@outside.example"], "after")
+        self.assertEqual(replies[0][0], 451, replies)
+
 
 class FreezeOnLimitTest(LimitsBase):
     extra = "[limits]\nsubmission_external_per_hour = 1\nfreeze_on_limit = true\n"

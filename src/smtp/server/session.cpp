@@ -45,7 +45,8 @@ asio::awaitable<void> session::loop() {
       (settings_.limits.rate_limit_loopback || !transport_->peer_is_loopback())) {
     // Every attempt counts, refused ones too: a client that keeps hammering stays
     // refused until it slows down. RFC 5321 §3.1: 421 instead of the greeting.
-    const auto n = settings_.connection_rate->hit(transport_->peer_ip(), core::rate_counter::clock::now());
+    const auto n =
+        settings_.connection_rate->hit(core::client_rate_key(transport_->peer_ip()), core::rate_counter::clock::now());
     if (n > settings_.limits.smtp_connections_per_minute_per_ip) {
       log_.info("refused: {} connections from {} in the last minute", n, transport_->peer_ip());
       static auto& limited = core::metrics::global().counter(

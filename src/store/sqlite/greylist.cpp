@@ -18,8 +18,11 @@ core::result<std::int64_t> sqlite_store::greylist_check(std::string_view triplet
     const bool expired = row && last < now - expiry.count();
     const bool too_late = row && !passed && now > first + delay.count() + retry_window.count();
     if (!row || expired || too_late) {
-      // Old rows go with the new one, so the table stays as big as `expiry` allows.
-      STORE_TRY(db.run("DELETE FROM greylist WHERE last_seen < ?", now - expiry.count()));
+      // Old rows go with the new one: passed triplets after `expiry`, and triplets that
+      // never passed once their retry window closed, so a client inventing senders
+      // cannot grow the table beyond what one retry window holds.
+      STORE_TRY(db.run("DELETE FROM greylist WHERE last_seen < ? OR (passed = 0 AND first_seen < ?)",
+                       now - expiry.count(), now - delay.count() - retry_window.count()));
       STORE_TRY(db.run("INSERT INTO greylist (triplet, first_seen, last_seen, passed) VALUES (?, ?, ?, 0)"
                        " ON CONFLICT (triplet) DO UPDATE SET first_seen = excluded.first_seen,"
                        " last_seen = excluded.last_seen, passed = 0",

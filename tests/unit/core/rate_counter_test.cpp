@@ -36,5 +36,15 @@ TEST(RateCounter, BoundedInKeys) {
   EXPECT_LE(kept, 100);
 }
 
+TEST(RateCounter, ClientKeyIsTheIpv4AddressOrTheIpv6Slash64) {
+  EXPECT_EQ(client_rate_key("192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(client_rate_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+  EXPECT_EQ(client_rate_key("2001:db8:1:2::1"), client_rate_key("2001:db8:1:2:ffff::9"))
+      << "rotating through one /64 is one client";
+  EXPECT_NE(client_rate_key("2001:db8:1:2::1"), client_rate_key("2001:db8:1:3::1"));
+  EXPECT_EQ(client_rate_key("::ffff:192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(client_rate_key("not an address"), "not an address");
+}
+
 }  // namespace
 }  // namespace letterhead::core
