@@ -40,23 +40,15 @@ constexpr std::chrono::hours hour{1};
 }  // namespace
 
 std::string greylist_network(std::string_view ip) {
-  const std::string text(ip.substr(0, 64));
+  // The per-client key (IPv6 /64, IPv4-mapped unwrapped), widened to /24 for IPv4:
+  // a sending farm retries from neighbouring addresses (RFC 6647 §4.1).
+  auto key = core::client_rate_key(ip);
   in_addr v4{};
-  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+  if (inet_pton(AF_INET, key.c_str(), &v4) == 1) {
     const auto host = ntohl(v4.s_addr) & 0xffffff00u;
     return fmt::format("{}.{}.{}.0/24", host >> 24, (host >> 16) & 0xff, (host >> 8) & 0xff);
   }
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
-    // An IPv4-mapped address is the IPv4 client it stands for.
-    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
-      return fmt::format("{}.{}.{}.0/24", v6.s6_addr[12], v6.s6_addr[13], v6.s6_addr[14]);
-    }
-    std::fill(v6.s6_addr + 8, v6.s6_addr + 16, 0);
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (inet_ntop(AF_INET6, &v6, buf, sizeof buf) != nullptr) return std::string(buf) + "/64";
-  }
-  return text;
+  return key;
 }
 
 abuse_limits::abuse_limits(const core::config& cfg, directory::directory& dir, delivery::local_delivery& delivery)
