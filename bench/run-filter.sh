@@ -4,8 +4,11 @@
 # throughput with them off"). "On" means: SPF, DKIM and DMARC against Knot DNS on
 # loopback (the loopback client is not trusted), DNS and URI blocklists, content
 # rules, impersonation defence, attachment policy and clamd (INSTREAM, when
-# clamav-daemon is installed). Rounds alternate off/on so that both see the same
-# noise on a shared machine.
+# clamav-daemon is installed, with the default `[antivirus] scan`, or SCAN=all), and
+# the Bayesian classifier trained with 200 spam and 200 ham messages (its minimum to
+# vote, through `letterhead spam train`). Every ATTACH_EVERY-th message (4 by default)
+# carries an attachment. Rounds alternate off/on so that both see the same noise on a
+# shared machine.
 #   bench/run-filter.sh [SESSIONS] [MESSAGES] [SIZE]     (ROUNDS=2 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +16,7 @@ sessions=${1:-20}
 messages=${2:-3000}
 size=${3:-20480}
 rounds=${ROUNDS:-2}
+attach_every=${ATTACH_EVERY:-4}
 bin=${BIN:-build/bin/letterhead}
 load=${LOAD:-build/bin/smtp_load}
 dir=$(mktemp -d /tmp/letterhead-bench-filter-XXXXXX)
@@ -28,6 +32,22 @@ hpid=$!
 for _ in $(seq 600); do [ -f "$dir/helpers.env" ] && break; sleep 0.1; done
 # shellcheck disable=SC1091
 . "$dir/helpers.env"
+
+# A training corpus: 200 spam and 200 ham messages of made-up words.
+mkdir -p "$dir/corpus"
+/usr/bin/python3 - "$dir/corpus" <<'PY'
+import random, sys
+rnd = random.Random(5)
+spam = "winner casino pills discount viagra lottery prize urgent transfer bitcoin offer free click".split()
+ham = "meeting agenda invoice report quarterly budget project schedule review contract customer".split()
+common = "the a of and to in for with on this that please regards".split()
+for kind, words in (("spam", spam), ("ham", ham)):
+    for i in range(200):
+        body = " ".join(rnd.choice(words + common) for _ in range(300))
+        with open(f"{sys.argv[1]}/{kind}-{i}", "w") as f:
+            f.write(f"From: x{i}@{kind}.example\r\nTo: alice@example.com\r\n"
+                    f"Subject: {' '.join(rnd.sample(words, 3))}\r\n\r\n{body}\r\n")
+PY
 
 run() {  # MODE ROUND -> prints msgs/s
   local mode=$1 round=$2 d="$dir/$1-$2"
@@ -47,18 +67,24 @@ run() {  # MODE ROUND -> prints msgs/s
     else
       echo "[auth]"; echo "trust_loopback = false"
       echo "[spam]"; echo 'dnsbl = ["dnsbl.test"]'; echo 'uribl = ["uribl.test"]'
-      if [ -n "$CLAMD_PORT" ]; then echo "[antivirus]"; echo "clamd = \"tcp://127.0.0.1:$CLAMD_PORT\""; fi
+      if [ -n "$CLAMD_PORT" ]; then
+        echo "[antivirus]"; echo "clamd = \"tcp://127.0.0.1:$CLAMD_PORT\""; echo "scan = \"${SCAN:-attachments}\""
+      fi
     fi
     echo "[listen]"; echo "smtp = \"127.0.0.1:$port\""
   } > "$d/letterhead.toml"
   $bin --config "$d/letterhead.toml" domain add example.com >/dev/null
   echo "Bench-Password-1" | $bin --config "$d/letterhead.toml" user add alice@example.com --name "Alice Martin" --password-stdin >/dev/null
   echo "Bench-Password-1" | $bin --config "$d/letterhead.toml" user add zhangwei@example.com --name "张伟" --password-stdin >/dev/null
+  if [ "$mode" = on ]; then
+    $bin --config "$d/letterhead.toml" spam train --spam alice@example.com "$dir"/corpus/spam-* >/dev/null
+    $bin --config "$d/letterhead.toml" spam train --ham alice@example.com "$dir"/corpus/ham-* >/dev/null
+  fi
   $bin --config "$d/letterhead.toml" serve 2>"$d/server.log" &
   pid=$!
   for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
   local out
-  out=$($load --port "$port" --sessions "$sessions" --messages "$messages" --size "$size" --vary \
+  out=$($load --port "$port" --sessions "$sessions" --messages "$messages" --size "$size" --vary --attach-every "$attach_every" \
         --from load@bench.example --rcpt alice@example.com)
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
   echo "$mode round $round: $out" >&2

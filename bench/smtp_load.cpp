@@ -9,6 +9,9 @@
 // number, every tenth a reply to the one before it, every 1000th with "needle" in its
 // Subject), so that no two messages share a blob: what an IMAP benchmark must have, as
 // identical messages would be stored once.
+// --attach-every N (with --vary) makes every Nth message multipart/mixed: its text and
+// a base64 PDF-like attachment of bytes of its own (a third of --size), the share of
+// business mail that carries a file.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -43,6 +46,7 @@ struct options {
   std::string rcpt = "alice@example.com";
   std::string from = "load@bench.example";
   bool vary = false;
+  unsigned attach_every = 0;  // 0: never
 };
 
 struct shared_state {
@@ -60,7 +64,7 @@ std::string make_message(std::size_t size) {
 }
 
 // Message number n's own header, then the shared body (from `body`, past its header).
-std::string varied_message(const std::string& body, unsigned n) {
+std::string varied_message(const std::string& body, unsigned n, unsigned attach_every) {
   static constexpr const char* days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
   const auto text = body.substr(body.find("\r\n\r\n") + 4);
   std::string h = fmt::format("From: Sender {0} <sender{0}@bench.example>\r\nTo: alice@example.com\r\n", n % 50);
@@ -69,9 +73,31 @@ std::string varied_message(const std::string& body, unsigned n) {
   h += fmt::format("Message-ID: <{}.bench@bench.example>\r\n", n);
   const bool reply = n % 10 != 0;
   if (reply) h += fmt::format("In-Reply-To: <{}.bench@bench.example>\r\n", n - 1);
-  h += fmt::format("Subject: {}bench message {} of topic {}{}\r\n\r\n", reply ? "Re: " : "", n / 10, n / 10 % 97,
+  h += fmt::format("Subject: {}bench message {} of topic {}{}\r\n", reply ? "Re: " : "", n / 10, n / 10 % 97,
                    n % 1000 == 0 ? " needle" : "");
-  return h + text;
+  if (attach_every == 0 || n % attach_every != 0) return h + "\r\n" + text;
+  // Bytes of this message's own (an xorshift stream seeded by n), base64 in 76-column
+  // lines (RFC 2045 §6.8), in place of the last third of the text.
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::uint64_t x = 0x9e3779b97f4a7c15ull ^ (n + 1);
+  std::string file;
+  const std::size_t encoded = text.size() / 3;
+  for (std::size_t i = 0; i < encoded; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    file += alphabet[x & 63];
+    if (i % 76 == 75) file += "\r\n";
+  }
+  const std::string boundary = fmt::format("=_bench_{}", n);
+  h += fmt::format("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"{}\"\r\n\r\n", boundary);
+  h += fmt::format("--{}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n", boundary);
+  h += text.substr(0, text.size() - encoded);
+  h += fmt::format("\r\n--{}\r\nContent-Type: application/pdf; name=\"report-{}.pdf\"\r\n"
+                   "Content-Disposition: attachment; filename=\"report-{}.pdf\"\r\n"
+                   "Content-Transfer-Encoding: base64\r\n\r\n",
+                   boundary, n, n);
+  return h + file + fmt::format("\r\n--{}--\r\n", boundary);
 }
 
 asio::awaitable<letterhead::smtp::proto::reply> read_reply(tcp::socket& s, letterhead::smtp::proto::reply_reader& r) {
@@ -102,7 +128,7 @@ asio::awaitable<void> session(const options& o, shared_state& st, const std::str
     for (;;) {
       const unsigned n = st.next.fetch_add(1);
       if (n >= o.messages) break;
-      if (o.vary) data = varied_message(body, n) + ".\r\n";
+      if (o.vary) data = varied_message(body, n, o.attach_every) + ".\r\n";
       const auto start = clock_type::now();
       // RFC 2920 pipelining: the envelope in one write.
       co_await asio::async_write(s, asio::buffer(envelope), asio::use_awaitable);
@@ -151,6 +177,7 @@ int main(int argc, char** argv) {
   app.add_option("--rcpt", o.rcpt);
   app.add_option("--from", o.from);
   app.add_flag("--vary", o.vary, "a distinct header per message");
+  app.add_option("--attach-every", o.attach_every, "with --vary: every Nth message has an attachment");
   CLI11_PARSE(app, argc, argv);
 
   const std::string body = make_message(o.size);

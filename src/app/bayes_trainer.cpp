@@ -1,5 +1,7 @@
 #include "app/bayes_trainer.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
@@ -18,13 +20,17 @@ void bayes_trainer::submit(imap::server::junk_feedback fb) {
   {
     std::scoped_lock lock(mutex_);
     std::size_t dropped = 0;
+    auto& mine = queued_[fb.account];
+    const std::size_t per_account = std::max<std::size_t>(max_queue_ / 10, 1);
     for (auto& b : fb.blobs) {
-      if (queue_.size() >= max_queue_) {
+      if (queue_.size() >= max_queue_ || mine >= per_account) {
         ++dropped;
         continue;
       }
       queue_.push_back(item{fb.account, fb.spam, std::move(b)});
+      ++mine;
     }
+    if (mine == 0) queued_.erase(fb.account);
     if (dropped != 0) spdlog::warn("bayes: training queue full, {} message(s) not learnt", dropped);
     if (!draining_ && !queue_.empty()) start = draining_ = true;
   }
@@ -46,6 +52,7 @@ void bayes_trainer::drain() {
       }
       it = std::move(queue_.front());
       queue_.pop_front();
+      if (auto q = queued_.find(it.account); q != queued_.end() && --q->second == 0) queued_.erase(q);
     }
     train(it);
   }

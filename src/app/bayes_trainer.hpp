@@ -4,13 +4,16 @@
 // queues the blob hashes; one job at a time on the blocking pool drains the queue,
 // reading each message, tokenising it (bounded by bayes_options) and recording it
 // for the user and the company in one store transaction. The queue is bounded:
-// past max_queue messages, more feedback is dropped with a warning.
+// past max_queue messages, or a tenth of that from one account (so that one user
+// moving a whole mailbox in and out of Junk cannot crowd out everyone else's
+// training), more feedback is dropped with a warning.
 
 #include <cstddef>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "core/config.hpp"
 #include "filter/bayes.hpp"
@@ -53,6 +56,7 @@ class bayes_trainer : public std::enable_shared_from_this<bayes_trainer> {
   std::size_t max_queue_;
   std::mutex mutex_;
   std::deque<item> queue_;
+  std::unordered_map<store::id_t, std::size_t> queued_;  // per account, in queue_
   bool draining_ = false;
 };
 

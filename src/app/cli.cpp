@@ -20,6 +20,7 @@ int run_cli(int argc, char** argv) {
   add_user_commands(app, g);
   add_security_commands(app, g);
   add_alias_commands(app, g);
+  add_spam_commands(app, g);
   add_mailbox_commands(app, g);
   add_queue_commands(app, g);
   add_audit_command(app, g);

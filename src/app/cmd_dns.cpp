@@ -30,7 +30,8 @@ void add_dns_command(CLI::App& app, globals& g) {
     }
     auto keys = ctx->store->list_dkim_keys(name);
     if (!keys) { g.status = report(keys.error()); return; }
-    std::cout << dns_records(name, ctx->config.hostname, *keys, static_cast<std::int64_t>(std::time(nullptr)));
+    std::cout << dns_records(name, ctx->config.hostname, *keys, static_cast<std::int64_t>(std::time(nullptr)),
+                             ctx->config.http.mta_sts_mode);
   });
 }
 

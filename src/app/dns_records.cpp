@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "mailauth/crypto.hpp"
+#include "delivery/outbound/mta_sts.hpp"
 #include "mailauth/dkim_keys.hpp"
 
 namespace letterhead::app {
@@ -23,15 +23,16 @@ std::string txt_strings(std::string_view value) {
   return out;
 }
 
-// RFC 8461 §3.2: the policy file; its id changes whenever its content does.
-std::string mta_sts_policy(const std::string& hostname) {
-  return fmt::format("version: STSv1\nmode: testing\nmx: {}\nmax_age: 604800\n", hostname);
-}
-
 }  // namespace
 
+std::string our_mta_sts_policy(const std::string& hostname, const std::string& mode) {
+  using namespace delivery::outbound;
+  return sts_policy_text(parse_sts_mode(mode).value_or(sts_mode::testing), {hostname}, 604800);
+}
+
 std::string dns_records(const std::string& domain, const std::string& hostname,
-                        const std::vector<store::dkim_key>& dkim_keys, std::int64_t now) {
+                        const std::vector<store::dkim_key>& dkim_keys, std::int64_t now,
+                        const std::string& mta_sts_mode) {
   std::string out;
   out += fmt::format("; Publish these records for {} / 请为 {} 发布以下 DNS 记录\n", domain, domain);
   out += fmt::format("{}.\t\tMX\t10 {}.\n", domain, hostname);
@@ -54,10 +55,9 @@ std::string dns_records(const std::string& domain, const std::string& hostname,
   // RFC 7489: start at quarantine; move to reject once reports show all mail aligned.
   out += fmt::format("_dmarc.{}.\tTXT\t\"v=DMARC1; p=quarantine; rua=mailto:postmaster@{}\"\n", domain, domain);
   // RFC 8461 §3.1: MTA-STS, with the policy served over HTTPS at mta-sts.DOMAIN.
-  const std::string policy = mta_sts_policy(hostname);
-  const auto digest = mailauth::sha256(policy);
-  std::string id;
-  for (std::size_t i = 0; i < 8; ++i) id += fmt::format("{:02x}", digest[i]);
+  // Its id changes whenever the policy does.
+  const std::string policy = our_mta_sts_policy(hostname, mta_sts_mode);
+  const std::string id = delivery::outbound::sts_policy_id(policy);
   out += fmt::format("_mta-sts.{}.\tTXT\t\"v=STSv1; id={}\"\n", domain, id);
   out += fmt::format("mta-sts.{}.\tCNAME\t{}.\n", domain, hostname);
   out += fmt::format("; https://mta-sts.{}/.well-known/mta-sts.txt must serve (certificate for mta-sts.{}):\n",

@@ -9,6 +9,7 @@
 #include "app/bayes_trainer.hpp"
 #include "filter/blocklists.hpp"
 #include "filter/rspamd.hpp"
+#include "filter/virus_scope.hpp"
 #include "mime/address.hpp"
 #include "mime/header.hpp"
 #include "mime/parser.hpp"
@@ -99,6 +100,11 @@ core::result<std::unique_ptr<inbound_filter>> inbound_filter::create(const core:
     o.chunk_size = cfg.antivirus.chunk_size;
     f->clamd_ = std::move(o);
   }
+  // Built now rather than by the first message, which would otherwise wait for the
+  // employees' names to be read and transliterated.
+  if (cfg.impersonation.enabled && dir != nullptr) {
+    if (auto g = f->guard(); !g) spdlog::warn("impersonation: {}", g.error().message);
+  }
   return f;
 }
 
@@ -164,7 +170,9 @@ core::result<inspection> inbound_filter::judge(const smtp::server::envelope& env
     for (const auto& w : report.warnings) added += fmt::format("X-Attachment-Warning: {}\r\n", w);
   }
 
-  if (clamd_) {
+  if (clamd_ && cfg_.antivirus.scan == "attachments" && !filter::needs_virus_scan(message, parsed)) {
+    added += "X-Virus-Scanned: not needed (plain text only)\r\n";
+  } else if (clamd_) {
     const auto scanned = filter::clamd_scan(*clamd_, message);
     if (scanned && scanned->infected) {
       spdlog::info("virus {} in message from <{}> ({})", scanned->signature, env.mail_from, env.client_ip);

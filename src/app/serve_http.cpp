@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/dkim_setup.hpp"
+#include "app/dns_records.hpp"
 #include "app/services.hpp"
 #include "delivery/moderation.hpp"
 #include "directory/admin_sessions.hpp"
@@ -18,6 +19,7 @@
 #include "core/tcp_server.hpp"
 #include "http/autoconfig/routes.hpp"
 #include "http/basic_routes.hpp"
+#include "http/mta_sts_route.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 
@@ -71,6 +73,14 @@ core::result<std::size_t> start_http(services& s) {
   auto* dir = s.ctx.directory.get();
   http::autoconfig::add_routes(*routes, http::autoconfig::settings_from(cfg),
                                [dir](std::string_view domain) { return dir->is_local_domain(domain); });
+  // RFC 8461 §3.3: our policy, the one `letterhead dns DOMAIN` announces.
+  http::add_mta_sts_route(*routes, [dir, policy = our_mta_sts_policy(cfg.hostname, cfg.http.mta_sts_mode)](
+                                       std::string_view domain) -> core::result<std::optional<std::string>> {
+    auto ours = dir->is_local_domain(domain);
+    if (!ours) return std::unexpected(ours.error());
+    if (!*ours) return std::nullopt;
+    return policy;
+  });
   // The admin API answers on the https listener only (http/admin/guard.cpp).
   auto org = std::make_shared<directory::organisation>(*s.ctx.store, *dir);
   auto sessions = std::make_shared<directory::admin_sessions>(*dir);

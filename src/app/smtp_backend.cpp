@@ -1,6 +1,7 @@
 #include "app/smtp_backend.hpp"
 
 #include <algorithm>
+#include <ctime>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -143,6 +144,18 @@ core::result<recipient_status> smtp_backend::lookup_recipient(const std::string&
     // address we could host: it can only be foreign.
     return recipient_status::foreign;
   }
+  if (const auto* fwd = delivery_.forwarding_rules()) {
+    // A bounce to an SRS address of ours (delivery/forwarding.hpp) is relayed to the
+    // original sender; a forged or expired one is nobody (never an open relay).
+    auto srs = fwd->reverse(parsed->str(), static_cast<std::int64_t>(std::time(nullptr)));
+    if (!srs) return std::unexpected(srs.error());
+    if (srs->status == delivery::srs_status::valid) return recipient_status::local;
+    if (srs->status != delivery::srs_status::not_srs) {
+      spdlog::info("SRS address <{}> refused: {}", parsed->str(),
+                   srs->status == delivery::srs_status::expired ? "expired" : "bad hash or form");
+      return recipient_status::local_unknown;
+    }
+  }
   auto local = directory_.is_local_domain(parsed->domain);
   if (!local) return std::unexpected(local.error());
   if (!*local) return recipient_status::foreign;
@@ -207,11 +220,12 @@ core::result<smtp::server::accepted> smtp_backend::accept(const smtp::server::en
       in.recipients.push_back({r.address, r.notify, r.orcpt});
       continue;
     }
-    // The reply is the decision; its text goes nowhere. check_recipient allowed it at
-    // RCPT; a decision made meanwhile by someone else only gets logged.
+    // The reply's first line (or Subject) is the decision; the reply goes nowhere else.
+    // check_recipient allowed it at RCPT; a decision made meanwhile by someone else
+    // only gets logged.
     directory::organisation org(directory_.store(), directory_);
     const store::id_t sender = env.authenticated ? env.authenticated->account_id : 0;
-    if (auto ok = delivery::apply_moderation_reply(delivery_, directory_, org, *cmd, sender); !ok) {
+    if (auto ok = delivery::apply_moderation_reply(delivery_, directory_, org, *cmd, sender, message); !ok) {
       spdlog::info("moderation reply to <{}> not applied: {}", cmd->group, ok.error().message);
     }
     ++decided;

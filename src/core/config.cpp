@@ -367,6 +367,10 @@ static result<void> read_filters(section_reader& r, std::string_view origin, con
     LH_TRY(ar.string("on_failure", c.antivirus.on_failure));
     LH_TRY(ar.duration("timeout", c.antivirus.timeout, std::chrono::seconds(1), std::chrono::seconds(3600)));
     LH_TRY(ar.integer("chunk_size", c.antivirus.chunk_size, 1024, 16 * 1024 * 1024));
+    LH_TRY(ar.string("scan", c.antivirus.scan));
+    if (c.antivirus.scan != "attachments" && c.antivirus.scan != "all") {
+      return fail(errc::invalid, fmt::format("{}: key 'antivirus.scan' must be \"attachments\" or \"all\"", origin));
+    }
     LH_TRY(ar.no_unknown_keys());
     const auto& addr = c.antivirus.clamd;
     if (!addr.empty() && !addr.starts_with("tcp://") && !addr.starts_with("unix:")) {
@@ -423,6 +427,8 @@ static result<void> read_queue(const toml::table* t, std::string_view origin, qu
   LH_TRY(r.duration("lease", q.lease, seconds(2), day));
   LH_TRY(r.duration("poll_interval", q.poll_interval, seconds(1), seconds(3600)));
   LH_TRY(r.integer("mx_port", q.mx_port, 1, 65535));
+  LH_TRY(r.string("tls_ca_file", q.tls_ca_file));
+  LH_TRY(r.integer("mta_sts_port", q.mta_sts_port, 1, 65535));
   for (auto [key, field] : {std::pair{"connect_timeout", &q.connect_timeout},
                             {"greeting_timeout", &q.greeting_timeout},
                             {"command_timeout", &q.command_timeout},
@@ -549,7 +555,12 @@ result<config> parse_config(std::string_view text, std::string_view origin) {
     LH_TRY(hr.seconds("idle_timeout", c.http.idle_timeout));
     LH_TRY(hr.integer("keepalive_requests", c.http.keepalive_requests, 1, 1000000));
     LH_TRY(hr.string("metrics", c.http.metrics));
+    LH_TRY(hr.string("mta_sts_mode", c.http.mta_sts_mode));
     LH_TRY(hr.no_unknown_keys());
+    if (c.http.mta_sts_mode != "none" && c.http.mta_sts_mode != "testing" && c.http.mta_sts_mode != "enforce") {
+      return fail(errc::invalid, fmt::format("{}: key 'http.mta_sts_mode' must be \"none\", \"testing\" "
+                                             "or \"enforce\", not \"{}\"", origin, c.http.mta_sts_mode));
+    }
     if (c.http.metrics != "off" && c.http.metrics != "loopback" && c.http.metrics != "anyone") {
       return fail(errc::invalid, fmt::format("{}: key 'http.metrics' must be \"off\", \"loopback\" "
                                              "or \"anyone\", not \"{}\"", origin, c.http.metrics));
@@ -607,6 +618,18 @@ result<config> parse_config(std::string_view text, std::string_view origin) {
     LH_TRY(gr.duration("retry_window", c.greylist.retry_window, std::chrono::seconds(60),
                        std::chrono::seconds(30 * 86400)));
     LH_TRY(gr.no_unknown_keys());
+  }
+
+  auto fwd = r.table("forwarding");
+  if (!fwd) return std::unexpected(fwd.error());
+  if (*fwd != nullptr) {
+    section_reader fr(**fwd, "forwarding.", origin);
+    LH_TRY(fr.boolean("srs", c.forwarding.srs));
+    LH_TRY(fr.string("srs_domain", c.forwarding.srs_domain));
+    LH_TRY(fr.duration("srs_max_age", c.forwarding.srs_max_age, std::chrono::seconds(86400),
+                       std::chrono::seconds(1000 * 86400)));
+    LH_TRY(fr.boolean("arc_seal", c.forwarding.arc_seal));
+    LH_TRY(fr.no_unknown_keys());
   }
 
   auto limits = r.table("limits");

@@ -73,6 +73,11 @@ struct queue_config {
   std::chrono::seconds lease{600};     // how long a worker owns an entry it claimed
   std::chrono::seconds poll_interval{30};  // look for due entries at least this often
   std::uint16_t mx_port = 25;          // port of MX hosts (tests point it elsewhere)
+  // Outbound TLS policies: extra CA certificates (PEM) for verified MX connections
+  // (MTA-STS) and policy fetches, beside the system's; the HTTPS port of MTA-STS
+  // policy hosts (tests point it elsewhere).
+  std::string tls_ca_file;
+  std::uint16_t mta_sts_port = 443;
   // RFC 5321 §4.5.3.2 timeouts of the client.
   std::chrono::seconds connect_timeout{30};
   std::chrono::seconds greeting_timeout{300};
@@ -122,6 +127,9 @@ struct http_config {
   std::size_t keepalive_requests = 100;
   // Who may read /metrics: "off", "loopback" (127.0.0.0/8 and ::1) or "anyone".
   std::string metrics = "loopback";
+  // Our MTA-STS policy's mode (RFC 8461 §5), served at mta-sts.DOMAIN: "none",
+  // "testing" or "enforce".
+  std::string mta_sts_mode = "testing";
 };
 
 // [autoconfig]: the ports mail clients are told to use. They are the public ports,
@@ -169,6 +177,9 @@ struct antivirus_config {
   std::string on_failure = "tempfail";  // clamd unreachable: "tempfail" (451) or "accept" (tagged)
   std::chrono::seconds timeout{30};   // bound on one whole scan
   std::size_t chunk_size = 64 * 1024;  // INSTREAM chunk length
+  // "attachments": messages that are only inline plain text are not sent to clamd
+  // (filter/virus_scope.hpp); "all": every message is.
+  std::string scan = "attachments";
 };
 
 // [attachments]: blocked file types (filter/attachments.hpp), MX and submission.
@@ -216,6 +227,15 @@ struct greylist_config {
   std::chrono::seconds retry_window{60 * 60 * 24};  // a first retry must come within this
 };
 
+// [forwarding]: mail our aliases, forwards and lists send on to outside addresses
+// (delivery/forwarding.hpp): SRS for the envelope sender, an ARC seal on the message.
+struct forwarding_config {
+  bool srs = true;                // rewrite outside senders (SRS0/SRS1) so SPF passes
+  std::string srs_domain;         // the SRS addresses' domain; empty = the forwarding domain
+  std::chrono::seconds srs_max_age{21 * 86400};  // older SRS addresses are refused
+  bool arc_seal = true;           // RFC 8617 ARC set with the forwarding domain's DKIM key
+};
+
 struct log_config {
   std::string level = "info";  // trace, debug, info, warn, error
 };
@@ -245,6 +265,7 @@ struct config {
   attachments_config attachments;
   impersonation_config impersonation;
   greylist_config greylist;
+  forwarding_config forwarding;
   limits limits;
   log_config log;
   runtime_config runtime;

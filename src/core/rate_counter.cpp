@@ -60,13 +60,14 @@ class memory_rate_counter final : public rate_counter {
     return e.current + static_cast<std::size_t>(static_cast<double>(e.previous) * left);
   }
 
+  // Runs under the lock on the accept path, so it must not run often: it leaves an
+  // eighth of the table free, and the sweep's cost is spread over that many new keys.
   void make_room(clock::time_point now) {
     std::erase_if(keys_, [&](const auto& kv) { return now >= kv.second.start + 2 * window_; });
-    if (keys_.size() < max_keys_) return;
-    // Still full of live keys (a flood from many addresses): forget an eighth, in
-    // hash order, which is as good as random and costs no scan per new key.
-    auto n = max_keys_ / 8 + 1;
-    for (auto it = keys_.begin(); it != keys_.end() && n > 0; --n) it = keys_.erase(it);
+    // Still (nearly) full of live keys, a flood from many addresses: forget live keys
+    // in hash order, which is as good as random.
+    const std::size_t keep = max_keys_ - max_keys_ / 8 - 1;
+    for (auto it = keys_.begin(); it != keys_.end() && keys_.size() > keep;) it = keys_.erase(it);
   }
 
   const clock::duration window_;

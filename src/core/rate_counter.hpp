@@ -6,7 +6,8 @@
 // The interface is small on purpose: this node keeps its counts in memory now;
 // a cluster (issue 7) will share them through the database behind the same calls.
 // The in-memory counter is bounded: at most max_keys keys, each a few words; when
-// full, expired keys are swept and, if that is not enough, an eighth of the keys go.
+// full, expired keys are swept and, if that is not enough, live keys go until an
+// eighth of the table is free (so a sweep runs at most once per max_keys / 8 new keys).
 
 #include <chrono>
 #include <cstddef>

@@ -276,7 +276,12 @@ class tcp_transport final : public transport,
         disarm();
         errno = saved_errno;
         const bool eof = peer_truncated(err, saved_errno);
-        const std::string why = eof ? std::string("connection closed by peer") : take_openssl_error(err);
+        std::string why = eof ? std::string("connection closed by peer") : take_openssl_error(err);
+        // "certificate verify failed" alone does not tell the admin which check failed.
+        const long verified = SSL_get_verify_result(ssl_.get());
+        if (client_ && client_->verify && verified != X509_V_OK) {
+          why += fmt::format(" ({})", X509_verify_cert_error_string(verified));
+        }
         ERR_clear_error();
         co_return core::fail(core::errc::io, "TLS handshake failed: " + why);
       }
@@ -289,6 +294,12 @@ class tcp_transport final : public transport,
       }
     }
     disarm();
+    if (client_ && client_->check) {
+      if (auto why = client_->check(ssl_.get()); !why.empty()) {
+        fatal_ = true;
+        co_return core::fail(core::errc::denied, why);
+      }
+    }
     tls_ = true;
     co_return core::result<void>{};
   }
@@ -383,6 +394,9 @@ class tcp_transport final : public transport,
       SSL_set_verify(s, SSL_VERIFY_PEER, nullptr);
     } else {
       SSL_set_verify(s, SSL_VERIFY_NONE, nullptr);
+    }
+    if (client_->prepare) {
+      if (auto why = client_->prepare(s); !why.empty()) return core::fail(core::errc::denied, why);
     }
     return {};
   }

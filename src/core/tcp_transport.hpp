@@ -3,6 +3,7 @@
 // accepted connections (TLS server side) and for outgoing ones (TLS client side).
 // Heavy header (sockets, OpenSSL): included by the listener and the SMTP client only.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,11 @@ struct tls_client_options {
   // Opportunistic TLS (RFC 7435) does not verify; policies (a smarthost, later
   // MTA-STS and DANE) do.
   bool verify = false;
+  // A caller's own checks (the SMTP client's DANE, RFC 7672): `prepare` runs on the
+  // new TLS session before the handshake, `check` after it completed. A non-empty
+  // return is why the connection fails (errc::denied).
+  std::function<std::string(ssl_st*)> prepare;
+  std::function<std::string(ssl_st*)> check;
 };
 
 // An outgoing connection on a connected socket; `tls` from make_client_tls_context().

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <map>
 #include <random>
 
 #include <fmt/format.h>
@@ -99,8 +100,24 @@ core::result<delivery_result> local_delivery::deliver_now(const inbound_message&
   std::vector<recipient> remote;
   std::vector<store::id_t> held_groups;
   bool reached_group = false;
+  // The forwarding domain of each remote recipient an alias, forward or list of ours
+  // reached ("" for one addressed directly, or a bounce relayed to an SRS address's
+  // sender).
+  std::map<std::string, std::string> via;
+  const auto now = static_cast<store::unix_time>(std::time(nullptr));
   const directory::resolve_options options{.hold_moderated = !msg.moderation_approved};
   for (const auto& r : msg.recipients) {
+    if (forwarding_) {
+      auto srs = forwarding_->reverse(r.address, now);
+      if (!srs) return std::unexpected(srs.error());
+      if (srs->status == srs_status::valid) {
+        const bool seen = std::ranges::any_of(remote, [&](const recipient& x) { return x.address == srs->address; });
+        if (!seen) remote.push_back(recipient{srs->address, r.notify, r.orcpt});
+        continue;
+      }
+      // Refused at RCPT; one that expired since then is dropped like a removed account.
+      if (srs->status != srs_status::not_srs) continue;
+    }
     auto res = directory_.resolve(r.address, options);
     if (!res) {
       // The session checked every recipient at RCPT time; one gone since then (an
@@ -113,7 +130,9 @@ core::result<delivery_result> local_delivery::deliver_now(const inbound_message&
     }
     for (const auto& ext : res->external) {
       const bool seen = std::ranges::any_of(remote, [&](const recipient& x) { return x.address == ext; });
-      if (!seen) remote.push_back(recipient{ext, r.notify, ext == r.address ? r.orcpt : "rfc822;" + r.address});
+      if (seen) continue;
+      remote.push_back(recipient{ext, r.notify, ext == r.address ? r.orcpt : "rfc822;" + r.address});
+      if (ext != r.address) via[ext] = domain_of(r.address);
     }
     for (const auto id : res->held_groups) {
       if (std::ranges::find(held_groups, id) == held_groups.end()) held_groups.push_back(id);
@@ -132,7 +151,6 @@ core::result<delivery_result> local_delivery::deliver_now(const inbound_message&
     out.held = *held;
   }
 
-  const auto now = static_cast<store::unix_time>(std::time(nullptr));
   if (!accounts.empty()) {
     // One blob for every local recipient: the Return-Path is the same for all.
     std::string local;
@@ -167,32 +185,62 @@ core::result<delivery_result> local_delivery::deliver_now(const inbound_message&
     for (const auto id : accounts) store_.notifier().notify(id);
   }
   if (!remote.empty()) {
-    auto hash = store_.blobs().put_deferred(message);
-    if (!hash) return std::unexpected(hash.error());
-    store::queue_entry e;
-    e.blob = *hash;
-    e.size = message.size();
-    e.mail_from = msg.mail_from;
-    e.dsn_ret = msg.dsn_ret;
-    e.dsn_envid = msg.dsn_envid;
-    e.auth_account = msg.auth_account;
-    e.body_type = msg.body_type;
-    e.smtputf8 = msg.smtputf8;
-    e.created = now;
-    e.next_attempt = now;
+    // One queue entry per forwarding domain: its own SRS sender and ARC seal (RFC 8617
+    // §5.1: the sealer is the domain that passes the message on).
+    std::map<std::string, std::vector<recipient>> groups;
     for (const auto& r : remote) {
-      store::queue_recipient qr;
-      qr.address = r.address;
-      qr.dsn_notify = r.notify;
-      qr.dsn_orcpt = r.orcpt;
-      e.recipients.push_back(std::move(qr));
+      const auto it = via.find(r.address);
+      groups[forwarding_ && it != via.end() ? it->second : std::string()].push_back(r);
     }
-    auto id = store_.enqueue(e);
-    if (!id) return std::unexpected(id.error());
+    for (const auto& [domain, recipients] : groups) {
+      if (domain.empty()) {
+        if (auto q = enqueue(msg, message, msg.mail_from, recipients, now); !q) return std::unexpected(q.error());
+        continue;
+      }
+      auto sender = forwarding_->envelope_sender(msg.mail_from, domain, now);
+      if (!sender) return std::unexpected(sender.error());
+      std::string sealed;
+      if (msg.auth_account.empty()) {
+        // MX mail: sealed once, here, so every retry sends the same set.
+        auto set = forwarding_->seal(message, domain, now);
+        if (!set) return std::unexpected(set.error());
+        if (!set->empty()) sealed = *set + std::string(message);
+      }
+      const std::string_view body = sealed.empty() ? message : std::string_view(sealed);
+      if (auto q = enqueue(msg, body, *sender, recipients, now); !q) return std::unexpected(q.error());
+    }
     out.queued = remote.size();
     if (on_enqueued_) on_enqueued_();
   }
   return out;
+}
+
+core::result<void> local_delivery::enqueue(const inbound_message& msg, std::string_view message,
+                                           std::string_view mail_from, const std::vector<recipient>& recipients,
+                                           store::unix_time now) {
+  auto hash = store_.blobs().put_deferred(message);
+  if (!hash) return std::unexpected(hash.error());
+  store::queue_entry e;
+  e.blob = *hash;
+  e.size = message.size();
+  e.mail_from = std::string(mail_from);
+  e.dsn_ret = msg.dsn_ret;
+  e.dsn_envid = msg.dsn_envid;
+  e.auth_account = msg.auth_account;
+  e.body_type = msg.body_type;
+  e.smtputf8 = msg.smtputf8;
+  e.created = now;
+  e.next_attempt = now;
+  for (const auto& r : recipients) {
+    store::queue_recipient qr;
+    qr.address = r.address;
+    qr.dsn_notify = r.notify;
+    qr.dsn_orcpt = r.orcpt;
+    e.recipients.push_back(std::move(qr));
+  }
+  auto id = store_.enqueue(e);
+  if (!id) return std::unexpected(id.error());
+  return {};
 }
 
 }  // namespace letterhead::delivery

@@ -5,11 +5,13 @@
 // When deliver() returns success everything is on stable storage.
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
+#include "delivery/forwarding.hpp"
 #include "directory/directory.hpp"
 #include "mime/parser.hpp"
 #include "store/store.hpp"
@@ -56,6 +58,11 @@ class local_delivery {
   // The MIME limits IMAP parses with ([limits]), so that the summary stored with each
   // message is the one IMAP would compute. Defaults otherwise.
   void set_parse_limits(const core::limits& l) { parse_limits_ = mime::parse_limits::from_config(l); }
+  // SRS and ARC for what aliases, forwards and lists pass on to outside addresses,
+  // and bounces to SRS addresses relayed back (forwarding.hpp). Without it mail is
+  // passed on unchanged. Set before serving.
+  void set_forwarding(std::shared_ptr<const forwarding> f) { forwarding_ = std::move(f); }
+  [[nodiscard]] const forwarding* forwarding_rules() const noexcept { return forwarding_.get(); }
 
  private:
   [[nodiscard]] core::result<delivery_result> deliver_now(const inbound_message& msg, std::string_view message);
@@ -64,8 +71,14 @@ class local_delivery {
   [[nodiscard]] core::result<std::size_t> hold(const inbound_message& msg, std::string_view message,
                                                const std::vector<store::id_t>& groups);
 
+  // One queue entry for `recipients`, sent with `mail_from`.
+  [[nodiscard]] core::result<void> enqueue(const inbound_message& msg, std::string_view message,
+                                           std::string_view mail_from, const std::vector<recipient>& recipients,
+                                           store::unix_time now);
+
   store::store& store_;
   directory::directory& directory_;
+  std::shared_ptr<const forwarding> forwarding_;
   std::function<void()> on_enqueued_;
   mime::parse_limits parse_limits_;
 };

@@ -2,8 +2,14 @@
 
 #include <charconv>
 #include <ctime>
+#include <mutex>
+#include <set>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "mime/parser.hpp"
+#include "mime/search_text.hpp"
 
 namespace letterhead::delivery {
 namespace {
@@ -73,20 +79,22 @@ std::string held_notice(const store::group& g, store::id_t held_id, std::string_
       "  Subject: {3}\r\n"
       "  Held message id: {4}\r\n"
       "\r\n"
-      "Approve it: reply to this message (it goes to <{5}>).\r\n"
+      "Approve it: reply to this message (it goes to <{5}>) with the word\r\n"
+      "            \"approve\" as the first line; \"reject\" there rejects it.\r\n"
+      "            A reply without either word decides nothing.\r\n"
       "Reject it:  send a message to <{6}>.\r\n"
       "Either way, send from your own account (authenticated submission); these\r\n"
       "addresses work once and only for you.\r\n"
       "Or: letterhead group approve {4} / letterhead group reject {4}\r\n"
       "\r\n"
       "发往受审核邮件列表 <{0}> 的一封邮件正在等待您的批准。\r\n"
-      "批准：直接回复本邮件（发往 <{5}>）。\r\n"
+      "批准：回复本邮件（发往 <{5}>），第一行写“批准”；写“拒绝”则拒绝。没有这两个词的回复不做任何决定。\r\n"
       "拒绝：发送邮件至 <{6}>。\r\n"
       "请使用您本人的账户（经认证的提交）发送；以上地址只对您有效，且只能使用一次。\r\n"
       "或使用命令：letterhead group approve {4} / letterhead group reject {4}\r\n",
       g.address, mail_from, from, subject, held_id, approve_address, reject_address);
   // RFC 5322 §3.6; the subject stays ASCII, the UTF-8 body is declared (RFC 2045).
-  // RFC 5322 §3.6.2: Reply-To makes a plain reply the approval.
+  // RFC 5322 §3.6.2: Reply-To takes a reply to the approve address; its first line decides.
   return fmt::format(
       "From: Letterhead <postmaster@{}>\r\n"
       "To: <{}>\r\n"
@@ -181,19 +189,121 @@ core::result<void> check_moderation_reply(directory::directory& dir, directory::
   return {};
 }
 
-core::result<void> apply_moderation_reply(local_delivery& delivery, directory::directory& dir,
-                                          directory::organisation& org, const moderation_command& c,
-                                          store::id_t sender) {
-  if (auto ok = check_moderation_reply(dir, org, c, sender); !ok) return ok;
-  auto acc = org.store().get_account(sender);
+namespace {
+
+// A reply is short; what lies beyond this is not where the decision is.
+constexpr std::size_t max_reply_text = 64 * 1024;
+
+constexpr std::string_view approve_words[] = {"approve", "批准", "同意"};
+// Negations first: "disapprove" holds "approve", "不同意" holds "同意".
+constexpr std::string_view negations[] = {"disapprove", "不同意", "不批准"};
+constexpr std::string_view reject_words[] = {"reject", "拒绝"};
+
+reply_decision decide_text(std::string_view utf8) {
+  auto folded = mime::search_fold(utf8);
+  bool reject = false;
+  for (const auto w : negations) {
+    const auto needle = mime::search_fold(w);
+    for (auto at = folded.find(needle); at != std::string::npos; at = folded.find(needle)) {
+      folded.replace(at, needle.size(), " ");
+      reject = true;
+    }
+  }
+  for (const auto w : reject_words) reject = reject || mime::folded_contains(folded, mime::search_fold(w));
+  bool approve = false;
+  for (const auto w : approve_words) approve = approve || mime::folded_contains(folded, mime::search_fold(w));
+  if (approve == reject) return reply_decision::none;
+  return approve ? reply_decision::approve : reply_decision::reject;
+}
+
+}  // namespace
+
+reply_decision decide_reply(std::string_view message, bool to_reject_address) {
+  if (to_reject_address) return reply_decision::reject;
+  const auto parsed = mime::parse(message);
+  mime::search_text_limits limits;
+  limits.max_bytes = max_reply_text;
+  const auto body = mime::searchable_body_text(message, parsed, limits);
+  std::size_t pos = 0;
+  while (pos < body.size()) {
+    auto eol = body.find('\n', pos);
+    if (eol == std::string::npos) eol = body.size();
+    auto line = std::string_view(body).substr(pos, eol - pos);
+    pos = eol + 1;
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+    if (line.empty() || line.front() == '>') continue;
+    if (auto d = decide_text(line); d != reply_decision::none) return d;
+    break;  // the first real line decided nothing: the Subject may still
+  }
+  return decide_text(mime::decoded_header_text(message, parsed, 0, "Subject"));
+}
+
+std::string undecided_notice(const store::group& g, store::id_t held_id, std::string_view owner,
+                             std::string_view approve_address, std::string_view reject_address) {
+  const auto now = std::time(nullptr);
+  const auto body = fmt::format(
+      "Your reply about message {1} held for the list <{0}> decided nothing: it is\r\n"
+      "still waiting. To decide, reply to this message with the word \"approve\" or\r\n"
+      "\"reject\" as the first line (or in the subject), or send any message to\r\n"
+      "<{3}> to reject it.\r\n"
+      "Or: letterhead group approve {1} / letterhead group reject {1}\r\n"
+      "\r\n"
+      "您对邮件列表 <{0}> 待审核邮件 {1} 的回复没有做出决定，该邮件仍在等待审核。\r\n"
+      "请回复本邮件，并在第一行（或主题）写明“批准”（或“同意”）或“拒绝”；\r\n"
+      "也可以向 <{3}> 发送任意邮件以拒绝。\r\n"
+      "Approve address / 批准地址: <{2}>\r\n",
+      g.address, held_id, approve_address, reject_address);
+  // RFC 3834 §5: auto-generated; RFC 5322 §3.6.2: Reply-To makes a reply reach the
+  // approve address, where the first line decides.
+  return fmt::format(
+      "From: Letterhead <postmaster@{0}>\r\n"
+      "To: <{1}>\r\n"
+      "Reply-To: <{2}>\r\n"
+      "Subject: Nothing decided: message {3} to {4}\r\n"
+      "Date: {5}\r\n"
+      "Message-ID: <undecided-{3}-{6}@{0}>\r\n"
+      "Auto-Submitted: auto-replied\r\n"
+      "MIME-Version: 1.0\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n"
+      "Content-Transfer-Encoding: 8bit\r\n"
+      "\r\n{7}",
+      domain_of(g.address), owner, approve_address, held_id, g.address, rfc5322_date(now), now, body);
+}
+
+core::result<reply_decision> apply_moderation_reply(local_delivery& delivery, directory::directory& dir,
+                                                    directory::organisation& org, const moderation_command& c,
+                                                    store::id_t sender, std::string_view message) {
+  if (auto ok = check_moderation_reply(dir, org, c, sender); !ok) return std::unexpected(ok.error());
+  auto& st = org.store();
+  auto acc = st.get_account(sender);
   if (!acc) return std::unexpected(acc.error());
   const directory::actor who{acc->address, acc->id};
-  if (c.approve) {
+  const auto decision = decide_reply(message, !c.approve);
+  if (decision == reply_decision::approve) {
     auto done = approve_held(delivery, org, who, c.held_id);
     if (!done) return std::unexpected(done.error());
-    return {};
+  } else if (decision == reply_decision::reject) {
+    if (auto r = reject_held(org, who, c.held_id); !r) return std::unexpected(r.error());
+  } else {
+    auto h = st.get_held(c.held_id);
+    if (!h) return std::unexpected(h.error());
+    auto g = st.get_group(h->group_id);
+    if (!g) return std::unexpected(g.error());
+    const auto text = "Return-Path: <>\r\n" +
+                      undecided_notice(*g, h->id, acc->address, moderation_address(dir, *g, *h, acc->id, true),
+                                       moderation_address(dir, *g, *h, acc->id, false));
+    auto blob = st.blobs().put(text);
+    if (!blob) return std::unexpected(blob.error());
+    store::delivery d;
+    d.blob = *blob;
+    d.size = text.size();
+    d.targets.push_back(store::delivery_target{acc->id, store::mailbox_role::inbox, 0, {}});
+    if (auto r = st.deliver(d); !r) return std::unexpected(r.error());
+    st.notifier().notify(acc->id);
+    (void)st.audit(who.name, "group.reply_undecided", fmt::format("{} message {}", g->address, h->id));
   }
-  return reject_held(org, who, c.held_id);
+  return decision;
 }
 
 core::result<std::size_t> local_delivery::hold(const inbound_message& msg, std::string_view message,
@@ -237,6 +347,39 @@ core::result<std::size_t> local_delivery::hold(const inbound_message& msg, std::
   return groups.size();
 }
 
+namespace {
+
+// Held messages being approved by this process right now.
+class in_flight {
+ public:
+  explicit in_flight(store::id_t id) : id_(id) {
+    std::scoped_lock lock(mutex());
+    ours_ = ids().insert(id).second;
+  }
+  ~in_flight() {
+    if (!ours_) return;
+    std::scoped_lock lock(mutex());
+    ids().erase(id_);
+  }
+  in_flight(const in_flight&) = delete;
+  in_flight& operator=(const in_flight&) = delete;
+  [[nodiscard]] bool ours() const noexcept { return ours_; }
+
+ private:
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static std::set<store::id_t>& ids() {
+    static std::set<store::id_t> s;
+    return s;
+  }
+  store::id_t id_;
+  bool ours_ = false;
+};
+
+}  // namespace
+
 core::result<delivery_result> approve_held(local_delivery& delivery, directory::organisation& org,
                                            const directory::actor& who, store::id_t id) {
   auto& store = org.store();
@@ -245,16 +388,20 @@ core::result<delivery_result> approve_held(local_delivery& delivery, directory::
   auto g = store.get_group(h->group_id);
   if (!g) return std::unexpected(g.error());
   if (auto ok = org.may_moderate(who, *g); !ok) return std::unexpected(ok.error());
-  // The bytes first: the claim releases the held blob reference.
   auto bytes = store.blobs().get(h->blob);
   if (!bytes) return std::unexpected(bytes.error());
-  // The claim: one store transaction that fails once the row is gone, so of two
-  // decisions racing exactly one goes on.
-  if (auto r = store.remove_held(id); !r) {
-    if (r.error().code == core::errc::not_found) {
-      return core::fail(core::errc::not_found, fmt::format("held message {} was already approved or rejected", id));
-    }
-    return std::unexpected(r.error());
+  // Delivered first, forgotten after: a crash in between leaves the message held, to
+  // be approved again (a duplicate rather than a loss, RFC 5321 §6.1), never gone.
+  // Two approvals racing in this process: the second finds it in flight, and once
+  // the first is done, finds it gone.
+  const auto already_decided = [&] {
+    return core::fail(core::errc::not_found, fmt::format("held message {} was already approved or rejected", id));
+  };
+  in_flight claim(id);
+  if (!claim.ours()) return already_decided();
+  if (auto again = store.get_held(id); !again) {
+    if (again.error().code == core::errc::not_found) return already_decided();
+    return std::unexpected(again.error());
   }
   inbound_message in;
   in.mail_from = h->mail_from;
@@ -263,18 +410,12 @@ core::result<delivery_result> approve_held(local_delivery& delivery, directory::
   in.moderation_approved = true;
   auto done = delivery.deliver(in, *bytes);
   if (!done) {
-    // Not delivered: held again, so that the approval can be repeated.
-    auto again = store.blobs().put(*bytes);
-    if (again) {
-      auto back = *h;
-      back.blob = *again;
-      if (auto nid = store.hold_message(back); nid) {
-        (void)store.audit(who.name, "group.approve.failed",
-                          fmt::format("{} message {}: {}; held again as {}", g->address, id, done.error().message,
-                                      *nid));
-      }
-    }
+    (void)store.audit(who.name, "group.approve.failed",
+                      fmt::format("{} message {}: {}; still held", g->address, id, done.error().message));
     return done;
+  }
+  if (auto r = store.remove_held(id); !r && r.error().code != core::errc::not_found) {
+    spdlog::warn("approved held message {} was delivered but is still held: {}", id, r.error().message);
   }
   (void)store.audit(who.name, "group.approve",
                     fmt::format("{} message {} from <{}>: {} local copies, {} queued", g->address, id, h->mail_from,
@@ -289,6 +430,10 @@ core::result<void> reject_held(directory::organisation& org, const directory::ac
   auto g = store.get_group(h->group_id);
   if (!g) return std::unexpected(g.error());
   if (auto ok = org.may_moderate(who, *g); !ok) return ok;
+  in_flight claim(id);  // not while an approval of it is being delivered
+  if (!claim.ours()) {
+    return core::fail(core::errc::not_found, fmt::format("held message {} was already approved or rejected", id));
+  }
   if (auto r = store.remove_held(id); !r) {
     if (r.error().code == core::errc::not_found) {
       return core::fail(core::errc::not_found, fmt::format("held message {} was already approved or rejected", id));

@@ -27,8 +27,9 @@ namespace letterhead::delivery {
                                              store::id_t id);
 
 // The notice an owner gets (exposed for tests): an RFC 5322 message in English and
-// Simplified Chinese naming the sender, the subject and the ways to decide: reply
-// (Reply-To is the approve address), mail the reject address, or the CLI/API.
+// Simplified Chinese naming the sender, the subject and the ways to decide: reply with
+// a decision word (Reply-To is the approve address; see decide_reply), mail the
+// reject address, or the CLI/API.
 [[nodiscard]] std::string held_notice(const store::group& g, store::id_t held_id, std::string_view owner,
                                       std::string_view mail_from, std::string_view message,
                                       std::string_view approve_address, std::string_view reject_address);
@@ -55,13 +56,30 @@ struct moderation_command {
 [[nodiscard]] std::string moderation_address(const directory::directory& dir, const store::group& g,
                                              const store::held_message& h, store::id_t owner, bool approve);
 
+// What an owner's reply decides. Only an explicit word does, so that a question
+// ("is this spam?") sent to the notice's Reply-To approves nothing: the first body line
+// that is neither empty nor quoted ("> ..."), or else the Subject, holding an approve
+// word ("approve", "批准", "同意") or a reject word ("reject", "拒绝", and the negations
+// "disapprove", "不同意", "不批准"), not both. Mail to the reject address rejects
+// whatever it says. Anything else decides nothing, and the owner is told so.
+enum class reply_decision { approve, reject, none };
+[[nodiscard]] reply_decision decide_reply(std::string_view message, bool to_reject_address);
+
+// The answer to an owner whose reply decided nothing (exposed for tests): in English
+// and Simplified Chinese, how to decide; Reply-To is the approve address again.
+[[nodiscard]] std::string undecided_notice(const store::group& g, store::id_t held_id, std::string_view owner,
+                                           std::string_view approve_address, std::string_view reject_address);
+
 // Whether the account `sender` (0 = not authenticated) may carry out `c`:
 // errc::denied with a sentence fit for an SMTP 5.7.1 reply.
 [[nodiscard]] core::result<void> check_moderation_reply(directory::directory& dir, directory::organisation& org,
                                                         const moderation_command& c, store::id_t sender);
-// Checks again and approves or rejects.
-[[nodiscard]] core::result<void> apply_moderation_reply(local_delivery& delivery, directory::directory& dir,
-                                                        directory::organisation& org, const moderation_command& c,
-                                                        store::id_t sender);
+// Checks again, then approves or rejects as decide_reply(message) says, or answers
+// the owner that nothing was decided. Returns what was decided.
+[[nodiscard]] core::result<reply_decision> apply_moderation_reply(local_delivery& delivery,
+                                                                  directory::directory& dir,
+                                                                  directory::organisation& org,
+                                                                  const moderation_command& c, store::id_t sender,
+                                                                  std::string_view message);
 
 }  // namespace letterhead::delivery

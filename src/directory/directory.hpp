@@ -163,7 +163,7 @@ class directory {
                                                        std::string_view actor);
   // Undoes offboard(): re-enables the account (unless it was frozen before), takes the
   // successor's access away, moves transferred mail back, returns list ownerships.
-  // Revoked app passwords stay revoked.
+  // Revoked app passwords stay revoked. Like offboard(), one store transaction.
   [[nodiscard]] core::result<void> restore(std::string_view address, std::string_view actor,
                                            const std::function<core::result<void>(std::string_view)>& after_step = {});
   // A wrong second factor after a right password counts like a wrong password for

@@ -1,5 +1,6 @@
 #include "directory/names.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -113,7 +114,10 @@ core::result<void> check_display_name(std::string_view name) {
 std::string romanize(std::string_view name) {
   auto* t = latin_transliterator();
   std::string out;
-  if (t != nullptr) {
+  // ASCII is Latin already (the transliterator would only lower-case it, which the
+  // loop below does): most names in mail headers skip ICU.
+  const bool ascii = std::ranges::all_of(name, [](unsigned char c) { return c < 0x80; });
+  if (t != nullptr && !ascii) {
     auto u = icu::UnicodeString::fromUTF8(icu::StringPiece(name.data(), static_cast<std::int32_t>(name.size())));
     t->transliterate(u);
     u.toUTF8String(out);

@@ -87,9 +87,9 @@ struct offboard_options {
   // moves; the others keep the leaver as owner and are reported. Empty = all (the
   // local operator, or a super admin).
   std::function<bool(const store::group&)> may_move_group;
-  // Fault injection for tests: called after each step ("record", "disable",
-  // "transfer", "share", "groups", "app_passwords"; for restore "share", "transfer",
-  // "groups"); an error fails the operation there.
+  // Fault injection for tests: called with "plan" once the plan is made (outside the
+  // transaction), then inside it after each part (store::offboarding_plan::fault; the
+  // same for restore); an error there rolls everything back.
   std::function<core::result<void>(std::string_view step)> after_step;
 };
 

@@ -262,6 +262,11 @@ core::result<std::size_t> directory::reseal_totp_secrets() {
         !r) {
       return std::unexpected(r.error());
     }
+    // The seed is the same one: the last code used stays used (set_totp_secret starts
+    // a new seed's count at zero). This runs before any listener opens.
+    if (sec->totp_last_step > 0) {
+      if (auto r = store_.use_totp_step(acc.id, sec->totp_last_step); !r) return std::unexpected(r.error());
+    }
     (void)store_.audit("system", "user.totp.resealed", acc.address);
     ++resealed;
   }

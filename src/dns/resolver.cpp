@@ -22,9 +22,11 @@
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 
 #include <fmt/format.h>
@@ -44,6 +46,18 @@ const char* to_string(status s) noexcept {
     case status::bogus: return "bogus";
   }
   return "unknown";
+}
+
+std::vector<answer<std::string>> resolver::ipv4_many(const std::vector<std::string>& hosts) {
+  std::vector<answer<std::string>> out;
+  out.reserve(hosts.size());
+  for (const auto& h : hosts) {
+    auto a = addresses(h);
+    std::erase_if(a.records, [](const std::string& ip) { return ip.find(':') != std::string::npos; });
+    if (a.result == status::ok && a.records.empty()) a.result = status::nodata;
+    out.push_back(std::move(a));
+  }
+  return out;
 }
 
 namespace {
@@ -167,6 +181,47 @@ answer<T> refused_name(std::string_view why) {
   return answer<T>{status::nxdomain, false, {}, std::string(why)};
 }
 
+// The answers every inbound message asks for again (the sender's SPF and DMARC TXT
+// records, blocklist A records), kept for their TTL, at most five minutes, in front
+// of libunbound's own cache: a hit there still costs two thread hand-offs and a
+// pipe round trip. Only answers are kept (ok, nxdomain, nodata), never failures.
+class answer_cache {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  std::optional<answer<std::string>> get(int type, const std::string& name, clock::time_point now) {
+    std::scoped_lock lock(m_);
+    const auto it = map_.find(key(type, name));
+    if (it == map_.end()) return std::nullopt;
+    if (now >= it->second.expires) {
+      map_.erase(it);
+      return std::nullopt;
+    }
+    return it->second.a;
+  }
+
+  void put(int type, const std::string& name, const answer<std::string>& a, const slot& s, clock::time_point now) {
+    if (a.result == status::temporary || a.result == status::bogus || !s.res) return;
+    const auto ttl = std::min(s.res->ttl, max_ttl);
+    if (ttl <= 0) return;
+    std::scoped_lock lock(m_);
+    if (map_.size() >= max_entries) map_.clear();  // a flood of names: start over
+    map_[key(type, name)] = entry{a, now + std::chrono::seconds(ttl)};
+  }
+
+ private:
+  static constexpr int max_ttl = 300;
+  static constexpr std::size_t max_entries = 10000;
+  struct entry {
+    answer<std::string> a;
+    clock::time_point expires;
+  };
+  static std::string key(int type, const std::string& name) { return fmt::format("{}:{}", type, name); }
+
+  std::mutex m_;
+  std::unordered_map<std::string, entry> map_;
+};
+
 class unbound_resolver final : public resolver {
  public:
   unbound_resolver(ub_ctx* ctx, int wake_fd, std::chrono::milliseconds timeout)
@@ -237,8 +292,12 @@ class unbound_resolver final : public resolver {
   answer<std::string> txt(std::string_view name) override {
     const auto q = query_name(name);
     if (!q) return refused_name<std::string>("invalid domain name");
+    const auto now = answer_cache::clock::now();
+    if (auto hit = cache_.get(type_txt, *q, now)) return std::move(*hit);
     auto slots = lookup(*q, {type_txt});
-    return to_answer<std::string>(slots[0], "TXT", parse_txt);
+    auto a = to_answer<std::string>(slots[0], "TXT", parse_txt);
+    cache_.put(type_txt, *q, a, slots[0], now);
+    return a;
   }
 
   answer<tlsa_record> tlsa(std::string_view name) override {
@@ -255,19 +314,53 @@ class unbound_resolver final : public resolver {
     return to_answer<std::string>(slots[0], "PTR", parse_ptr);
   }
 
+  std::vector<answer<std::string>> ipv4_many(const std::vector<std::string>& hosts) override {
+    std::vector<answer<std::string>> out(hosts.size());
+    std::vector<std::pair<std::string, int>> queries;
+    std::vector<std::size_t> asked;  // index into hosts of each query
+    const auto now = answer_cache::clock::now();
+    for (std::size_t i = 0; i < hosts.size(); ++i) {
+      auto name = query_name(hosts[i]);
+      if (!name) {
+        out[i] = refused_name<std::string>("invalid host name");
+        continue;
+      }
+      if (auto hit = cache_.get(type_a, *name, now)) {
+        out[i] = std::move(*hit);
+        continue;
+      }
+      queries.emplace_back(std::move(*name), type_a);
+      asked.push_back(i);
+    }
+    if (queries.empty()) return out;
+    const auto slots = lookup(queries);
+    for (std::size_t k = 0; k < asked.size(); ++k) {
+      out[asked[k]] = to_answer<std::string>(slots[k], "A", parse_a);
+      cache_.put(type_a, queries[k].first, out[asked[k]], slots[k], now);
+    }
+    return out;
+  }
+
  private:
   // Asks for each type of `name` at once and waits for all of them until one deadline.
   std::vector<slot> lookup(const std::string& name, std::initializer_list<int> types) {
+    std::vector<std::pair<std::string, int>> queries;
+    for (int type : types) queries.emplace_back(name, type);
+    return lookup(queries);
+  }
+
+  // Asks every (name, type) at once and waits for all of them until one deadline.
+  std::vector<slot> lookup(const std::vector<std::pair<std::string, int>>& queries) {
     const auto deadline = std::chrono::steady_clock::now() + timeout_;
     auto b = std::make_shared<batch>();
-    b->slots.resize(types.size());
-    b->remaining = types.size();
-    std::vector<int> ids(types.size(), 0);
-    std::vector<ticket*> tickets(types.size(), nullptr);
-    std::size_t i = 0;
-    for (int type : types) {
+    b->slots.resize(queries.size());
+    b->remaining = queries.size();
+    std::vector<int> ids(queries.size(), 0);
+    std::vector<ticket*> tickets(queries.size(), nullptr);
+    for (std::size_t i = 0; i < queries.size(); ++i) {
       auto t = std::make_unique<ticket>(ticket{b, i});
-      const int rc = ub_resolve_async(ctx_, name.c_str(), type, class_in, t.get(), on_result, &ids[i]);
+      const int rc = ub_resolve_async(ctx_, queries[i].first.c_str(), queries[i].second, class_in, t.get(), on_result,
+                                      &ids[i]);
       if (rc == 0) {
         tickets[i] = t.release();  // on_result owns it now, unless cancelled
       } else {
@@ -276,7 +369,6 @@ class unbound_resolver final : public resolver {
         b->slots[i].err = rc;
         --b->remaining;
       }
-      ++i;
     }
 
     std::unique_lock lock(b->m);
@@ -317,6 +409,7 @@ class unbound_resolver final : public resolver {
     }
   }
 
+  answer_cache cache_;
   ub_ctx* ctx_;
   int wake_fd_;
   std::chrono::milliseconds timeout_;

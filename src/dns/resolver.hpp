@@ -68,6 +68,10 @@ class resolver {
   [[nodiscard]] virtual answer<tlsa_record> tlsa(std::string_view name) = 0;
   // PTR names for an IP address ("192.0.2.1" or IPv6), lower-case, no trailing dot.
   [[nodiscard]] virtual answer<std::string> ptr(std::string_view ip) = 0;
+  // The A records of many names at once, one answer per name in order, all within
+  // one timeout: blocklist lookups (RFC 5782 §2.1), where a listing is an A record
+  // and a message asks about many names. The default asks one name after another.
+  [[nodiscard]] virtual std::vector<answer<std::string>> ipv4_many(const std::vector<std::string>& hosts);
 };
 
 // A libunbound resolver; errc::invalid for a bad server address or trust anchor.

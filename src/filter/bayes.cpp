@@ -13,11 +13,25 @@
 #include "mime/address.hpp"
 #include "mime/header.hpp"
 #include "mime/parser.hpp"
+#include "filter/blocklists.hpp"
 #include "mime/search_text.hpp"
 
 namespace letterhead::filter {
 
 namespace {
+
+// Not std::tolower: that asks the locale for every byte, a measurable share of
+// tokenising a message.
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// Link hosts looked at per message (each a "url:" token).
+constexpr std::size_t max_link_hosts = 50;
 
 // One word BreakIterator per thread: creating one loads the rules and costs far
 // more than tokenising a message.
@@ -35,12 +49,14 @@ icu::BreakIterator* word_breaker() {
 void add_words(std::string_view text, std::string_view prefix, const bayes_options& o,
                std::unordered_set<std::string>& seen, std::vector<std::string>& out) {
   if (out.size() >= o.max_tokens) return;
-  for (auto& w : bayes_words(text, o)) {
-    std::string token = std::string(prefix) + w;
-    if (seen.insert(token).second) {
-      out.push_back(std::move(token));
-      if (out.size() >= o.max_tokens) return;
-    }
+  std::string token(prefix);
+  for (const auto& w : bayes_words(text, o)) {
+    token.resize(prefix.size());
+    token += w;
+    if (seen.contains(token)) continue;  // most words repeat: no copy for those
+    seen.insert(token);
+    out.push_back(token);
+    if (out.size() >= o.max_tokens) return;
   }
 }
 
@@ -52,7 +68,7 @@ void add_domains(std::string_view bytes, const mime::message& m, std::string_vie
   for (std::size_t i = 0; i < list.mailboxes.size() && i < 20 && out.size() < o.max_tokens; ++i) {
     std::string d = list.mailboxes[i].domain;
     if (d.empty() || d.size() > 255) continue;
-    std::ranges::transform(d, d.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    d = lower_ascii(d);
     std::string token = std::string(prefix) + d;
     if (seen.insert(token).second) out.push_back(std::move(token));
   }
@@ -71,21 +87,49 @@ double chi2_q(double x2, std::size_t v) {
   return std::min(sum, 1.0);
 }
 
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 }  // namespace
 
-std::vector<std::string> bayes_words(std::string_view utf8, const bayes_options& o) {
-  std::vector<std::string> words;
+namespace {
+
+bool ascii_word_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// Between two word characters these keep a word together, as UAX #29's MidLetter and
+// MidNum do: "don't", "e.g", "3.14", "10,000", "12:30".
+bool ascii_joiner(char c) noexcept { return c == '\'' || c == '.' || c == ',' || c == ':'; }
+
+bool ascii_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+
+// The words of ASCII text without ICU: the same words its word BreakIterator finds
+// for ordinary ASCII, at a small fraction of the cost.
+void ascii_words(std::string_view text, const bayes_options& o, std::vector<std::string>& words) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (!ascii_word_char(text[i])) {
+      ++i;
+      continue;
+    }
+    const std::size_t start = i;
+    while (i < text.size() && (ascii_word_char(text[i]) || (ascii_joiner(text[i]) && i + 1 < text.size() &&
+                                                            ascii_word_char(text[i + 1])))) {
+      ++i;
+    }
+    // One Latin letter or digit says nothing.
+    const std::size_t length = i - start;
+    if (length >= 2 && length <= o.max_word) words.push_back(lower_ascii(text.substr(start, length)));
+  }
+}
+
+// The words of text with letters beyond ASCII, by ICU's word BreakIterator (UAX #29,
+// with dictionaries for Chinese, Japanese, Thai and the like).
+void icu_words(std::string_view utf8, const bayes_options& o, std::vector<std::string>& words) {
   auto* bi = word_breaker();
-  if (bi == nullptr || utf8.empty()) return words;
+  if (bi == nullptr || utf8.empty()) return;
   UErrorCode status = U_ZERO_ERROR;
   UText* ut = utext_openUTF8(nullptr, utf8.data(), static_cast<std::int64_t>(utf8.size()), &status);
-  if (U_FAILURE(status)) return words;
+  if (U_FAILURE(status)) return;
   bi->setText(ut, status);
   if (U_SUCCESS(status)) {
     std::int32_t start = bi->first();
@@ -105,11 +149,46 @@ std::vector<std::string> bayes_words(std::string_view utf8, const bayes_options&
   }
   bi->setText(icu::UnicodeString());  // drop the reference to ut before closing it
   utext_close(ut);
+}
+
+}  // namespace
+
+// Whitespace-separated chunks that are all ASCII are split by ascii_words; each run
+// of chunks with other characters goes to ICU as one piece (Chinese has no spaces,
+// and a run keeps ICU's per-call cost to one per run).
+std::vector<std::string> bayes_words(std::string_view utf8, const bayes_options& o) {
+  std::vector<std::string> words;
+  std::size_t run_start = std::string_view::npos;
+  std::size_t run_end = 0;
+  std::size_t i = 0;
+  while (i < utf8.size()) {
+    if (ascii_space(utf8[i])) {
+      ++i;
+      continue;
+    }
+    const std::size_t start = i;
+    bool ascii = true;
+    while (i < utf8.size() && !ascii_space(utf8[i])) {
+      if (static_cast<unsigned char>(utf8[i]) >= 0x80) ascii = false;
+      ++i;
+    }
+    if (!ascii) {
+      if (run_start == std::string_view::npos) run_start = start;
+      run_end = i;
+      continue;
+    }
+    if (run_start != std::string_view::npos) {
+      icu_words(utf8.substr(run_start, run_end - run_start), o, words);
+      run_start = std::string_view::npos;
+    }
+    ascii_words(utf8.substr(start, i - start), o, words);
+  }
+  if (run_start != std::string_view::npos) icu_words(utf8.substr(run_start, run_end - run_start), o, words);
   return words;
 }
 
 std::vector<std::string> bayes_token_strings(std::string_view bytes, const mime::message& parsed,
-                                             const bayes_options& o) {
+                                             const bayes_options& o, const std::vector<detail::text_part>* texts) {
   std::vector<std::string> out;
   std::unordered_set<std::string> seen;
   if (parsed.parts.empty()) return out;
@@ -119,9 +198,24 @@ std::vector<std::string> bayes_token_strings(std::string_view bytes, const mime:
   add_domains(bytes, parsed, "From", "from:", o, seen, out);
   add_domains(bytes, parsed, "To", "to:", o, seen, out);
   add_domains(bytes, parsed, "Cc", "to:", o, seen, out);
-  mime::search_text_limits limits;
-  limits.max_bytes = o.max_text;
-  add_words(mime::searchable_body_text(bytes, parsed, limits), "b:", o, seen, out);
+  std::vector<detail::text_part> decoded;
+  if (texts == nullptr) {
+    decoded = detail::readable_texts(bytes, parsed);
+    texts = &decoded;
+  }
+  // The first max_text bytes of text, HTML as what it shows, plus where it links to.
+  std::string body;
+  for (const auto& t : *texts) {
+    if (body.size() >= o.max_text) break;
+    if (!body.empty()) body += '\n';
+    body += t.html ? mime::html_to_text(t.text) : t.text;
+    for (const auto& host : link_hosts(t.text, max_link_hosts)) {
+      if (out.size() >= o.max_tokens) break;
+      if (std::string token = "url:" + host; seen.insert(token).second) out.push_back(std::move(token));
+    }
+  }
+  if (body.size() > o.max_text) body.resize(o.max_text);  // bayes_words copes with a cut character
+  add_words(body, "b:", o, seen, out);
   return out;
 }
 
@@ -135,9 +229,9 @@ std::uint64_t bayes_hash(std::string_view token) noexcept {
 }
 
 std::vector<std::uint64_t> bayes_tokens(std::string_view bytes, const mime::message& parsed,
-                                        const bayes_options& o) {
+                                        const bayes_options& o, const std::vector<detail::text_part>* texts) {
   std::vector<std::uint64_t> out;
-  for (const auto& t : bayes_token_strings(bytes, parsed, o)) out.push_back(bayes_hash(t));
+  for (const auto& t : bayes_token_strings(bytes, parsed, o, texts)) out.push_back(bayes_hash(t));
   std::ranges::sort(out);
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
@@ -169,11 +263,13 @@ double bayes_combine(std::span<const double> probabilities) {
   return (1.0 + s - h) / 2.0;
 }
 
+bool bayes_can_vote(const store::bayes_table& table, const bayes_options& o) noexcept {
+  return table.spam_messages >= std::max<std::uint64_t>(o.min_spam, 1) &&
+         table.ham_messages >= std::max<std::uint64_t>(o.min_ham, 1);
+}
+
 std::optional<double> bayes_classify(const store::bayes_table& table, const bayes_options& o) {
-  if (table.spam_messages < std::max<std::uint64_t>(o.min_spam, 1) ||
-      table.ham_messages < std::max<std::uint64_t>(o.min_ham, 1)) {
-    return std::nullopt;
-  }
+  if (!bayes_can_vote(table, o)) return std::nullopt;
   std::vector<std::pair<double, double>> clues;  // strength, probability
   for (const auto& c : table.tokens) {
     if (c.spam == 0 && c.ham == 0) continue;
@@ -218,20 +314,22 @@ class bayes_rules final : public rule_source {
 
   void evaluate(const message_input& in, std::vector<finding>& out) override {
     if (in.parsed == nullptr || in.recipients.empty()) return;
-    const auto tokens = bayes_tokens(in.bytes, *in.parsed, options_);
-    if (tokens.empty()) return;
-    std::optional<double> p;
+    // Whose statistics vote is decided by their totals alone, before the message is
+    // tokenised: until a scope has been trained enough, tokenising is wasted work.
+    std::optional<store::bayes_scope> scope;
     std::string_view scope_name;
-    if (auto user = single_account(in.recipients)) {
-      p = classify({store::bayes_scope_kind::account, *user}, tokens);
+    if (auto user = single_account(in.recipients); user && can_vote({store::bayes_scope_kind::account, *user})) {
+      scope = store::bayes_scope{store::bayes_scope_kind::account, *user};
       scope_name = "user";
+    } else if (auto domain = first_domain(in.recipients);
+               domain && can_vote({store::bayes_scope_kind::domain, *domain})) {
+      scope = store::bayes_scope{store::bayes_scope_kind::domain, *domain};
+      scope_name = "company";
     }
-    if (!p) {
-      if (auto domain = first_domain(in.recipients)) {
-        p = classify({store::bayes_scope_kind::domain, *domain}, tokens);
-        scope_name = "company";
-      }
-    }
+    if (!scope) return;
+    const auto tokens = bayes_tokens(in.bytes, *in.parsed, options_, &in.texts());
+    if (tokens.empty()) return;
+    const auto p = classify(*scope, tokens);
     if (!p) return;
     const auto rule = bayes_rule(*p);
     if (rule.empty()) return;
@@ -239,6 +337,15 @@ class bayes_rules final : public rule_source {
   }
 
  private:
+  bool can_vote(const store::bayes_scope& scope) {
+    auto totals = store_.bayes_lookup(scope, {});
+    if (!totals) {
+      spdlog::warn("bayes: cannot read the message totals: {}", totals.error().message);
+      return false;
+    }
+    return bayes_can_vote(*totals, options_);
+  }
+
   // The account every recipient is, or nullopt (several, or one that is not an account).
   std::optional<store::id_t> single_account(const std::vector<std::string>& rcpts) {
     std::optional<store::id_t> id;

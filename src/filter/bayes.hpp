@@ -53,15 +53,20 @@ struct bayes_options {
 [[nodiscard]] std::vector<std::string> bayes_words(std::string_view utf8, const bayes_options& o = {});
 
 // The tokens of a message as strings with a prefix saying where they came from:
-// "s:" subject words, "b:" body words (text/plain and text/html parts decoded to
-// UTF-8), "from:" and "to:" address domains. Distinct, at most max_tokens.
+// "s:" subject words, "b:" body words (the readable text/plain and text/html parts,
+// decoded to UTF-8, HTML as its text), "url:" the host names its links point to
+// (spam changes its words more easily than its sites), "from:" and "to:" address
+// domains. Distinct, at most max_tokens. `texts` are the message's readable parts
+// when the caller has them already (message_input::texts()), else they are decoded.
 [[nodiscard]] std::vector<std::string> bayes_token_strings(std::string_view bytes, const mime::message& parsed,
-                                                           const bayes_options& o = {});
+                                                           const bayes_options& o = {},
+                                                           const std::vector<detail::text_part>* texts = nullptr);
 
 // 64-bit FNV-1a of each token string, sorted and distinct: what the store keeps.
 [[nodiscard]] std::uint64_t bayes_hash(std::string_view token) noexcept;
 [[nodiscard]] std::vector<std::uint64_t> bayes_tokens(std::string_view bytes, const mime::message& parsed,
-                                                      const bayes_options& o = {});
+                                                      const bayes_options& o = {},
+                                                      const std::vector<detail::text_part>* texts = nullptr);
 
 // Robinson's f(w) for a token seen in `spam` of `spam_total` spam messages and
 // `ham` of `ham_total` ham messages.
@@ -72,6 +77,10 @@ struct bayes_options {
 // from the inverse chi-square of -2 Σ ln(1 - p) and -2 Σ ln p (2n degrees of
 // freedom). 0.5 for no clues.
 [[nodiscard]] double bayes_combine(std::span<const double> probabilities);
+
+// Whether a scope has been trained enough to vote: at least min_spam spam and
+// min_ham ham messages (and one of each).
+[[nodiscard]] bool bayes_can_vote(const store::bayes_table& table, const bayes_options& o = {}) noexcept;
 
 // The spam probability from a scope's table for `tokens` (same order), or nullopt
 // when the scope has fewer than min_spam spam or min_ham ham messages.

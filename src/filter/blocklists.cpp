@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <future>
 
 #include <fmt/format.h>
 
@@ -46,15 +45,19 @@ bool is_listing(std::string_view address) {
 
 namespace {
 
+// ASCII by hand, not <cctype>: those ask the locale for every byte, and this runs
+// over every byte of a message's text.
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 bool host_char(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  return std::isalnum(u) != 0 || c == '-' || c == '.' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_';
 }
 
 bool starts_with_nocase(std::string_view s, std::size_t at, std::string_view prefix) {
   if (s.size() - at < prefix.size()) return false;
   for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[at + i])) != prefix[i]) return false;
+    if (lower(s[at + i]) != prefix[i]) return false;
   }
   return true;
 }
@@ -68,7 +71,7 @@ bool all_digits_and_dots(std::string_view h) {
 std::vector<std::string> link_hosts(std::string_view text, std::size_t max) {
   std::vector<std::string> out;
   for (std::size_t i = 0; i < text.size() && out.size() < max; ++i) {
-    const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+    const char c = lower(text[i]);
     if (c != 'h' && c != 'w') continue;
     std::size_t start = std::string_view::npos;
     if (starts_with_nocase(text, i, "http://")) {
@@ -93,7 +96,7 @@ std::vector<std::string> link_hosts(std::string_view text, std::size_t max) {
     while (len < authority.size() && host_char(authority[len])) ++len;
     std::string host(authority.substr(0, len));
     while (!host.empty() && host.back() == '.') host.pop_back();
-    for (auto& ch : host) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    for (auto& ch : host) ch = lower(ch);
     i = end == 0 ? i : end - 1;
     if (host.find('.') == std::string::npos || all_digits_and_dots(host)) continue;
     if (std::ranges::find(out, host) == out.end()) out.push_back(std::move(host));
@@ -130,19 +133,17 @@ struct lookup {
   std::string what;   // what was listed: the IP or the domain
 };
 
-// Asks every name at once (the resolver is thread-safe, each call bounded by its
-// timeout) and reports each listing.
-void run_lookups(dns::resolver& resolver, std::vector<lookup> lookups, std::string_view rule,
+// Asks every name at once (one batch, one timeout) and reports each listing.
+void run_lookups(dns::resolver& resolver, const std::vector<lookup>& lookups, std::string_view rule,
                  std::vector<finding>& out) {
-  std::vector<std::future<dns::answer<std::string>>> pending;
-  pending.reserve(lookups.size());
-  for (const auto& l : lookups) {
-    pending.push_back(std::async(std::launch::async, [&resolver, name = l.name] { return resolver.addresses(name); }));
-  }
-  for (std::size_t i = 0; i < pending.size(); ++i) {
-    const auto answer = pending[i].get();
-    if (answer.result != dns::status::ok) continue;
-    for (const auto& a : answer.records) {
+  if (lookups.empty()) return;
+  std::vector<std::string> names;
+  names.reserve(lookups.size());
+  for (const auto& l : lookups) names.push_back(l.name);
+  const auto answers = resolver.ipv4_many(names);
+  for (std::size_t i = 0; i < answers.size() && i < lookups.size(); ++i) {
+    if (answers[i].result != dns::status::ok) continue;
+    for (const auto& a : answers[i].records) {
       if (!is_listing(a)) continue;
       out.push_back(finding{std::string(rule), fmt::format("{}:{}={}", lookups[i].zone, lookups[i].what, a), {}});
       break;
@@ -159,7 +160,7 @@ class dnsbl_rules final : public rule_source {
     if (!rev || zones_.empty()) return;
     std::vector<lookup> lookups;
     for (const auto& z : zones_) lookups.push_back({*rev + "." + z, z, in.client_ip});
-    run_lookups(resolver_, std::move(lookups), "RCVD_IN_DNSBL", out);
+    run_lookups(resolver_, lookups, "RCVD_IN_DNSBL", out);
   }
 
  private:
@@ -176,7 +177,7 @@ class uribl_rules final : public rule_source {
   void evaluate(const message_input& in, std::vector<finding>& out) override {
     if (zones_.empty() || max_ == 0 || in.parsed == nullptr) return;
     std::vector<std::string> domains;
-    for (const auto& t : detail::readable_texts(in.bytes, *in.parsed)) {
+    for (const auto& t : in.texts()) {
       for (const auto& host : link_hosts(t.text, max_)) {
         for (auto& d : uribl_candidates(host, psl_)) {
           if (domains.size() < max_ && std::ranges::find(domains, d) == domains.end()) domains.push_back(std::move(d));
@@ -188,7 +189,7 @@ class uribl_rules final : public rule_source {
       for (const auto& z : zones_) lookups.push_back({d + "." + z, z, d});
     }
     std::vector<finding> found;
-    run_lookups(resolver_, std::move(lookups), "URIBL_LISTED", found);
+    run_lookups(resolver_, lookups, "URIBL_LISTED", found);
     // One hit per zone: a message with ten links to one listed site is not ten
     // times as bad.
     std::vector<std::string> zones_hit;

@@ -92,7 +92,7 @@ class content_rules final : public rule_source {
 
     bool gtube_found = in.bytes.find(gtube) != std::string_view::npos;
     bool hidden = false;
-    for (const auto& t : detail::readable_texts(in.bytes, m)) {
+    for (const auto& t : in.texts()) {
       if (!gtube_found && t.text.find(gtube) != std::string::npos) gtube_found = true;
       if (t.html && !hidden && hides_text(t.text)) hidden = true;
     }

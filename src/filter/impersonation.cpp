@@ -295,8 +295,9 @@ std::vector<impersonation_match> impersonation_guard::check(std::string_view dis
     // Our own domain, or a name under it: not a lookalike (DMARC judges it).
     if (org == psl_.organizational_domain(o.ascii)) continue;
     const bool confusable = org_skeleton == o.skeleton;
-    const bool near = label.size() >= min_label_chars && o.label.size() >= min_label_chars &&
-                      edit_distance(label, o.label, 1) <= 1;
+    // Characters, not bytes: 工商银 (three characters, nine bytes) is as short as "abc".
+    const bool near = to_utf32(label, 64).size() >= min_label_chars &&
+                      to_utf32(o.label, 64).size() >= min_label_chars && edit_distance(label, o.label, 1) <= 1;
     if (confusable || near) {
       out.push_back({"LOOKALIKE_DOMAIN", {}, o.ascii, printable(fmt::format("{}~{}", org, o.ascii))});
       break;

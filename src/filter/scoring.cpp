@@ -62,6 +62,17 @@ double engine::weight_of(const std::string& rule) const {
   return 0;
 }
 
+const std::vector<detail::text_part>& message_input::texts() const {
+  const bool same = texts_ && texts_parsed_ == parsed && texts_of_.data() == bytes.data() &&
+                    texts_of_.size() == bytes.size();
+  if (!same) {
+    texts_ = parsed != nullptr ? detail::readable_texts(bytes, *parsed) : std::vector<detail::text_part>{};
+    texts_of_ = bytes;
+    texts_parsed_ = parsed;
+  }
+  return *texts_;
+}
+
 verdict engine::judge(const message_input& in) const {
   std::vector<finding> found;
   for (const auto& s : sources_) s->evaluate(in, found);

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "filter/detail/text_parts.hpp"
 #include "mime/message.hpp"
 
 namespace letterhead::filter {
@@ -49,6 +50,16 @@ struct message_input {
   // Findings made before scoring by the caller (impersonation, which needs to know
   // who is trusted), scored like any source's.
   const std::vector<finding>* extra = nullptr;
+
+  // The readable text parts (detail::readable_texts of bytes and parsed), decoded
+  // once for every source that reads them (again if bytes or parsed change). Sources
+  // run one after another.
+  [[nodiscard]] const std::vector<detail::text_part>& texts() const;
+
+ private:
+  mutable std::optional<std::vector<detail::text_part>> texts_;
+  mutable std::string_view texts_of_;  // the bytes texts_ came from
+  mutable const mime::message* texts_parsed_ = nullptr;
 };
 
 // One rule that hit. `score` is set by sources that grade their own hits.

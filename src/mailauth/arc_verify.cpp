@@ -70,12 +70,6 @@ std::optional<unsigned> parse_instance(std::string_view v) {
   return n;
 }
 
-struct arc_set {
-  const header_field* aar = nullptr;
-  const header_field* ams = nullptr;
-  const header_field* seal = nullptr;
-};
-
 struct failure {
   std::string reason;
   bool temporary = false;
@@ -169,12 +163,7 @@ std::optional<failure> verify_seal(const std::vector<arc_set>& sets, unsigned i,
   if (tags->find("h")) return failure{"ARC-Seal with h="};
   auto sig = signature_tags(*tags);
   if (!sig) return failure{"ARC-Seal lacks a required tag"};
-  std::vector<const header_field*> covered;
-  for (unsigned j = 1; j <= i; ++j) {
-    covered.push_back(sets[j].aar);
-    covered.push_back(sets[j].ams);
-    if (j < i) covered.push_back(sets[j].seal);
-  }
+  const auto covered = seal_input(sets, i);
   auto canonical = canonicalize_signature_field(seal, canon::relaxed);
   if (!canonical) return failure{"bad ARC-Seal"};
   const auto data = header_hash_input(covered, canon::relaxed, *canonical);
@@ -187,6 +176,51 @@ std::optional<failure> verify_seal(const std::vector<arc_set>& sets, unsigned i,
 }
 
 }  // namespace
+
+std::variant<arc_sets, std::string> collect_arc_sets(const message_parts& parts) {
+  arc_sets out;
+  out.by_instance.resize(max_arc_instances + 1);
+  std::size_t fields = 0;
+  for (const auto& f : parts.fields) {
+    const bool aar = iequals(f.name, "arc-authentication-results");
+    const bool ams = iequals(f.name, "arc-message-signature");
+    const bool seal = iequals(f.name, "arc-seal");
+    if (!aar && !ams && !seal) continue;
+    if (++fields > 3 * max_arc_instances) return std::string("too many ARC fields");
+    std::optional<unsigned> instance;
+    if (aar) {
+      // "i=N; authserv-id; results" (§4.1.1)
+      const auto v = trim(value_of(f));
+      const auto semi = v.find(';');
+      const auto head = trim(v.substr(0, semi));
+      if (semi != std::string_view::npos && head.size() > 2 && head[0] == 'i' && trim(head.substr(1)).starts_with("=")) {
+        instance = parse_instance(trim(head.substr(1)).substr(1));
+      }
+    } else {
+      auto tags = parse_tag_list(value_of(f));
+      if (tags) {
+        if (const auto i = tags->value("i")) instance = parse_instance(*i);
+      }
+    }
+    if (!instance) return std::string("ARC field without a valid i=");
+    auto& set = out.by_instance[*instance];
+    auto& slot = aar ? set.aar : ams ? set.ams : set.seal;
+    if (slot != nullptr) return fmt::format("two ARC fields of one kind with i={}", *instance);
+    slot = &f;
+    out.newest = std::max(out.newest, *instance);
+  }
+  return out;
+}
+
+std::vector<const header_field*> seal_input(const std::vector<arc_set>& sets, unsigned i) {
+  std::vector<const header_field*> covered;
+  for (unsigned j = 1; j <= i; ++j) {
+    covered.push_back(sets[j].aar);
+    covered.push_back(sets[j].ams);
+    if (j < i) covered.push_back(sets[j].seal);
+  }
+  return covered;
+}
 
 arc_verification verify_arc(std::string_view message, const txt_lookup& lookup) {
   arc_verification out;
@@ -203,38 +237,11 @@ arc_verification verify_arc(std::string_view message, const txt_lookup& lookup) 
     return out;
   };
 
-  // §5.2 step 1: collect the sets by instance.
-  std::vector<arc_set> sets(max_arc_instances + 1);
-  unsigned newest = 0;
-  std::size_t fields = 0;
-  for (const auto& f : parts.fields) {
-    const bool aar = iequals(f.name, "arc-authentication-results");
-    const bool ams = iequals(f.name, "arc-message-signature");
-    const bool seal = iequals(f.name, "arc-seal");
-    if (!aar && !ams && !seal) continue;
-    if (++fields > 3 * max_arc_instances) return fail("too many ARC fields");
-    std::optional<unsigned> instance;
-    if (aar) {
-      // "i=N; authserv-id; results" (§4.1.1)
-      const auto v = trim(value_of(f));
-      const auto semi = v.find(';');
-      const auto head = trim(v.substr(0, semi));
-      if (semi != std::string_view::npos && head.size() > 2 && head[0] == 'i' && trim(head.substr(1)).starts_with("=")) {
-        instance = parse_instance(trim(head.substr(1)).substr(1));
-      }
-    } else {
-      auto tags = parse_tag_list(value_of(f));
-      if (tags) {
-        if (const auto i = tags->value("i")) instance = parse_instance(*i);
-      }
-    }
-    if (!instance) return fail("ARC field without a valid i=");
-    auto& slot = aar ? sets[*instance].aar : ams ? sets[*instance].ams : sets[*instance].seal;
-    if (slot != nullptr) return fail(fmt::format("two ARC fields of one kind with i={}", *instance));
-    slot = &f;
-    newest = std::max(newest, *instance);
-  }
-  if (fields == 0) return out;  // none
+  auto collected = collect_arc_sets(parts);
+  if (auto* why = std::get_if<std::string>(&collected)) return fail(*why);
+  auto& sets = std::get<arc_sets>(collected).by_instance;
+  const unsigned newest = std::get<arc_sets>(collected).newest;
+  if (newest == 0) return out;  // none
   out.instances = newest;
 
   // §5.2 step 2 and 3: a complete chain 1..N with the cv= of §5.1.1.

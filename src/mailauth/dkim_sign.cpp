@@ -95,16 +95,15 @@ core::result<std::string> dkim_signer::sign(std::string_view message) const {
   return sign(message, static_cast<std::int64_t>(std::time(nullptr)));
 }
 
-core::result<std::string> dkim_signer::sign(std::string_view message, std::int64_t now) const {
-  std::string converted;
-  if (has_bare_lf(message)) {
-    converted = to_crlf(message);
-    message = converted;
+std::size_t dkim_signer::preferred_key() const noexcept {
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    if (keys_[i].algorithm == dkim_algorithm::rsa_sha256) return i;
   }
-  const message_parts parts = split_message(message);
+  return 0;
+}
 
-  // h=: each listed field as often as it occurs; From once more, so that a From added
-  // later breaks the signature (RFC 6376 §5.4.2, §8.15).
+std::vector<std::string_view> dkim_signer::names_to_sign(const message_parts& parts) const {
+  // RFC 6376 §5.4.2, §8.15: From once more, so that a From added later breaks it.
   std::vector<std::string_view> names;
   for (const auto& h : options_.headers) {
     std::size_t count = 0;
@@ -114,38 +113,59 @@ core::result<std::string> dkim_signer::sign(std::string_view message, std::int64
     if (h == "from") ++count;
     for (std::size_t i = 0; i < count; ++i) names.push_back(h);
   }
+  return names;
+}
+
+field_piece dkim_signer::body_hash_piece(std::string_view body) {
+  const body_hash bh = hash_body(body, canon::relaxed);
+  return {fmt::format("bh={};", base64_encode(std::string_view(reinterpret_cast<const char*>(bh.sha256.data()),
+                                                               bh.sha256.size())))};
+}
+
+core::result<std::string> dkim_signer::sign_field(std::size_t index, std::string_view name,
+                                                  const std::vector<field_piece>& lead,
+                                                  const std::vector<field_piece>& trail,
+                                                  std::span<const header_field* const> selected) const {
+  const key& k = keys_.at(index);
+  folder f(fmt::format("{}:", name));
+  for (const auto& p : lead) f.add(p.text, p.space_before);
+  f.add(fmt::format("a={};", to_string(k.algorithm)), true);
+  f.add(fmt::format("d={};", k.domain), true);
+  f.add(fmt::format("s={};", k.selector), true);
+  for (const auto& p : trail) f.add(p.text, p.space_before);
+  f.add("b=", true);
+  // §3.7: the field as it will be inserted, b= empty, canonicalized.
+  const std::string unsigned_field = f.text() + "\r\n";
+  auto canonical = canonicalize_signature_field(header_field{name, unsigned_field}, canon::relaxed);
+  if (!canonical) return std::unexpected(canonical.error());
+  auto sig = k.pk.sign(header_hash_input(selected, canon::relaxed, *canonical));
+  if (!sig) return std::unexpected(sig.error());
+  f.add_breakable(base64_encode(*sig));
+  return f.text() + "\r\n";
+}
+
+core::result<std::string> dkim_signer::sign(std::string_view message, std::int64_t now) const {
+  std::string converted;
+  if (has_bare_lf(message)) {
+    converted = to_crlf(message);
+    message = converted;
+  }
+  const message_parts parts = split_message(message);
+  const auto names = names_to_sign(parts);
   const auto selected = select_headers(parts, names);
-  const body_hash bh = hash_body(parts.body, canon::relaxed);
-  const std::string bh64 =
-      base64_encode(std::string_view(reinterpret_cast<const char*>(bh.sha256.data()), bh.sha256.size()));
+
+  std::vector<field_piece> trail{{"c=relaxed/relaxed;"}, {fmt::format("t={};", now)}};
+  if (options_.expire_after > 0) trail.push_back({fmt::format("x={};", now + options_.expire_after)});
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    trail.push_back({fmt::format("{}{}{}", i == 0 ? "h=" : "", names[i], i + 1 == names.size() ? ";" : ":"), i == 0});
+  }
+  trail.push_back(body_hash_piece(parts.body));
 
   std::string out;
-  for (const auto& k : keys_) {
-    folder f("DKIM-Signature:");
-    f.add("v=1;", true);
-    f.add(fmt::format("a={};", to_string(k.algorithm)), true);
-    f.add("c=relaxed/relaxed;", true);
-    f.add(fmt::format("d={};", k.domain), true);
-    f.add(fmt::format("s={};", k.selector), true);
-    f.add(fmt::format("t={};", now), true);
-    if (options_.expire_after > 0) f.add(fmt::format("x={};", now + options_.expire_after), true);
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      const std::string piece = fmt::format("{}{}{}", i == 0 ? "h=" : "", names[i], i + 1 == names.size() ? ";" : ":");
-      f.add(piece, i == 0);
-    }
-    f.add(fmt::format("bh={};", bh64), true);
-    f.add("b=", true);
-
-    // §3.7: the field as it will be inserted, b= empty, canonicalized.
-    const std::string unsigned_field = f.text() + "\r\n";
-    auto canonical = canonicalize_signature_field(header_field{"DKIM-Signature", unsigned_field}, canon::relaxed);
-    if (!canonical) return std::unexpected(canonical.error());
-    const std::string data = header_hash_input(selected, canon::relaxed, *canonical);
-    auto sig = k.pk.sign(data);
-    if (!sig) return std::unexpected(sig.error());
-    f.add_breakable(base64_encode(*sig));
-    out += f.text();
-    out += "\r\n";
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    auto field = sign_field(i, "DKIM-Signature", {{"v=1;"}}, trail, selected);
+    if (!field) return std::unexpected(field.error());
+    out += *field;
   }
   return out;
 }

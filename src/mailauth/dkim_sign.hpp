@@ -9,11 +9,13 @@
 // Thread-safe: sign() is const and uses no shared mutable state.
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
+#include "mailauth/canonicalization.hpp"
 #include "mailauth/crypto.hpp"
 #include "mailauth/dkim_signature.hpp"
 
@@ -35,6 +37,13 @@ struct sign_options {
   std::int64_t expire_after = 0;  // seconds for x=; 0 = no x= tag
 };
 
+// One "tag=value;" piece of a signature field, folded onto the previous line's end
+// unless it would pass 78 columns (a continuation of h= has no space before it).
+struct field_piece {
+  std::string text;
+  bool space_before = true;
+};
+
 class dkim_signer {
  public:
   // errc::invalid if there are no keys, a key does not parse, or an RSA key is
@@ -48,6 +57,22 @@ class dkim_signer {
   [[nodiscard]] core::result<std::string> sign(std::string_view message) const;
 
   [[nodiscard]] std::size_t key_count() const noexcept { return keys_.size(); }
+
+  // The pieces ARC (arc_seal.hpp) shares with DKIM signing.
+  // The key an ARC set is signed with (one signature per instance, RFC 8617 §4.1):
+  // RSA when there is one, because receivers verify rsa-sha256 most widely.
+  [[nodiscard]] std::size_t preferred_key() const noexcept;
+  // h= for `parts`: each configured field as often as it occurs, From once more.
+  [[nodiscard]] std::vector<std::string_view> names_to_sign(const message_parts& parts) const;
+  // "bh=...;" of the relaxed body.
+  [[nodiscard]] static field_piece body_hash_piece(std::string_view body);
+  // "NAME: lead a= d= s= trail b=SIG\r\n" with key `key`: the signature covers the
+  // relaxed header hash input of `selected` followed by the field itself with b=
+  // empty (RFC 6376 §3.7; RFC 8617 §5.1.1 and §5.1.2 sign the same way).
+  [[nodiscard]] core::result<std::string> sign_field(std::size_t key, std::string_view name,
+                                                     const std::vector<field_piece>& lead,
+                                                     const std::vector<field_piece>& trail,
+                                                     std::span<const header_field* const> selected) const;
 
  private:
   struct key {

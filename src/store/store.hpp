@@ -30,6 +30,7 @@
 #include "store/bayes.hpp"
 #include "store/blob_store.hpp"
 #include "store/notifier.hpp"
+#include "store/offboarding_plan.hpp"
 #include "store/types.hpp"
 
 namespace letterhead::store {
@@ -360,6 +361,9 @@ class store {
   // errc::not_found when the account is not offboarded.
   [[nodiscard]] virtual core::result<offboarding> get_offboarding(id_t account) = 0;
   [[nodiscard]] virtual core::result<void> remove_offboarding(id_t account) = 0;
+  // Applies an offboarding or its undoing (offboarding_plan.hpp) in one write
+  // transaction: all of it or nothing. Notifying the accounts is the caller's, after.
+  [[nodiscard]] virtual core::result<offboarding_outcome> apply_offboarding(const offboarding_plan& plan) = 0;
   // RFC 3834 §2: at most one auto-reply per sender per interval. Atomically: true (and
   // records now) when none went to `sender` from this account within `interval`.
   [[nodiscard]] virtual core::result<bool> note_auto_reply(id_t account, std::string_view sender, unix_time now,
@@ -376,6 +380,12 @@ class store {
                                                                   std::chrono::seconds delay,
                                                                   std::chrono::seconds retry_window,
                                                                   std::chrono::seconds expiry) = 0;
+
+  // === MTA-STS policy cache (RFC 8461 §5.1; delivery/outbound/mta_sts_cache.hpp) ===
+  // errc::not_found when none is cached for the domain.
+  [[nodiscard]] virtual core::result<mta_sts_record> get_mta_sts(std::string_view domain) = 0;
+  // Inserts or replaces the domain's policy.
+  [[nodiscard]] virtual core::result<void> put_mta_sts(const mta_sts_record& r) = 0;
 
   // === Bayesian classifier (store/bayes.hpp, filter/bayes.hpp) ===
 

@@ -230,6 +230,16 @@ struct audit_query {
   std::size_t limit = 100;
 };
 
+// An MTA-STS policy (RFC 8461 §5.1) as fetched for a recipient domain, kept so that
+// it survives restarts and protects against a downgrade while it is valid.
+struct mta_sts_record {
+  std::string domain;  // lower-case
+  std::string id;      // of the _mta-sts TXT record it was fetched under
+  std::string policy;  // the policy file as received
+  unix_time fetched = 0;
+  unix_time expires = 0;  // fetched + the policy's max_age
+};
+
 // A logged-in admin API session. The bearer token is never stored, only its hash,
 // so a copy of the database does not hand out sessions.
 struct admin_session {

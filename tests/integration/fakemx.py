@@ -12,6 +12,7 @@ reply line without CRLF, or None to hang (say nothing) until the client leaves."
 
 import socket
 import socketserver
+import ssl
 import threading
 import time
 
@@ -30,10 +31,14 @@ class Message:
 class FakeMx:
     def __init__(self, ehlo=DEFAULT_EHLO, greeting=lambda n: "220 fake.test ESMTP",
                  rcpt=lambda addr: "250 2.1.5 ok", data=lambda n: "250 2.0.0 accepted",
-                 data_delay=lambda n: 0):
+                 data_delay=lambda n: 0, tls=None):
         """greeting(n): n-th connection (1-based); data(n): n-th message body
         received; data_delay(n): seconds to wait before answering it; a client that
-        has gone by then does not get the message counted."""
+        has gone by then does not get the message counted. tls: a server-side
+        ssl.SSLContext; STARTTLS is then offered (RFC 3207) and `tls_handshakes`
+        counts the handshakes that completed."""
+        self.tls = tls
+        self.tls_handshakes = 0
         self.ehlo = list(ehlo)
         self.greeting = greeting
         self.rcpt = rcpt
@@ -129,6 +134,8 @@ class FakeMx:
                 verb = line.split(" ", 1)[0].upper()
                 if verb == "EHLO":
                     words = ["fake.test"] + self.ehlo
+                    if self.tls is not None and not isinstance(sock, ssl.SSLSocket):
+                        words.append("STARTTLS")
                     say("\r\n".join(f"250-{w}" for w in words[:-1]) + ("\r\n" if len(words) > 1 else "") +
                         f"250 {words[-1]}")
                 elif verb == "HELO":
@@ -158,6 +165,12 @@ class FakeMx:
                         mail_from, rcpts, chunks = None, [], b""
                     else:
                         say("250 2.0.0 chunk ok")
+                elif verb == "STARTTLS" and self.tls is not None and not isinstance(sock, ssl.SSLSocket):
+                    say("220 2.0.0 ready to start TLS")
+                    buf = b""
+                    sock = self.tls.wrap_socket(sock, server_side=True)
+                    with self.lock:
+                        self.tls_handshakes += 1
                 elif verb == "RSET":
                     mail_from, rcpts, chunks = None, [], b""
                     say("250 2.0.0 ok")
@@ -168,6 +181,10 @@ class FakeMx:
                     say("502 5.5.1 not implemented")
         except (ConnectionError, OSError):
             return
+        finally:
+            # The server closes the socket it accepted, not the TLS one made from it.
+            if isinstance(sock, ssl.SSLSocket):
+                sock.close()
 
     def _read_data(self, sock, buf):
         """Reads a DATA body up to CRLF.CRLF; returns (unstuffed bytes, rest)."""

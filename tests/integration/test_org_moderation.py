@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """Moderated lists (issue 6): two approvals fired at once through the admin API
 deliver one copy per member; approving or rejecting by replying to the notice, as
-the owner through authenticated submission, works once; anybody else, and mail
+the owner through authenticated submission, works once and only with an explicit
+word ("approve"/"批准", "reject"/"拒绝") on the first line or in the Subject; anybody else, and mail
 from outside naming the owner, gets a 5.7.1 refusal. Every count is read over IMAP
 with Python's imaplib."""
 
+import base64
 import email
 import email.utils
 import imaplib
@@ -140,9 +142,30 @@ class ModerationTest(unittest.TestCase):
             self.submit("owner@example.com", [forged], b"Subject: Re: x\r\n\r\nok\r\n")
         self.assertEqual(self.copies("alice@example.com", "Merger"), 0)
 
-        # The owner replies: the post reaches every member once.
+        # A reply that asks rather than decides approves nothing: the owner is told so,
+        # in English and Chinese, with the approve address as Reply-To again.
         self.assertEqual(self.submit("owner@example.com", [approve_addr],
-                                     b"From: owner@example.com\r\nSubject: Re: Held\r\n\r\nfine\r\n"), {})
+                                     b"From: owner@example.com\r\nSubject: Re: Held for moderation\r\n\r\n"
+                                     b"Is this spam?\r\n\r\n> Approve it: reply to this message\r\n"), {})
+        undecided = [m for m in self.imap_messages("owner@example.com")
+                     if m["Subject"].startswith("Nothing decided")]
+        self.assertEqual(len(undecided), 1)
+        text = undecided[0].get_payload(decode=True).decode()
+        self.assertIn("批准", text)
+        self.assertIn('"approve"', text)
+        self.assertEqual(email.utils.parseaddr(undecided[0]["Reply-To"])[1], approve_addr)
+        self.assertEqual(self.copies("alice@example.com", "Merger"), 0)
+        out = self.server.cli("group", "show", "board@example.com").stdout.decode()
+        self.assertIn("held:", out)
+
+        # The owner decides, in Chinese, on the first line above the quote: the post
+        # reaches every member once.
+        self.assertEqual(self.submit("owner@example.com", [approve_addr],
+                                     b"From: owner@example.com\r\nSubject: Re: Held\r\nMIME-Version: 1.0\r\n"
+                                     b"Content-Type: text/plain; charset=utf-8\r\n"
+                                     b"Content-Transfer-Encoding: base64\r\n\r\n" +
+                                     base64.encodebytes("\r\n  批准，谢谢\r\n\r\n> Reject it: send\r\n"
+                                                        .encode()).replace(b"\n", b"\r\n")), {})
         self.server.wait_for_messages("bob@example.com", 1)
         for user in ("alice@example.com", "bob@example.com"):
             self.assertEqual(self.copies(user, "Merger"), 1, user)

@@ -182,6 +182,21 @@ class SecurityTest(unittest.TestCase):
         self.assertNotEqual(self.server.cli("user", "totp", "verify", "alice@example.com", wrong,
                                             check=False).returncode, 0)
 
+        # A seed stored unsealed (as older versions did) is sealed again at start; the
+        # code just used stays used across that.
+        self.assertEqual(self.server.stop(), 0)
+        db = sqlite3.connect(os.path.join(self.server.data, "letterhead.db"))
+        db.execute("UPDATE account_security SET totp_secret = ? WHERE length(totp_secret) > 0", (raw,))
+        db.commit()
+        db.close()
+        self.server.start()
+        db = sqlite3.connect(os.path.join(self.server.data, "letterhead.db"))
+        stored = db.execute("SELECT totp_secret FROM account_security WHERE length(totp_secret) > 0").fetchall()
+        db.close()
+        self.assertTrue(bytes(stored[0][0]).startswith(b"lhs2"))
+        replay = self.server.cli("user", "totp", "verify", "alice@example.com", code, check=False)
+        self.assertNotEqual(replay.returncode, 0)
+
         # The account password no longer opens IMAP, SMTP or POP3; the reason is given.
         ok, text = self.imap_login("alice@example.com", PASSWORD)
         self.assertFalse(ok)

@@ -70,6 +70,7 @@ route mx_route(dns::resolver& resolver, std::string_view domain, std::uint16_t p
                                           mx.why)}};
   }
   route out;
+  out.dnssec = mx.secure;
   for (const auto& r : mx.records) {
     if (r.host.empty()) continue;
     out.hosts.push_back(mx_host{r.host, port, is_ip(r.host)});
@@ -86,7 +87,7 @@ addresses host_addresses(dns::resolver* resolver, const mx_host& host) {
     return addresses{{}, status{outcome::temporary, 0, "4.4.3", "no resolver for " + host.name}};
   }
   auto a = resolver->addresses(host.name);
-  if (a.result == dns::status::ok && !a.records.empty()) return addresses{std::move(a.records), std::nullopt};
+  if (a.result == dns::status::ok && !a.records.empty()) return addresses{std::move(a.records), std::nullopt, a.secure};
   // RFC 3463 4.4.4: unable to route. Permanent for the host, but another MX host may
   // still work: the caller decides.
   const bool gone = a.result == dns::status::nxdomain || a.result == dns::status::nodata;

@@ -31,6 +31,7 @@ struct route {
   // Set instead of hosts when the destination cannot be reached: permanent for a
   // domain that does not exist or has a null MX, temporary for DNS failures.
   std::optional<smtp::client::status> failure;
+  bool dnssec = false;  // the MX answer was DNSSEC-validated (RFC 7672 §2.2.1)
 };
 
 // The smarthost of [relay] host ("HOST" or "HOST:PORT"; 25 by default).
@@ -43,6 +44,7 @@ struct route {
 struct addresses {
   std::vector<std::string> ips;
   std::optional<smtp::client::status> failure;  // when ips is empty
+  bool dnssec = false;  // the A/AAAA answers were DNSSEC-validated (RFC 7672 §2.2.2)
 };
 
 // The addresses of one host (A, then AAAA).

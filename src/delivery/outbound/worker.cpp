@@ -21,7 +21,9 @@
 #include "core/metrics.hpp"
 #include "core/runtime.hpp"
 #include "delivery/outbound/routing.hpp"
+#include "delivery/outbound/mta_sts_cache.hpp"
 #include "delivery/outbound/schedule.hpp"
+#include "delivery/outbound/tls_policy.hpp"
 #include "smtp/client/client.hpp"
 
 namespace letterhead::delivery::outbound {
@@ -103,6 +105,7 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
   std::atomic<std::size_t> in_flight_count{0};  // in_flight.size(), readable from any thread
   std::map<std::string, destination> destinations;
   std::string last_claim_error;
+  sts_fetch_options sts;
 
   impl(asio::io_context& io, asio::thread_pool& pool, store::store& st, dns::resolver* r,
        std::shared_ptr<asio::ssl::context> ctx, worker_options o, bounce_sink& s, message_signer* sig)
@@ -114,7 +117,17 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
         opt(std::move(o)),
         sink(s),
         signer(sig),
-        timer(strand) {}
+        timer(strand) {
+    // RFC 7672: OpenSSL's DANE verifier needs the context prepared once.
+    if (tls) {
+      if (auto r = smtp::client::prepare_client_context(*tls, opt.queue.tls_ca_file); !r) {
+        spdlog::warn("outbound queue: {}", r.error().message);
+      }
+    }
+    sts.ca_file = opt.queue.tls_ca_file;
+    sts.port = opt.queue.mta_sts_port;
+    sts.timeout = std::min<std::chrono::seconds>(opt.queue.command_timeout, std::chrono::seconds(60));
+  }
 
   bool relay() const { return !opt.relay.host.empty(); }
 
@@ -335,6 +348,15 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
       record_all(e, indices, *rt.failure, "");
       co_return true;
     }
+    // RFC 8461 §5.1: the domain's MTA-STS policy, from the store's cache or fetched.
+    domain_sts policy;
+    if (!relay() && resolver != nullptr && !rt.hosts.empty() && !rt.hosts.front().is_ip) {
+      auto find = [r = resolver, st = &store, d = dest, o = sts] { return sts_for_domain(*r, *st, d, o, unix_now()); };
+      policy = co_await core::run_blocking(blocking, std::move(find));
+      if (policy.policy) {
+        spdlog::info("outbound queue: {}: MTA-STS {} ({})", dest, to_string(policy.policy->mode), policy.note);
+      }
+    }
 
     co_await acquire(dest);
     session_ptr s;
@@ -355,7 +377,7 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
           reused = s != nullptr;
         }
         if (!s) {
-          auto opened = co_await open_session(rt);
+          auto opened = co_await open_session(rt, dest, policy.policy);
           if (!opened) {
             spdlog::info("outbound queue: entry {}: {}: {}", e.id, dest, opened.error().describe());
             res.recipients.assign(chunk.size(), opened.error());
@@ -394,7 +416,7 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
     co_return tried;
   }
 
-  smtp::client::options client_options(const mx_host& host) const {
+  smtp::client::options client_options(const mx_host& host, const host_tls& policy) const {
     smtp::client::options o;
     o.helo_name = opt.hostname;
     o.server_name = host.name;
@@ -410,13 +432,24 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
       o.verify_certificate = r.verify_certificate && r.tls != "none";
       if (!r.user.empty()) o.auth = smtp::client::credentials{r.user, r.password};
     }
-    // todo(rfc): MTA-STS (RFC 8461), DANE (RFC 7672) and REQUIRETLS (RFC 8689)
-    // policies would set tls and verify_certificate per MX host here.
+    if (policy.dane) {
+      // RFC 7672 §2.2: STARTTLS is mandatory; the certificate is checked against
+      // the TLSA records (not PKIX), see smtp/client/dane.hpp.
+      o.tls = smtp::client::tls_mode::starttls;
+      o.dane = policy.dane;
+    } else if (policy.sts_enforce) {
+      // RFC 8461 §4.2: STARTTLS, a certificate valid for the MX host name.
+      o.tls = smtp::client::tls_mode::starttls;
+      o.verify_certificate = true;
+    } else if (policy.sts_testing) {
+      o.report_unverified = true;
+    }
     return o;
   }
 
   // Tries the route's hosts in order and each of their addresses.
-  asio::awaitable<std::expected<session_ptr, status>> open_session(const route& rt) {
+  asio::awaitable<std::expected<session_ptr, status>> open_session(const route& rt, const std::string& domain,
+                                                                   const std::optional<sts_policy>& domain_policy) {
     std::optional<status> last;
     bool every_host_gone = true;  // each host has no address at all (permanent)
     for (const auto& host : rt.hosts) {
@@ -428,8 +461,23 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
         continue;
       }
       every_host_gone = false;
+      host_tls policy;
+      if (!relay() && resolver != nullptr) {
+        auto dane = [r = resolver, h = host, mx = rt.dnssec, a = addrs.dnssec] { return dane_for_host(*r, h, mx, a); };
+        policy = co_await core::run_blocking(blocking, std::move(dane));
+      }
+      if (policy.dane) {
+        spdlog::info("outbound queue: {}: DANE, {} usable TLSA record(s)", host.name, policy.dane->records.size());
+      }
+      apply_sts(policy, domain_policy, host, domain);
+      if (!policy.sts_warning.empty()) spdlog::warn("outbound queue: MTA-STS testing: {}", policy.sts_warning);
+      if (policy.failure) {
+        spdlog::info("outbound queue: {}: {}", host.name, policy.failure->describe());
+        last = policy.failure;
+        continue;
+      }
       for (const auto& ip : addrs.ips) {
-        auto s = co_await smtp::client::session::open(strand, tls, ip, host.port, client_options(host));
+        auto s = co_await smtp::client::session::open(strand, tls, ip, host.port, client_options(host, policy));
         if (s) {
           metrics.connections_ok.inc();
           co_return std::move(*s);

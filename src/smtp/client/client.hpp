@@ -37,6 +37,7 @@
 
 #include "core/log.hpp"
 #include "core/transport.hpp"
+#include "smtp/client/dane.hpp"
 #include "smtp/proto/ehlo.hpp"
 #include "smtp/proto/reply.hpp"
 
@@ -75,6 +76,12 @@ struct options {
   std::string server_name;  // the peer's host name: SNI, certificate check, logs
   tls_mode tls = tls_mode::opportunistic;
   bool verify_certificate = false;
+  // DANE (RFC 7672): set when the host has DNSSEC-validated TLSA records. TLS is then
+  // mandatory (never a plaintext fallback) and the certificate must match them.
+  std::optional<dane_policy> dane;
+  // MTA-STS "testing" (RFC 8461 §5): verify the certificate for server_name, log a
+  // failure, deliver anyway.
+  bool report_unverified = false;
   std::optional<credentials> auth;
   client::timeouts timeouts;
   // Bounds on what a hostile server can make us buffer per reply.

@@ -2,6 +2,7 @@
 // reply and write helpers every stage uses.
 #include <boost/asio/ssl/context.hpp>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "core/tcp_transport.hpp"
 #include "smtp/client/client.hpp"
@@ -52,7 +53,7 @@ bool session::tls() const { return transport_->tls(); }
 asio::awaitable<std::expected<std::unique_ptr<session>, status>> session::open(
     asio::any_io_executor ex, std::shared_ptr<asio::ssl::context> tls, std::string address, std::uint16_t port,
     options opts) {
-  const bool may_fall_back = opts.tls == tls_mode::opportunistic;
+  const bool may_fall_back = opts.tls == tls_mode::opportunistic && !opts.dane;
   auto first = co_await open_once(ex, tls, address, port, opts);
   if (first) co_return std::move(*first);
   if (!first.error().tls_handshake || !may_fall_back) co_return std::unexpected(first.error().why);
@@ -75,8 +76,19 @@ asio::awaitable<std::expected<std::unique_ptr<session>, session::failure>> sessi
     co_return std::unexpected(
         failure{temporary("4.4.1", fmt::format("connect to {}: {}", peer, socket.error().message))});
   }
-  auto t = core::make_tcp_client_transport(std::move(*socket), std::move(tls),
-                                           core::tls_client_options{opts.server_name, opts.verify_certificate});
+  core::tls_client_options tls_opts{opts.server_name, opts.verify_certificate, {}, {}};
+  // The session's log is made below; a report-only failure goes to its own id-less line.
+  tls_hooks hooks;
+  if (opts.dane) {
+    hooks = make_dane_hooks(*opts.dane);
+  } else if (opts.report_unverified && !opts.verify_certificate) {
+    hooks = make_report_only_hooks(opts.server_name, [peer](const std::string& why) {
+      spdlog::warn("smtp-out: MTA-STS testing: {}: would fail: {}", peer, why);
+    });
+  }
+  tls_opts.prepare = std::move(hooks.prepare);
+  tls_opts.check = std::move(hooks.check);
+  auto t = core::make_tcp_client_transport(std::move(*socket), std::move(tls), std::move(tls_opts));
   std::unique_ptr<session> s(new session(std::move(t), std::move(opts), peer));
   s->log_.info("connected to {}", peer);
   auto ready = co_await s->handshake();
@@ -109,7 +121,7 @@ asio::awaitable<std::expected<void, session::failure>> session::handshake() {
   if (!transport_->tls() && opts_.tls != tls_mode::none) {
     if (ext_.starttls) {
       if (auto r = co_await start_tls(); !r) co_return std::unexpected(std::move(r.error()));
-    } else if (opts_.tls == tls_mode::starttls) {
+    } else if (opts_.tls == tls_mode::starttls || opts_.dane) {
       co_return std::unexpected(failure{temporary("4.7.0", fmt::format("{} does not offer STARTTLS", peer_))});
     }
   }
@@ -144,7 +156,7 @@ asio::awaitable<std::expected<void, session::failure>> session::start_tls() {
   if (r->code != 220) {
     // RFC 3207 §4: 454 (TLS not available now); opportunistic mode carries on in
     // plaintext, a policy that requires TLS does not.
-    if (opts_.tls == tls_mode::opportunistic && r->code != 421) {
+    if (opts_.tls == tls_mode::opportunistic && !opts_.dane && r->code != 421) {
       log_.info("STARTTLS refused, continuing without TLS: {}", from_reply(*r).describe());
       co_return std::expected<void, failure>{};
     }
@@ -161,6 +173,11 @@ asio::awaitable<std::expected<void, session::failure>> session::start_tls() {
   replies_.clear();
   if (auto h = co_await transport_->start_tls(opts_.timeouts.command); !h) {
     broken_ = true;
+    // A policy check (DANE) refused the certificate: RFC 3463 §3.8 X.7.5, a
+    // cryptographic failure, and never a reason to try again without TLS.
+    if (h.error().code == core::errc::denied) {
+      co_return std::unexpected(failure{temporary("4.7.5", fmt::format("TLS with {}: {}", peer_, h.error().message))});
+    }
     co_return std::unexpected(
         failure{temporary("4.7.0", fmt::format("TLS with {}: {}", peer_, h.error().message)), true});
   }

@@ -1,6 +1,9 @@
 // The Bayesian classifier's tables (migration v8, store/bayes.hpp).
 
+#include <algorithm>
 #include <ctime>
+#include <string>
+#include <unordered_map>
 
 #include "store/detail/try.hpp"
 #include "store/sqlite/rows.hpp"
@@ -9,6 +12,20 @@
 namespace letterhead::store::sqlite {
 
 namespace {
+
+// Tokens per lookup statement. One statement text for every batch (the last one is
+// padded by repeating a token), so it is prepared once and cached.
+constexpr std::size_t token_batch = 256;
+
+const std::string& token_lookup_sql() {
+  static const std::string sql = [] {
+    std::string s = "SELECT token, spam, ham FROM bayes_tokens WHERE scope_kind = ? AND scope_id = ? AND token IN (?";
+    for (std::size_t i = 1; i < token_batch; ++i) s += ", ?";
+    s += ")";
+    return s;
+  }();
+  return sql;
+}
 
 // Adds `delta` (+1 or -1) to the spam or ham column of the scope's totals and of
 // each token; counts never go below zero and token rows at zero are removed.
@@ -62,12 +79,24 @@ core::result<bayes_table> sqlite_store::bayes_lookup(const bayes_scope& scope,
     }
     out.tokens.resize(tokens.size());
     if (out.spam_messages == 0 && out.ham_messages == 0) return out;
-    for (std::size_t i = 0; i < tokens.size(); ++i) {
-      STORE_TRY_ASSIGN(auto st, db.query("SELECT spam, ham FROM bayes_tokens"
-                                         " WHERE scope_kind = ? AND scope_id = ? AND token = ?",
-                                         kind, scope.id, static_cast<std::int64_t>(tokens[i])));
-      STORE_TRY_ASSIGN(bool row, st.step());
-      if (row) out.tokens[i] = bayes_counts{st.u32(0), st.u32(1)};
+    // One statement per batch of tokens instead of one per token: a message asks
+    // about up to max_tokens (2,000) of them.
+    std::unordered_map<std::int64_t, std::size_t> index;
+    index.reserve(tokens.size());
+    for (std::size_t i = 0; i < tokens.size(); ++i) index.emplace(static_cast<std::int64_t>(tokens[i]), i);
+    for (std::size_t first = 0; first < tokens.size(); first += token_batch) {
+      STORE_TRY_ASSIGN(auto st, db.prepare(token_lookup_sql()));
+      st.bind(1, kind);
+      st.bind(2, scope.id);
+      for (std::size_t i = 0; i < token_batch; ++i) {
+        st.bind(static_cast<int>(i + 3), static_cast<std::int64_t>(tokens[std::min(first + i, tokens.size() - 1)]));
+      }
+      for (;;) {
+        STORE_TRY_ASSIGN(bool row, st.step());
+        if (!row) break;
+        const auto at = index.find(st.i64(0));
+        if (at != index.end()) out.tokens[at->second] = bayes_counts{st.u32(1), st.u32(2)};
+      }
     }
     return out;
   });

@@ -61,6 +61,9 @@ core::result<void> sqlite_store::remove_domain(std::string_view name) {
       return core::fail(core::errc::denied, "domain " + d.name + " still has " + plural(accounts, "account") +
                                                 " and " + plural(aliases, "alias") + ": remove them first");
     }
+    const auto company_scope = static_cast<int>(bayes_scope_kind::domain);
+    STORE_TRY(ctx.db.run("DELETE FROM bayes_tokens WHERE scope_kind = ? AND scope_id = ?", company_scope, d.id));
+    STORE_TRY(ctx.db.run("DELETE FROM bayes_totals WHERE scope_kind = ? AND scope_id = ?", company_scope, d.id));
     return ctx.db.run("DELETE FROM domains WHERE id = ?", d.id);
   });
 }
@@ -181,6 +184,11 @@ core::result<void> sqlite_store::remove_account(std::string_view address) {
     STORE_TRY(ctx.db.run("DELETE FROM changes WHERE account_id = ?", a.id));
     STORE_TRY(ctx.db.run("DELETE FROM mailboxes WHERE account_id = ?", a.id));
     STORE_TRY(ctx.db.run("DELETE FROM accounts WHERE id = ?", a.id));
+    // The account's own Bayes statistics go with it (bayes_trained by its foreign key);
+    // what it taught the company stays.
+    const auto user_scope = static_cast<int>(bayes_scope_kind::account);
+    STORE_TRY(ctx.db.run("DELETE FROM bayes_tokens WHERE scope_kind = ? AND scope_id = ?", user_scope, a.id));
+    STORE_TRY(ctx.db.run("DELETE FROM bayes_totals WHERE scope_kind = ? AND scope_id = ?", user_scope, a.id));
     for (const auto& [hash, count] : refs) STORE_TRY(release_blob_refs(ctx, hash, count));
     return {};
   });

@@ -14,58 +14,12 @@ namespace letterhead::store::sqlite {
 
 namespace {
 
-core::result<bool> mailbox_exists(connection& db, id_t account, std::string_view name) {
-  STORE_TRY_ASSIGN(auto st, db.query("SELECT 1 FROM mailboxes WHERE account_id = ? AND name = ?", account, name));
-  return st.step();
-}
-
-// RFC 9051 §6.3.4 (CREATE) and §6.3.6 (RENAME): the server SHOULD create the superior
-// names a new name needs. They get no role.
-core::result<void> create_superiors(connection& db, id_t account, std::string_view name, unix_time time) {
-  for (const auto& superior : detail::superior_names(name)) {
-    STORE_TRY_ASSIGN(bool exists, mailbox_exists(db, account, superior));
-    if (!exists) STORE_TRY(insert_mailbox(db, account, superior, mailbox_role::none, time));
-  }
-  return {};
-}
-
 // RFC 9051 §6.3.6: renaming INBOX moves its messages into a new mailbox of the given
 // name and leaves INBOX empty (same UIDVALIDITY, UIDs not reused). Its inferiors stay.
 core::result<void> rename_inbox(connection& db, const mailbox& inbox, std::string_view to, unix_time time) {
   STORE_TRY(create_superiors(db, inbox.account_id, to, time));
   STORE_TRY_ASSIGN(auto target, insert_mailbox(db, inbox.account_id, to, mailbox_role::none, time));
-
-  std::vector<std::pair<id_t, std::uint32_t>> moving;  // message id, old uid
-  {
-    STORE_TRY_ASSIGN(auto st, db.query("SELECT id, uid FROM messages WHERE mailbox_id = ? ORDER BY uid", inbox.id));
-    for (;;) {
-      STORE_TRY_ASSIGN(bool row, st.step());
-      if (!row) break;
-      moving.emplace_back(st.i64(0), st.u32(1));
-    }
-  }
-  if (moving.empty()) return {};
-
-  // Two changes per message: expunged from INBOX, added to the new mailbox.
-  STORE_TRY_ASSIGN(auto modseq, reserve_modseqs(db, inbox.account_id, 2 * moving.size()));
-  std::uint32_t uid = 1;
-  for (const auto& [id, old_uid] : moving) {
-    STORE_TRY(log_change(db, inbox.account_id, modseq, change_kind::message_expunged, inbox.id, old_uid, time));
-    ++modseq;
-    STORE_TRY(db.run("UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ? WHERE id = ?", target.id, uid,
-                     modseq, id));
-    STORE_TRY(log_change(db, inbox.account_id, modseq, change_kind::message_added, target.id, uid, time));
-    ++modseq;
-    ++uid;
-  }
-  auto last = modseq - 1;
-  STORE_TRY(db.run("UPDATE mailboxes SET messages = 0, size = 0, highest_modseq = ? WHERE id = ?", last - 1,
-                   inbox.id));
-  STORE_TRY(db.run("UPDATE mailboxes SET uidnext = ?2, highest_modseq = ?3,"
-                   " messages = (SELECT count(*) FROM messages WHERE mailbox_id = ?1),"
-                   " size = (SELECT coalesce(sum(size), 0) FROM messages WHERE mailbox_id = ?1)"
-                   " WHERE id = ?1",
-                   target.id, uid, last));
+  STORE_TRY(move_all_messages(db, inbox, target, time));
   return {};
 }
 
@@ -74,16 +28,7 @@ core::result<void> rename_inbox(connection& db, const mailbox& inbox, std::strin
 core::result<std::vector<mailbox>> sqlite_store::list_mailboxes(id_t account_id) {
   return read([&](connection& db) -> core::result<std::vector<mailbox>> {
     STORE_TRY(load_account(db, account_id));
-    STORE_TRY_ASSIGN(auto st, db.query("SELECT " STORE_SQL_MAILBOX_COLUMNS
-                                       " FROM mailboxes WHERE account_id = ? ORDER BY name",
-                                       account_id));
-    std::vector<mailbox> out;
-    for (;;) {
-      STORE_TRY_ASSIGN(bool row, st.step());
-      if (!row) break;
-      out.push_back(read_mailbox(st));
-    }
-    return out;
+    return mailboxes_under(db, account_id, "");
   });
 }
 

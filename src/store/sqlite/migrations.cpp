@@ -480,7 +480,18 @@ CREATE TABLE message_keys (
 );
 )sql";
 
-constexpr std::string_view all[] = {v1, v2, v3, v4, v5, v6, v7, v8, v9};
+// v10: MTA-STS policies of recipient domains (RFC 8461 §5.1), one per domain.
+constexpr std::string_view v10 = R"sql(
+CREATE TABLE mta_sts_policies (
+  domain  TEXT PRIMARY KEY,
+  id      TEXT NOT NULL,
+  policy  TEXT NOT NULL,
+  fetched INTEGER NOT NULL,
+  expires INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view all[] = {v1, v2, v3, v4, v5, v6, v7, v8, v9, v10};
 
 }  // namespace
 

@@ -196,4 +196,83 @@ core::result<mailbox> insert_mailbox(connection& db, id_t account, std::string_v
   return m;
 }
 
+core::result<std::vector<mailbox>> mailboxes_under(connection& db, id_t account, std::string_view prefix) {
+  STORE_TRY_ASSIGN(auto st, db.query("SELECT " STORE_SQL_MAILBOX_COLUMNS " FROM mailboxes WHERE account_id = ?1 AND"
+                                     " (?2 = '' OR name = ?2 OR substr(name, 1, length(?2) + 1) = ?2 || '/')"
+                                     " ORDER BY name",
+                                     account, prefix));
+  std::vector<mailbox> out;
+  for (;;) {
+    STORE_TRY_ASSIGN(bool row, st.step());
+    if (!row) break;
+    out.push_back(read_mailbox(st));
+  }
+  return out;
+}
+
+core::result<bool> mailbox_exists(connection& db, id_t account, std::string_view name) {
+  STORE_TRY_ASSIGN(auto st, db.query("SELECT 1 FROM mailboxes WHERE account_id = ? AND name = ?", account, name));
+  return st.step();
+}
+
+core::result<void> create_superiors(connection& db, id_t account, std::string_view name, unix_time time) {
+  for (const auto& superior : detail::superior_names(name)) {
+    STORE_TRY_ASSIGN(bool exists, mailbox_exists(db, account, superior));
+    if (!exists) STORE_TRY(insert_mailbox(db, account, superior, mailbox_role::none, time));
+  }
+  return {};
+}
+
+core::result<std::size_t> move_all_messages(connection& db, const mailbox& from, mailbox& to, unix_time time) {
+  std::vector<std::pair<id_t, std::uint32_t>> moving;  // message id, old uid
+  std::int64_t size = 0;
+  {
+    STORE_TRY_ASSIGN(auto st, db.query("SELECT id, uid, size FROM messages WHERE mailbox_id = ? ORDER BY uid",
+                                       from.id));
+    for (;;) {
+      STORE_TRY_ASSIGN(bool row, st.step());
+      if (!row) break;
+      moving.emplace_back(st.i64(0), st.u32(1));
+      size += st.i64(2);
+    }
+  }
+  if (moving.empty()) return 0;
+  const auto n = static_cast<std::int64_t>(moving.size());
+  // UIDs are 32-bit (RFC 9051 §2.3.1.1); the last one cannot be followed by a UIDNEXT.
+  if (to.uidnext + moving.size() >= std::numeric_limits<std::uint32_t>::max()) {
+    return core::fail(core::errc::limit, "mailbox \"" + to.name + "\" has no UIDs left");
+  }
+  STORE_TRY_ASSIGN(auto gone, reserve_modseqs(db, from.account_id, moving.size()));
+  for (const auto& [id, old_uid] : moving) {
+    STORE_TRY(log_change(db, from.account_id, gone++, change_kind::message_expunged, from.id, old_uid, time));
+  }
+  STORE_TRY_ASSIGN(auto added, reserve_modseqs(db, to.account_id, moving.size()));
+  for (const auto& [id, old_uid] : moving) {
+    const auto uid = to.uidnext++;
+    STORE_TRY(db.run("UPDATE messages SET account_id = ?, mailbox_id = ?, uid = ?, modseq = ? WHERE id = ?",
+                     to.account_id, to.id, uid, added, id));
+    STORE_TRY(log_change(db, to.account_id, added++, change_kind::message_added, to.id, uid, time));
+  }
+  STORE_TRY(db.run("UPDATE mailboxes SET messages = messages - ?, size = size - ?, highest_modseq = ? WHERE id = ?",
+                   n, size, gone - 1, from.id));
+  STORE_TRY(db.run("UPDATE mailboxes SET uidnext = ?, messages = messages + ?, size = size + ?, highest_modseq = ?"
+                   " WHERE id = ?",
+                   to.uidnext, n, size, added - 1, to.id));
+  return moving.size();
+}
+
+core::result<std::string> canonical_rights(std::string_view rights) {
+  constexpr std::string_view order = "lrswipkxtea";
+  for (char c : rights) {
+    if (order.find(c) == std::string_view::npos) {
+      return core::fail(core::errc::invalid, std::string("unknown ACL right '") + c + "'");
+    }
+  }
+  std::string out;
+  for (char c : order) {
+    if (rights.find(c) != std::string_view::npos) out += c;
+  }
+  return out;
+}
+
 }  // namespace letterhead::store::sqlite

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 #include "store/sqlite/connection.hpp"
@@ -63,5 +64,31 @@ namespace letterhead::store::sqlite {
 // must be normalised and free; superiors are the caller's business.
 [[nodiscard]] core::result<mailbox> insert_mailbox(connection& db, id_t account, std::string_view name,
                                                    mailbox_role role, unix_time time);
+
+// Mailboxes of `account` named `prefix` or under it (every one when prefix is empty),
+// by name, through a prefix test that does not treat '%' or '_' as LIKE wildcards.
+[[nodiscard]] core::result<std::vector<mailbox>> mailboxes_under(connection& db, id_t account,
+                                                                 std::string_view prefix);
+
+[[nodiscard]] core::result<bool> mailbox_exists(connection& db, id_t account, std::string_view name);
+
+// RFC 9051 §6.3.4 (CREATE) and §6.3.6 (RENAME): the server SHOULD create the superior
+// names a new name needs. They get no role.
+[[nodiscard]] core::result<void> create_superiors(connection& db, id_t account, std::string_view name,
+                                                  unix_time time);
+
+// Moves every message of `from` into `to` (the same account or another) by updating
+// the rows, as IMAP MOVE does (RFC 6851 §3.3): each message gets the next UID of `to`
+// and a new MODSEQ of to's account (RFC 7162 §3.1.2); from's change log gets an
+// expunge per message, to's an add; both mailboxes' counters follow, `to.uidnext`
+// too. Blob references do not change (the rows are the same) and the search keys
+// stay with their row. Returns how many moved.
+[[nodiscard]] core::result<std::size_t> move_all_messages(connection& db, const mailbox& from, mailbox& to,
+                                                          unix_time time);
+
+// RFC 4314 §2.1: each right once, in canonical order ("lrswipkxtea"); errc::invalid
+// for any other character (including the obsolete "c" and "d" of RFC 2086, which the
+// protocol layer maps).
+[[nodiscard]] core::result<std::string> canonical_rights(std::string_view rights);
 
 }  // namespace letterhead::store::sqlite

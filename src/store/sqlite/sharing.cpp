@@ -8,28 +8,6 @@
 
 namespace letterhead::store::sqlite {
 
-namespace {
-
-// RFC 4314 §2.1: the standard rights, in the order the store keeps them.
-constexpr std::string_view rights_order = "lrswipkxtea";
-
-// Each right once, in canonical order; errc::invalid for any other character
-// (including the obsolete "c" and "d" of RFC 2086, which the protocol layer maps).
-core::result<std::string> canonical_rights(std::string_view rights) {
-  for (char c : rights) {
-    if (rights_order.find(c) == std::string_view::npos) {
-      return core::fail(core::errc::invalid, std::string("unknown ACL right '") + c + "'");
-    }
-  }
-  std::string out;
-  for (char c : rights_order) {
-    if (rights.find(c) != std::string_view::npos) out += c;
-  }
-  return out;
-}
-
-}  // namespace
-
 core::result<void> sqlite_store::set_acl(id_t mailbox_id, id_t grantee, std::string_view rights) {
   STORE_TRY_ASSIGN(auto canonical, canonical_rights(rights));
   return write([&](write_context& ctx) -> core::result<void> {

@@ -113,6 +113,8 @@ class sqlite_store final : public store {
   [[nodiscard]] core::result<std::vector<audit_record>> query_audit(const audit_query& q) override;
   [[nodiscard]] core::result<void> add_admin_session(const admin_session& s, unix_time idle_before) override;
   [[nodiscard]] core::result<admin_session> get_admin_session(std::string_view token_hash) override;
+  [[nodiscard]] core::result<mta_sts_record> get_mta_sts(std::string_view domain) override;
+  [[nodiscard]] core::result<void> put_mta_sts(const mta_sts_record& r) override;
   [[nodiscard]] core::result<void> touch_admin_session(std::string_view token_hash, unix_time last_seen) override;
   [[nodiscard]] core::result<void> remove_admin_session(std::string_view token_hash) override;
   [[nodiscard]] core::result<std::size_t> remove_admin_sessions(id_t account) override;
@@ -186,6 +188,7 @@ class sqlite_store final : public store {
   [[nodiscard]] core::result<void> add_offboarding(const offboarding& o) override;
   [[nodiscard]] core::result<offboarding> get_offboarding(id_t account) override;
   [[nodiscard]] core::result<void> remove_offboarding(id_t account) override;
+  [[nodiscard]] core::result<offboarding_outcome> apply_offboarding(const offboarding_plan& plan) override;
   [[nodiscard]] core::result<bool> note_auto_reply(id_t account, std::string_view sender, unix_time now,
                                                    std::chrono::seconds interval) override;
   // === end of account security ===

@@ -414,7 +414,7 @@ void client_to_server(tls_client_options options, core::result<void>& client_res
 TEST(TcpTransport, ClientWithoutVerificationTalksToServer) {
   core::result<void> r;
   std::string saw;
-  client_to_server({"mail.test", false}, r, saw);
+  client_to_server({.server_name = "mail.test", .verify = false, .prepare = {}, .check = {}}, r, saw);
   EXPECT_TRUE(r) << (r ? "" : r.error().message);
   EXPECT_EQ(saw, "EHLO client.test\r\n");
 }
@@ -422,7 +422,7 @@ TEST(TcpTransport, ClientWithoutVerificationTalksToServer) {
 TEST(TcpTransport, VerifyingClientRefusesSelfSignedCertificate) {
   core::result<void> r;
   std::string saw;
-  client_to_server({"mail.test", true}, r, saw);
+  client_to_server({.server_name = "mail.test", .verify = true, .prepare = {}, .check = {}}, r, saw);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, errc::io);
   EXPECT_NE(r.error().message.find("certificate verify failed"), std::string::npos) << r.error().message;

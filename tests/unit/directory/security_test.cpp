@@ -590,8 +590,8 @@ class offboard_atomic_test : public security_test {
   offboard_options o;
 };
 
-TEST_F(offboard_atomic_test, a_failure_at_any_step_undoes_the_steps_before_it) {
-  for (const auto* failing : {"record", "disable", "transfer", "share", "groups"}) {
+TEST_F(offboard_atomic_test, a_failure_at_any_step_rolls_back_the_steps_before_it) {
+  for (const auto* failing : {"plan", "disable", "app_passwords", "transfer", "share", "groups", "record"}) {
     SCOPED_TRACE(failing);
     o.after_step = [failing](std::string_view step) -> core::result<void> {
       if (step == failing) return core::fail(core::errc::unavailable, "injected failure");
@@ -612,10 +612,10 @@ TEST_F(offboard_atomic_test, a_failure_at_any_step_undoes_the_steps_before_it) {
 }
 
 TEST_F(offboard_atomic_test, the_successor_removed_midway_leaves_nothing_applied) {
-  // A concurrent admin removes the successor right after the record is written:
-  // moving the mail to it then fails on the store's constraints.
+  // A concurrent admin removes the successor after the plan was made: the store's
+  // transaction finds it gone and applies nothing.
   o.after_step = [this](std::string_view step) -> core::result<void> {
-    if (step == "record") {
+    if (step == "plan") {
       if (auto r = dir->remove_user("bob@example.com", "other-admin"); !r) return r;
     }
     return {};
@@ -639,9 +639,9 @@ TEST_F(offboard_atomic_test, only_groups_the_actor_may_manage_change_owner) {
   EXPECT_EQ(store_->find_group("support@example.com")->owners, (std::vector<std::string>{"alice@example.com"}));
 }
 
-TEST_F(offboard_atomic_test, a_restore_that_fails_midway_is_finished_by_running_it_again) {
+TEST_F(offboard_atomic_test, a_restore_that_fails_midway_changes_nothing_and_can_be_run_again) {
   ASSERT_TRUE(dir->offboard("alice@example.com", o, "admin"));
-  for (const auto* failing : {"share", "transfer", "groups"}) {
+  for (const auto* failing : {"disable", "transfer", "share", "groups", "record"}) {
     SCOPED_TRACE(failing);
     auto r = dir->restore("alice@example.com", "admin", [failing](std::string_view step) -> core::result<void> {
       if (step == failing) return core::fail(core::errc::unavailable, "injected failure");
@@ -651,6 +651,10 @@ TEST_F(offboard_atomic_test, a_restore_that_fails_midway_is_finished_by_running_
     // Still offboarded: no login until a restore completes.
     EXPECT_TRUE(account("alice@example.com").disabled);
     EXPECT_TRUE(store_->get_offboarding(alice.id));
+    EXPECT_EQ(store_->list_messages(store_->find_mailbox(bob.id, "Offboarded/alice@example.com/INBOX")->id, 1)->size(),
+              1u);
+    EXPECT_FALSE(store_->list_shared_with(bob.id)->empty());
+    EXPECT_EQ(store_->find_group("sales@example.com")->owners, (std::vector<std::string>{"bob@example.com"}));
   }
   ASSERT_TRUE(dir->restore("alice@example.com", "admin"));
   login_context ctx{login_protocol::imap, "192.0.2.61", {}};

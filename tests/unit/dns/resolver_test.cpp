@@ -154,6 +154,20 @@ TEST_F(resolver_test, addresses_a_and_aaaa) {
   EXPECT_EQ(r().addresses("nope.example.test").result, status::nxdomain);
 }
 
+TEST_F(resolver_test, ipv4_many_answers_each_name_in_order) {
+  const std::vector<std::string> names{"mx2.example.test", "nope.example.test", "v6only.example.test",
+                                       "empty..label.example.test", "mx1.example.test"};
+  const auto a = r().ipv4_many(names);
+  ASSERT_EQ(a.size(), names.size());
+  EXPECT_EQ(a[0].result, status::ok) << a[0].why;
+  EXPECT_EQ(a[0].records, (std::vector<std::string>{"192.0.2.2"}));  // A only
+  EXPECT_EQ(a[1].result, status::nxdomain);
+  EXPECT_EQ(a[2].result, status::nodata);  // has AAAA only
+  EXPECT_EQ(a[3].result, status::nxdomain);  // refused before the network
+  EXPECT_EQ(a[4].records, (std::vector<std::string>{"192.0.2.1"}));
+  EXPECT_TRUE(r().ipv4_many({}).empty());
+}
+
 TEST_F(resolver_test, cname_is_followed) {
   auto a = r().addresses("alias.example.test");
   ASSERT_EQ(a.result, status::ok) << a.why;

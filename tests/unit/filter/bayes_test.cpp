@@ -31,6 +31,21 @@ TEST(bayes_words, latin_words_folded_and_filtered) {
   EXPECT_FALSE(has(w, "--"));
 }
 
+TEST(bayes_words, ascii_shortcut_agrees_with_icu_folding) {
+  // ASCII words take a shortcut past ICU's case folding; a word that mixes in one
+  // non-ASCII letter goes the long way. Both must fold alike.
+  const auto w = bayes_words("INVOICE Invoice invoice invoicé INVOICÉ ZhangWei 张伟 x9 Q3-2026");
+  EXPECT_EQ(std::ranges::count(w, std::string("invoice")), 3);
+  EXPECT_EQ(std::ranges::count(w, std::string("invoicé")), 2);
+  EXPECT_TRUE(has(w, "zhangwei"));
+  EXPECT_TRUE(has(w, "x9"));
+  EXPECT_TRUE(has(w, "q3")) << testing::PrintToString(w);
+  bayes_options o;
+  o.max_word = 5;
+  const auto short_words = bayes_words("abcde abcdef éabcd éabcde", o);
+  EXPECT_EQ(short_words, (std::vector<std::string>{"abcde", "éabcd"}));  // code points, not bytes
+}
+
 TEST(bayes_words, chinese_is_segmented_into_words) {
   // No spaces: ICU's dictionary segmentation must find the words.
   const auto w = bayes_words("我们公司的发票请查收");
@@ -218,6 +233,44 @@ TEST_F(bayes_store, training_is_idempotent_and_reclassification_moves_counts) {
   store::account ghost = alice_;
   ghost.id = 9999;
   EXPECT_FALSE(bayes_train(*st_, ghost, "hash2", spam, store::bayes_class::spam));
+}
+
+TEST_F(bayes_store, lookups_of_many_tokens_keep_their_order) {
+  // More tokens than one lookup statement takes (256), seen and unseen interleaved,
+  // in no particular order: each count must land at its own token's place.
+  std::vector<std::uint64_t> trained;
+  for (std::uint64_t i = 0; i < 700; ++i) trained.push_back(i * 7919 + 1);
+  const std::vector<store::bayes_scope> scopes{{store::bayes_scope_kind::account, alice_.id}};
+  ASSERT_TRUE(st_->bayes_train(alice_.id, "h-many", store::bayes_class::spam, scopes, trained));
+  ASSERT_TRUE(st_->bayes_train(alice_.id, "h-few", store::bayes_class::ham, scopes,
+                               std::vector<std::uint64_t>(trained.begin(), trained.begin() + 10)));
+  std::vector<std::uint64_t> asked;
+  for (std::size_t i = 0; i < trained.size(); ++i) {
+    asked.push_back(trained[trained.size() - 1 - i]);  // reversed
+    if (i % 3 == 0) asked.push_back(0xffff0000ull + i);  // never trained
+  }
+  auto t = st_->bayes_lookup(scopes[0], asked);
+  ASSERT_TRUE(t) << t.error().message;
+  ASSERT_EQ(t->tokens.size(), asked.size());
+  for (std::size_t i = 0; i < asked.size(); ++i) {
+    const bool unseen = asked[i] >= 0xffff0000ull;
+    const bool in_few = !unseen && (asked[i] - 1) / 7919 < 10;
+    EXPECT_EQ(t->tokens[i].spam, unseen ? 0u : 1u) << i;
+    EXPECT_EQ(t->tokens[i].ham, in_few ? 1u : 0u) << i;
+  }
+  // Totals alone: no tokens asked.
+  auto totals = st_->bayes_lookup(scopes[0], {});
+  ASSERT_TRUE(totals);
+  EXPECT_EQ(totals->spam_messages, 1u);
+  EXPECT_EQ(totals->ham_messages, 1u);
+  EXPECT_TRUE(totals->tokens.empty());
+  // A removed account's statistics go with it; a new account that reuses its id
+  // would otherwise inherit them.
+  ASSERT_TRUE(st_->remove_account("alice@example.com"));
+  totals = st_->bayes_lookup(scopes[0], trained);
+  ASSERT_TRUE(totals);
+  EXPECT_EQ(totals->spam_messages, 0u);
+  EXPECT_EQ(totals->ham_messages, 0u);
 }
 
 TEST_F(bayes_store, rule_source_votes_after_training) {

@@ -107,6 +107,21 @@ TEST_F(GuardTest, LookalikeDomains) {
   EXPECT_EQ(rules("Zhang Wei", "examp1e.com"), (v{"IMPERSONATION_NAME", "LOOKALIKE_DOMAIN"}));
 }
 
+TEST(Impersonation, ShortLabelsCountCharactersNotBytes) {
+  // 工商银 is three characters (nine bytes of UTF-8): too short for the edit-distance
+  // test, like "abc"; one edit on a four-character label still counts.
+  auto psl = debian_psl();
+  impersonation_guard g(impersonation_people{{}, {"工商银.cn", "北京工商.cn"}}, psl);
+  const auto rules = [&](std::string_view d) {
+    std::vector<std::string> out;
+    for (const auto& m : g.check("", d)) out.push_back(m.rule);
+    return out;
+  };
+  EXPECT_TRUE(rules("工商行.cn").empty());
+  EXPECT_EQ(rules("北京工商行.cn"), std::vector<std::string>{"LOOKALIKE_DOMAIN"});
+  EXPECT_EQ(rules("北京工行.cn"), std::vector<std::string>{"LOOKALIKE_DOMAIN"});
+}
+
 TEST(Impersonation, WarningField) {
   const std::vector<impersonation_match> m{{"IMPERSONATION_NAME", "张伟", {}, "name"}};
   const auto field = warning_field(m);

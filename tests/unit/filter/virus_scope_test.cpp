@@ -1,0 +1,55 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "filter/virus_scope.hpp"
+#include "mime/parser.hpp"
+
+namespace letterhead::filter {
+namespace {
+
+bool scan(const std::string& msg) { return needs_virus_scan(msg, mime::parse(msg)); }
+
+const std::string head = "From: a@example.com\r\nTo: b@example.com\r\nSubject: s\r\n";
+
+TEST(virus_scope, plain_text_alone_is_not_sent) {
+  EXPECT_FALSE(scan(head + "\r\nHello, the report is attached tomorrow.\r\n"));
+  EXPECT_FALSE(scan(head + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                           "5L2g5aW9\r\n"));  // 你好
+  EXPECT_FALSE(scan(head + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+                           "--b\r\nContent-Type: text/plain\r\n\r\none\r\n--b\r\n\r\ntwo\r\n--b--\r\n"));
+  // "begin" alone, or not at the start of a line, is just a word.
+  EXPECT_FALSE(scan(head + "\r\nbegin at 9, uuencode writes \"begin 644 name\"\r\nlet us begin 644 now\r\n"));
+}
+
+TEST(virus_scope, anything_that_can_carry_a_file_is_sent) {
+  const std::string mixed = head + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+                                   "--b\r\nContent-Type: text/plain\r\n\r\nsee file\r\n--b\r\n";
+  EXPECT_TRUE(scan(mixed + "Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                           "JVBERi0=\r\n--b--\r\n"));
+  EXPECT_TRUE(scan(mixed + "Content-Type: text/plain\r\nContent-Disposition: attachment; filename=a.txt\r\n\r\n"
+                           "x\r\n--b--\r\n"));
+  EXPECT_TRUE(scan(mixed + "Content-Type: text/plain; name=\"run.js\"\r\n\r\nx\r\n--b--\r\n"));
+  EXPECT_TRUE(scan(mixed + "Content-Type: image/png\r\n\r\nx\r\n--b--\r\n"));
+  EXPECT_TRUE(scan(head + "Content-Type: text/html\r\n\r\n<p>hi</p>\r\n"));
+  EXPECT_TRUE(scan(head + "\r\nhere it is\r\nbegin 644 invoice.exe\r\nM35J0``,`\r\n`\r\nend\r\n"));
+  // uuencoded inside a base64 text part: found after decoding.
+  EXPECT_TRUE(scan(head + "Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                          "YmVnaW4gNjQ0IGEuZXhlCk0zNUowYGAKYAplbmQK\r\n"));
+  // An embedded message is judged by its parts.
+  EXPECT_FALSE(scan(head + "MIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n" + head + "\r\nfwd\r\n"));
+  EXPECT_TRUE(scan(head + "MIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n" + head +
+                   "Content-Type: application/zip\r\n\r\nPK\r\n"));
+}
+
+TEST(virus_scope, what_the_parser_could_not_read_is_sent) {
+  // No close delimiter (a defect): clamd's own parser may see more than ours.
+  EXPECT_TRUE(scan(head + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+                          "--b\r\nContent-Type: text/plain\r\n\r\nsee file\r\n"));
+  std::string deep = head + "MIME-Version: 1.0\r\n";
+  for (int i = 0; i < 200; ++i) deep += "Content-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\r\n\r\n--b" + std::to_string(i) + "\r\n";
+  EXPECT_TRUE(scan(deep));
+}
+
+}  // namespace
+}  // namespace letterhead::filter
