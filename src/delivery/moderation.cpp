@@ -2,11 +2,8 @@
 
 #include <charconv>
 #include <ctime>
-#include <mutex>
-#include <set>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "mime/parser.hpp"
 #include "mime/search_text.hpp"
@@ -198,6 +195,10 @@ constexpr std::string_view approve_words[] = {"approve", "批准", "同意"};
 // Negations first: "disapprove" holds "approve", "不同意" holds "同意".
 constexpr std::string_view negations[] = {"disapprove", "不同意", "不批准"};
 constexpr std::string_view reject_words[] = {"reject", "拒绝"};
+// Words that turn a decision around or into a question ("do not approve", "don't
+// reject", "不要批准", "approve?"): with any of them the reply decides nothing and the
+// owner is asked again, rather than guessed at.
+constexpr std::string_view hedges[] = {"not", "n't", "never", "unapprov", "?", "？", "不", "别", "勿", "没", "未"};
 
 reply_decision decide_text(std::string_view utf8) {
   auto folded = mime::search_fold(utf8);
@@ -213,6 +214,9 @@ reply_decision decide_text(std::string_view utf8) {
   bool approve = false;
   for (const auto w : approve_words) approve = approve || mime::folded_contains(folded, mime::search_fold(w));
   if (approve == reject) return reply_decision::none;
+  for (const auto h : hedges) {
+    if (mime::folded_contains(folded, mime::search_fold(h))) return reply_decision::none;
+  }
   return approve ? reply_decision::approve : reply_decision::reject;
 }
 
@@ -347,39 +351,6 @@ core::result<std::size_t> local_delivery::hold(const inbound_message& msg, std::
   return groups.size();
 }
 
-namespace {
-
-// Held messages being approved by this process right now.
-class in_flight {
- public:
-  explicit in_flight(store::id_t id) : id_(id) {
-    std::scoped_lock lock(mutex());
-    ours_ = ids().insert(id).second;
-  }
-  ~in_flight() {
-    if (!ours_) return;
-    std::scoped_lock lock(mutex());
-    ids().erase(id_);
-  }
-  in_flight(const in_flight&) = delete;
-  in_flight& operator=(const in_flight&) = delete;
-  [[nodiscard]] bool ours() const noexcept { return ours_; }
-
- private:
-  static std::mutex& mutex() {
-    static std::mutex m;
-    return m;
-  }
-  static std::set<store::id_t>& ids() {
-    static std::set<store::id_t> s;
-    return s;
-  }
-  store::id_t id_;
-  bool ours_ = false;
-};
-
-}  // namespace
-
 core::result<delivery_result> approve_held(local_delivery& delivery, directory::organisation& org,
                                            const directory::actor& who, store::id_t id) {
   auto& store = org.store();
@@ -388,20 +359,16 @@ core::result<delivery_result> approve_held(local_delivery& delivery, directory::
   auto g = store.get_group(h->group_id);
   if (!g) return std::unexpected(g.error());
   if (auto ok = org.may_moderate(who, *g); !ok) return std::unexpected(ok.error());
+  // The bytes first: the claim releases the held blob reference.
   auto bytes = store.blobs().get(h->blob);
   if (!bytes) return std::unexpected(bytes.error());
-  // Delivered first, forgotten after: a crash in between leaves the message held, to
-  // be approved again (a duplicate rather than a loss, RFC 5321 §6.1), never gone.
-  // Two approvals racing in this process: the second finds it in flight, and once
-  // the first is done, finds it gone.
-  const auto already_decided = [&] {
-    return core::fail(core::errc::not_found, fmt::format("held message {} was already approved or rejected", id));
-  };
-  in_flight claim(id);
-  if (!claim.ours()) return already_decided();
-  if (auto again = store.get_held(id); !again) {
-    if (again.error().code == core::errc::not_found) return already_decided();
-    return std::unexpected(again.error());
+  // The claim: one store transaction that fails once the row is gone, so of two
+  // decisions racing exactly one goes on.
+  if (auto r = store.remove_held(id); !r) {
+    if (r.error().code == core::errc::not_found) {
+      return core::fail(core::errc::not_found, fmt::format("held message {} was already approved or rejected", id));
+    }
+    return std::unexpected(r.error());
   }
   inbound_message in;
   in.mail_from = h->mail_from;
@@ -410,12 +377,18 @@ core::result<delivery_result> approve_held(local_delivery& delivery, directory::
   in.moderation_approved = true;
   auto done = delivery.deliver(in, *bytes);
   if (!done) {
-    (void)store.audit(who.name, "group.approve.failed",
-                      fmt::format("{} message {}: {}; still held", g->address, id, done.error().message));
+    // Not delivered: held again, so that the approval can be repeated.
+    auto again = store.blobs().put(*bytes);
+    if (again) {
+      auto back = *h;
+      back.blob = *again;
+      if (auto nid = store.hold_message(back); nid) {
+        (void)store.audit(who.name, "group.approve.failed",
+                          fmt::format("{} message {}: {}; held again as {}", g->address, id, done.error().message,
+                                      *nid));
+      }
+    }
     return done;
-  }
-  if (auto r = store.remove_held(id); !r && r.error().code != core::errc::not_found) {
-    spdlog::warn("approved held message {} was delivered but is still held: {}", id, r.error().message);
   }
   (void)store.audit(who.name, "group.approve",
                     fmt::format("{} message {} from <{}>: {} local copies, {} queued", g->address, id, h->mail_from,
@@ -430,10 +403,6 @@ core::result<void> reject_held(directory::organisation& org, const directory::ac
   auto g = store.get_group(h->group_id);
   if (!g) return std::unexpected(g.error());
   if (auto ok = org.may_moderate(who, *g); !ok) return ok;
-  in_flight claim(id);  // not while an approval of it is being delivered
-  if (!claim.ours()) {
-    return core::fail(core::errc::not_found, fmt::format("held message {} was already approved or rejected", id));
-  }
   if (auto r = store.remove_held(id); !r) {
     if (r.error().code == core::errc::not_found) {
       return core::fail(core::errc::not_found, fmt::format("held message {} was already approved or rejected", id));

@@ -30,6 +30,15 @@ TEST(moderation_reply, only_an_explicit_word_decides) {
       {reply("Re: Held", "不同意\r\n"), reply_decision::reject},
       {reply("Re: Held", "I disapprove\r\n"), reply_decision::reject},
       {reply("Re: Held", "approve or reject? not sure\r\n"), reply_decision::none},
+      // Negated or asked, an approve word decides nothing.
+      {reply("Re: Held", "do not approve\r\n"), reply_decision::none},
+      {reply("Re: Held", "Not approved, sorry\r\n"), reply_decision::none},
+      {reply("Re: Held", "Don't approve this one\r\n"), reply_decision::none},
+      {reply("Re: Held", "unapproved\r\n"), reply_decision::none},
+      {reply("Re: Held", "approve?\r\n"), reply_decision::none},
+      {reply("Re: Held", "不要批准\r\n"), reply_decision::none},
+      {reply("Re: Held", "别批准\r\n"), reply_decision::none},
+      {reply("Re: Held", "do not reject\r\n"), reply_decision::none},
       // Quoted lines never decide, whatever they say.
       {reply("Re: Held", "> Approve it: reply to this message\r\n> 批准：直接回复\r\n"), reply_decision::none},
       // The first real line decides nothing: the Subject may.
