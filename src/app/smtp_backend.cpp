@@ -45,6 +45,18 @@ core::result<std::optional<refusal>> smtp_backend::check_recipient(const smtp::s
     if (!limited) return std::unexpected(limited.error());
     if (*limited) return *limited;
   }
+  if (r.local && !env.mail_from.empty()) {
+    // Only a bounce (null reverse-path, RFC 3464 §2; auto-replies too, RFC 3834
+    // §3.3) may go back through an SRS address: anything else would let whoever
+    // saw our forwarded mail relay through us to the original sender.
+    if (const auto* fwd = delivery_.forwarding_rules()) {
+      auto srs = fwd->reverse(r.address, static_cast<std::int64_t>(std::time(nullptr)));
+      if (!srs) return std::unexpected(srs.error());
+      if (srs->status == delivery::srs_status::valid) {
+        return refusal{550, "5.7.1", "This forwarding address accepts only bounces (a null sender, MAIL FROM:<>)"};
+      }
+    }
+  }
   auto& store = directory_.store();
   directory::organisation org(store, directory_);
   if (r.local) {
@@ -211,6 +223,7 @@ core::result<smtp::server::accepted> smtp_backend::accept(const smtp::server::en
   in.dsn_envid = env.dsn_envid;
   in.body_type = env.body;
   in.smtputf8 = env.smtputf8;
+  in.requiretls = env.requiretls;
   in.junk = env.junk;
   if (env.authenticated) in.auth_account = env.authenticated->address;
   std::size_t decided = 0;

@@ -9,8 +9,8 @@
 //   domain (RFC 7208 §2.4 explains why forwarding breaks it otherwise). A null
 //   sender stays null; a sender in one of our domains stays as it is. A bounce to a
 //   valid SRS address of ours is relayed to the original sender; an invalid or
-//   expired one is an unknown recipient (550 5.1.1), so SRS addresses never make us
-//   an open relay.
+//   expired one is an unknown recipient (550 5.1.1), and a valid one takes only the
+//   null sender (550 5.7.1 otherwise), so SRS addresses never make us a relay.
 // - ARC (RFC 8617, mailauth/arc_seal.hpp): mail that came in at the MX is sealed with
 //   the forwarding domain's active DKIM key (its RSA key when it has one), carrying
 //   our Authentication-Results as ARC-Authentication-Results, so that the next hop

@@ -5,8 +5,9 @@
 // "attachments"` (the default) a message that is nothing but inline plain text is
 // not sent: it carries no file, no HTML and no script, and its links are judged by
 // the URI blocklists. Everything else is scanned whole, as clamd parses mail itself:
-// any attachment or non-text part, HTML, a uuencoded block inside plain text, and
-// any message our parser could not read completely (limits hit, defects).
+// any attachment or non-text part, HTML, a uuencode, yEnc or BinHex block in any
+// text, preamble or epilogue, and any message our parser could not read completely
+// (limits hit, defects).
 
 #include <string_view>
 

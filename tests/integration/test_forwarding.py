@@ -210,6 +210,25 @@ class ForwardingTest(unittest.TestCase):
         c.cmd("QUIT")
         c.close()
 
+    def test_4b_srs_address_takes_only_bounces(self):
+        # A genuine SRS address with a real sender would relay anybody's mail to
+        # alice: refused, whatever the case of the address.
+        got = self.forwarded_once()
+        srs = SRS0.search(got.split(b"\r\n", 1)[0]).group(0).decode()
+        c = RawSmtp(self.a.ports["smtp"])
+        c.reply()
+        c.cmd("EHLO mx.evil.test")
+        self.assertEqual(c.cmd("MAIL FROM:<mallory@evil.test>")[0], 250)
+        for rcpt in (srs, srs.upper()):
+            code, text = c.cmd(f"RCPT TO:<{rcpt}>")
+            self.assertEqual(code, 550, rcpt)
+            self.assertIn("5.7.1", text)
+        c.cmd("RSET")
+        self.assertEqual(c.cmd("MAIL FROM:<>")[0], 250)
+        self.assertEqual(c.cmd(f"RCPT TO:<{srs}>")[0], 250)
+        c.cmd("QUIT")
+        c.close()
+
     def test_5_null_sender_is_forwarded_unchanged(self):
         self.forwarded_once()
         before = len(self.b.messages("bob@b.test"))

@@ -42,9 +42,15 @@ host_tls dane_for_host(dns::resolver& resolver, const mx_host& host, bool mx_dns
 }
 
 void apply_sts(host_tls& tls, const std::optional<sts_policy>& policy, const mx_host& host, std::string_view domain) {
-  if (tls.dane || tls.failure || !policy || policy->mode == sts_mode::none) return;
+  if (tls.failure || !policy || policy->mode == sts_mode::none) return;
+  // RFC 7672 §2.2: secure TLSA records of which none is usable still make TLS
+  // mandatory, but authenticate nothing; an enforced MTA-STS policy then decides
+  // the certificate (RFC 8461 §2 defers to DANE only where DANE authenticates).
+  const bool dane_authenticates = tls.dane && !tls.dane->records.empty();
+  if (dane_authenticates || (tls.dane && policy->mode != sts_mode::enforce)) return;
   const bool listed = !host.is_ip && sts_mx_allowed(*policy, host.name);
   if (policy->mode == sts_mode::enforce) {
+    tls.dane.reset();  // enforce requires STARTTLS too, and verifies the certificate
     if (!listed) {
       tls.failure = status{outcome::temporary, 0, "4.7.5",
                            fmt::format("MTA-STS: MX host {} is not in the enforced policy of {}", host.name, domain)};

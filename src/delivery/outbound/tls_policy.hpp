@@ -38,7 +38,8 @@ struct host_tls {
                                      bool addr_dnssec);
 
 // RFC 8461 §4, §5: the domain's policy (if any) for one MX host that DANE left
-// alone. Enforce refuses a host the policy does not list (temporary: try the next
+// alone (no TLSA records, or only unusable ones: an enforced policy then verifies
+// the certificate that DANE could not). Enforce refuses a host the policy does not list (temporary: try the next
 // one, retry later); testing only notes it.
 void apply_sts(host_tls& tls, const std::optional<sts_policy>& policy, const mx_host& host, std::string_view domain);
 

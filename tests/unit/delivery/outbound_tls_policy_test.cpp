@@ -78,10 +78,37 @@ TEST(MtaStsHost, EnforceTestingAndDanePrecedence) {
   EXPECT_NE(testing.sts_warning.find("mx.example.com"), std::string::npos);
 
   host_tls dane;
-  dane.dane = smtp::client::dane_policy{};
+  dane.dane = smtp::client::dane_policy{{{3, 1, 1, std::string(32, 'a')}}, "mx.elsewhere.net"};
   apply_sts(dane, enforce, mx_host{"mx.elsewhere.net", 25, false}, "example.com");
   EXPECT_FALSE(dane.failure);  // RFC 8461 §2: DANE wins
   EXPECT_FALSE(dane.sts_enforce);
+  ASSERT_TRUE(dane.dane);
+}
+
+TEST(MtaStsHost, UnusableTlsaRecordsLeaveTheCertificateToAnEnforcedPolicy) {
+  // Only PKIX usages: DANE makes TLS mandatory but authenticates nothing (RFC 7672
+  // §2.2), so MTA-STS enforce must still refuse an unlisted host and verify a listed one.
+  const sts_policy enforce{sts_mode::enforce, {"*.example.com"}, 60};
+  tlsa_resolver r;
+  r.answer = {dns::status::ok, true, {{1, 1, 1, std::string(32, 'b')}, {0, 0, 1, std::string(32, 'c')}}, ""};
+  auto listed = dane_for_host(r, host, true, true);
+  ASSERT_TRUE(listed.dane);
+  EXPECT_TRUE(listed.dane->records.empty());
+  apply_sts(listed, enforce, host, "example.com");
+  EXPECT_TRUE(listed.sts_enforce);
+  EXPECT_FALSE(listed.dane);  // PKIX verification, not unauthenticated DANE TLS
+  EXPECT_FALSE(listed.failure);
+
+  auto unlisted = dane_for_host(r, mx_host{"mx.elsewhere.net", 25, false}, true, true);
+  apply_sts(unlisted, enforce, mx_host{"mx.elsewhere.net", 25, false}, "example.com");
+  ASSERT_TRUE(unlisted.failure);
+  EXPECT_EQ(unlisted.failure->enhanced, "4.7.5");
+
+  // A testing policy changes nothing: TLS stays mandatory under the TLSA records.
+  auto testing = dane_for_host(r, host, true, true);
+  apply_sts(testing, sts_policy{sts_mode::testing, {"mx.example.com"}, 60}, host, "example.com");
+  EXPECT_TRUE(testing.dane);
+  EXPECT_FALSE(testing.sts_testing);
 }
 
 }  // namespace

@@ -42,6 +42,23 @@ TEST(virus_scope, anything_that_can_carry_a_file_is_sent) {
                    "Content-Type: application/zip\r\n\r\nPK\r\n"));
 }
 
+TEST(virus_scope, every_way_of_hiding_a_file_in_text_is_sent) {
+  // uuencode with non-octal mode digits, or as base64 (uuencode -m).
+  EXPECT_TRUE(scan(head + "\r\nbegin 999 a.exe\r\nM35J0``,`\r\n`\r\nend\r\n"));
+  EXPECT_TRUE(scan(head + "\r\nbegin 7 a.exe\r\nM35J0``,`\r\n`\r\nend\r\n"));
+  EXPECT_TRUE(scan(head + "\r\nbegin-base64 644 a.exe\r\nTVqQAAMAAAAEAAAA\r\n====\r\n"));
+  // yEnc and BinHex 4.0 (RFC 1741).
+  EXPECT_TRUE(scan(head + "\r\n=ybegin line=128 size=3 name=a.exe\r\nabc\r\n=yend size=3\r\n"));
+  EXPECT_TRUE(scan(head + "\r\n(This file must be converted with BinHex 4.0)\r\n:$f*TEQKPH#jdCA0d,R0TG!\r\n"));
+  // In a multipart's preamble or epilogue, which belong to no part.
+  const std::string open = head + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n";
+  const std::string uu = "begin 644 a.exe\r\nM35J0``,`\r\n`\r\nend\r\n";
+  EXPECT_TRUE(scan(open + uu + "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n"));
+  EXPECT_TRUE(scan(open + "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n" + uu));
+  // Words that only look like it stay plain.
+  EXPECT_FALSE(scan(head + "\r\nbegin here\r\n=ybeginner\r\nbegin-base64 now\r\n"));
+}
+
 TEST(virus_scope, what_the_parser_could_not_read_is_sent) {
   // No close delimiter (a defect): clamd's own parser may see more than ours.
   EXPECT_TRUE(scan(head + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
