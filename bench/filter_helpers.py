@@ -1,7 +1,8 @@
 """Starts what bench/run-filter.sh needs for "all checks on", the way the
 integration tests do: Knot DNS on loopback serving the sender's SPF and DMARC
 records and (empty) DNS and URI blocklists, and clamd with a one-signature
-database. Writes shell assignments (DNS=..., CLAMD_PORT=...) to the file named
+database (not with NO_CLAMD=1). bench/run-outbound.sh uses the DNS alone: the MX
+of remote.example is 127.0.0.1. Writes shell assignments (DNS=..., CLAMD_PORT=...) to the file named
 by argv[1], then runs until SIGTERM or SIGINT and stops both.
 
     /usr/bin/python3 bench/filter_helpers.py /tmp/helpers.env &
@@ -24,10 +25,11 @@ def main():
         "bench.example": '@ TXT "v=spf1 ip4:127.0.0.1 -all"\n_dmarc TXT "v=DMARC1; p=none"\n',
         "dnsbl.test": "2.0.0.127 A 127.0.0.2\n",   # lists only the RFC 5782 test address
         "uribl.test": "test.uribl.test A 127.0.0.2\n",
+        "remote.example": "@ MX 10 mx\nmx A 127.0.0.1\n",
     }
     dns = DnsServer(zones)
     dns.__enter__()
-    clamd = Clamd().start() if os.path.exists(CLAMD) else None
+    clamd = Clamd().start() if os.path.exists(CLAMD) and not os.environ.get("NO_CLAMD") else None
     with open(out + ".tmp", "w") as f:
         f.write(f"DNS={dns.address}\nCLAMD_PORT={clamd.port if clamd else ''}\n")
     os.rename(out + ".tmp", out)

@@ -12,6 +12,8 @@
 // --attach-every N (with --vary) makes every Nth message multipart/mixed: its text and
 // a base64 PDF-like attachment of bytes of its own (a third of --size), the share of
 // business mail that carries a file.
+// --auth USER:PASSWORD logs in with AUTH PLAIN (RFC 4954) after EHLO, for a submission
+// port that allows it without TLS on loopback (`[smtp] allow_plaintext_auth_on_loopback`).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -29,6 +31,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "smtp/proto/base64.hpp"
 #include "smtp/proto/reply.hpp"
 
 namespace asio = boost::asio;
@@ -47,6 +50,7 @@ struct options {
   std::string from = "load@bench.example";
   bool vary = false;
   unsigned attach_every = 0;  // 0: never
+  std::string auth;           // "user:password", empty: no AUTH
 };
 
 struct shared_state {
@@ -56,8 +60,8 @@ struct shared_state {
   std::vector<double> latencies_ms;  // guarded by being single-threaded (one io thread)
 };
 
-std::string make_message(std::size_t size) {
-  std::string m = "From: load@bench.example\r\nTo: alice@example.com\r\nSubject: bench\r\n\r\n";
+std::string make_message(std::size_t size, const std::string& from, const std::string& rcpt) {
+  std::string m = fmt::format("From: {}\r\nTo: {}\r\nSubject: bench\r\n\r\n", from, rcpt);
   const std::string line = "The quick brown fox jumps over the lazy dog 0123456789 abcdefghij\r\n";
   while (m.size() + line.size() < size) m += line;
   return m;
@@ -123,6 +127,13 @@ asio::awaitable<void> session(const options& o, shared_state& st, const std::str
     (void)co_await read_reply(s, rr);
     co_await asio::async_write(s, asio::buffer(std::string("EHLO bench.example\r\n")), asio::use_awaitable);
     (void)co_await read_reply(s, rr);
+    if (const auto colon = o.auth.find(':'); colon != std::string::npos) {
+      // RFC 4616: authzid NUL authcid NUL passwd.
+      const auto plain = std::string(1, '\0') + o.auth.substr(0, colon) + '\0' + o.auth.substr(colon + 1);
+      const auto command = "AUTH PLAIN " + letterhead::smtp::proto::base64_encode(plain) + "\r\n";
+      co_await asio::async_write(s, asio::buffer(command), asio::use_awaitable);
+      if (auto r = co_await read_reply(s, rr); r.code != 235) throw std::runtime_error(fmt::format("AUTH: {}", r.code));
+    }
     const std::string envelope = fmt::format("MAIL FROM:<{}>\r\nRCPT TO:<{}>\r\nDATA\r\n", o.from, o.rcpt);
     std::string data = body + ".\r\n";
     for (;;) {
@@ -178,9 +189,10 @@ int main(int argc, char** argv) {
   app.add_option("--from", o.from);
   app.add_flag("--vary", o.vary, "a distinct header per message");
   app.add_option("--attach-every", o.attach_every, "with --vary: every Nth message has an attachment");
+  app.add_option("--auth", o.auth, "USER:PASSWORD for AUTH PLAIN after EHLO");
   CLI11_PARSE(app, argc, argv);
 
-  const std::string body = make_message(o.size);
+  const std::string body = make_message(o.size, o.from, o.rcpt);
   asio::io_context io(1);
   shared_state st;
   const auto start = clock_type::now();
