@@ -183,6 +183,10 @@ void add_account_commands(CLI::App& user, globals& g) {
                      "move OLD's mail under \"Offboarded/OLD\" of the successor");
   offboard->callback([&g, o] {
     with_context(g, [&](context& ctx) -> core::result<void> {
+      // A big mailbox takes a while; say that an interruption changes nothing.
+      std::cerr << fmt::format("offboarding {}: all of it or nothing if interrupted / 正在交接 {}：中断则不作任何改动",
+                               o->address, o->address)
+                << std::endl;
       auto r = ctx.directory->offboard(o->address, o->off, "cli");
       if (!r) return std::unexpected(r.error());
       std::cout << fmt::format("offboarded {} to {}: logins off, {} app password(s) revoked, {} mailbox(es) "

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "directory/address.hpp"
 #include "mime/body.hpp"
 
 namespace letterhead::filter {
@@ -28,12 +29,6 @@ std::string shown(std::string_view name) {
   return out;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool is_space_or_dot(char c) { return c == ' ' || c == '.' || c == '\t' || c == '\0'; }
 
 // The extensions of a base name, last first, trimmed: Windows ignores trailing dots
@@ -46,7 +41,7 @@ std::vector<std::string> extensions(std::string_view name) {
   for (int i = 0; i < 2; ++i) {
     const auto dot = base.rfind('.');
     if (dot == std::string::npos || dot == 0) break;
-    std::string ext = lower(base.substr(dot + 1));
+    std::string ext = directory::lower_ascii(base.substr(dot + 1));
     std::erase_if(ext, [](char c) { return c == ' ' || c == '\t'; });
     out.push_back(std::move(ext));
     base.erase(dot);

@@ -10,6 +10,7 @@
 #include <unicode/unistr.h>
 #include <unicode/utext.h>
 
+#include "directory/address.hpp"
 #include "mime/address.hpp"
 #include "mime/header.hpp"
 #include "mime/parser.hpp"
@@ -19,16 +20,6 @@
 namespace letterhead::filter {
 
 namespace {
-
-// Not std::tolower: that asks the locale for every byte, a measurable share of
-// tokenising a message.
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // Link hosts looked at per message (each a "url:" token).
 constexpr std::size_t max_link_hosts = 50;
@@ -68,7 +59,7 @@ void add_domains(std::string_view bytes, const mime::message& m, std::string_vie
   for (std::size_t i = 0; i < list.mailboxes.size() && i < 20 && out.size() < o.max_tokens; ++i) {
     std::string d = list.mailboxes[i].domain;
     if (d.empty() || d.size() > 255) continue;
-    d = lower_ascii(d);
+    d = directory::lower_ascii(d);
     std::string token = std::string(prefix) + d;
     if (seen.insert(token).second) out.push_back(std::move(token));
   }
@@ -92,13 +83,33 @@ double chi2_q(double x2, std::size_t v) {
 
 namespace {
 
+// '@' too, as a letter: ICU's word rules (CLDR root, as Debian's ICU 72 has them)
+// keep "user@example.com" whole, and both paths must find the same words.
 bool ascii_word_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '@';
 }
 
-// Between two word characters these keep a word together, as UAX #29's MidLetter and
-// MidNum do: "don't", "e.g", "3.14", "10,000", "12:30".
-bool ascii_joiner(char c) noexcept { return c == '\'' || c == '.' || c == ',' || c == ':'; }
+bool ascii_letter(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '@'; }
+bool ascii_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+// Whether `c` between `before` and `after` keeps a word together, as UAX #29 does:
+// MidNumLet ('.', '\'') between two letters or two digits (WB6/7, WB11/12), MidNum
+// (',', ';') between digits only; ':' never (CLDR takes it out of MidLetter). So
+// "don't", "e.g", "3.14" and "10,000" are one word; "buy,cheap,pills" and "12:30" are not.
+bool ascii_joins(char before, char c, char after) noexcept {
+  const bool letters = ascii_letter(before) && ascii_letter(after);
+  const bool digits = ascii_digit(before) && ascii_digit(after);
+  switch (c) {
+    case '.':
+    case '\'':
+      return letters || digits;
+    case ',':
+    case ';':
+      return digits;
+    default:
+      return false;
+  }
+}
 
 bool ascii_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
@@ -112,13 +123,13 @@ void ascii_words(std::string_view text, const bayes_options& o, std::vector<std:
       continue;
     }
     const std::size_t start = i;
-    while (i < text.size() && (ascii_word_char(text[i]) || (ascii_joiner(text[i]) && i + 1 < text.size() &&
-                                                            ascii_word_char(text[i + 1])))) {
+    while (i < text.size() && (ascii_word_char(text[i]) ||
+                               (i + 1 < text.size() && ascii_joins(text[i - 1], text[i], text[i + 1])))) {
       ++i;
     }
     // One Latin letter or digit says nothing.
     const std::size_t length = i - start;
-    if (length >= 2 && length <= o.max_word) words.push_back(lower_ascii(text.substr(start, length)));
+    if (length >= 2 && length <= o.max_word) words.push_back(directory::lower_ascii(text.substr(start, length)));
   }
 }
 
@@ -278,6 +289,7 @@ std::optional<double> bayes_classify(const store::bayes_table& table, const baye
     if (strength >= o.min_strength) clues.emplace_back(strength, p);
   }
   std::ranges::sort(clues, [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (clues.empty()) return std::nullopt;
   if (clues.size() > o.max_clues) clues.resize(o.max_clues);
   std::vector<double> probs;
   probs.reserve(clues.size());
@@ -316,24 +328,23 @@ class bayes_rules final : public rule_source {
     if (in.parsed == nullptr || in.recipients.empty()) return;
     // Whose statistics vote is decided by their totals alone, before the message is
     // tokenised: until a scope has been trained enough, tokenising is wasted work.
-    std::optional<store::bayes_scope> scope;
-    std::string_view scope_name;
-    if (auto user = single_account(in.recipients); user && can_vote({store::bayes_scope_kind::account, *user})) {
-      scope = store::bayes_scope{store::bayes_scope_kind::account, *user};
-      scope_name = "user";
-    } else if (auto domain = first_domain(in.recipients);
-               domain && can_vote({store::bayes_scope_kind::domain, *domain})) {
-      scope = store::bayes_scope{store::bayes_scope_kind::domain, *domain};
-      scope_name = "company";
+    // The recipient's own table first; the company's when that one is not trained
+    // enough or finds too few known tokens to give a probability.
+    const auto who = recipient_scopes(in.recipients);
+    std::vector<std::pair<store::bayes_scope, std::string_view>> scopes;
+    if (who.user) scopes.emplace_back(store::bayes_scope{store::bayes_scope_kind::account, *who.user}, "user");
+    if (who.domain) scopes.emplace_back(store::bayes_scope{store::bayes_scope_kind::domain, *who.domain}, "company");
+    std::optional<std::vector<std::uint64_t>> tokens;
+    for (const auto& [scope, scope_name] : scopes) {
+      if (!can_vote(scope)) continue;
+      if (!tokens) tokens = bayes_tokens(in.bytes, *in.parsed, options_, &in.texts());
+      if (tokens->empty()) return;
+      const auto p = classify(scope, *tokens);
+      if (!p) continue;
+      const auto rule = bayes_rule(*p);
+      if (!rule.empty()) out.push_back(finding{std::string(rule), fmt::format("{} p={:.4f}", scope_name, *p), std::nullopt});
+      return;
     }
-    if (!scope) return;
-    const auto tokens = bayes_tokens(in.bytes, *in.parsed, options_, &in.texts());
-    if (tokens.empty()) return;
-    const auto p = classify(*scope, tokens);
-    if (!p) return;
-    const auto rule = bayes_rule(*p);
-    if (rule.empty()) return;
-    out.push_back(finding{std::string(rule), fmt::format("{} p={:.4f}", scope_name, *p), std::nullopt});
   }
 
  private:
@@ -346,26 +357,31 @@ class bayes_rules final : public rule_source {
     return bayes_can_vote(*totals, options_);
   }
 
-  // The account every recipient is, or nullopt (several, or one that is not an account).
-  std::optional<store::id_t> single_account(const std::vector<std::string>& rcpts) {
-    std::optional<store::id_t> id;
-    for (std::size_t i = 0; i < rcpts.size() && i < 100; ++i) {
-      auto a = store_.find_account(rcpts[i]);
-      if (!a) return std::nullopt;
-      if (id && *id != a->id) return std::nullopt;
-      id = a->id;
-    }
-    return id;
-  }
+  struct scopes_of_recipients {
+    std::optional<store::id_t> user;    // the account every recipient is, if one
+    std::optional<store::id_t> domain;  // the first recipient's that is ours
+  };
 
-  std::optional<store::id_t> first_domain(const std::vector<std::string>& rcpts) {
-    for (std::size_t i = 0; i < rcpts.size() && i < 100; ++i) {
-      if (auto a = store_.find_account(rcpts[i])) return a->domain_id;
+  // One account lookup per recipient (at most 100 looked at).
+  scopes_of_recipients recipient_scopes(const std::vector<std::string>& rcpts) {
+    scopes_of_recipients out;
+    bool single = true;
+    for (std::size_t i = 0; i < rcpts.size() && i < 100 && (single || !out.domain); ++i) {
+      if (auto a = store_.find_account(rcpts[i])) {
+        if (!out.domain) out.domain = a->domain_id;
+        if (out.user && *out.user != a->id) single = false;
+        out.user = a->id;
+        continue;
+      }
+      single = false;
       const auto at = rcpts[i].rfind('@');
-      if (at == std::string::npos) continue;
-      if (auto d = store_.find_domain(lower_ascii(std::string_view(rcpts[i]).substr(at + 1)))) return d->id;
+      if (out.domain || at == std::string::npos) continue;
+      if (auto d = store_.find_domain(directory::lower_ascii(std::string_view(rcpts[i]).substr(at + 1)))) {
+        out.domain = d->id;
+      }
     }
-    return std::nullopt;
+    if (!single) out.user.reset();
+    return out;
   }
 
   std::optional<double> classify(store::bayes_scope scope, const std::vector<std::uint64_t>& tokens) {

@@ -83,7 +83,8 @@ struct bayes_options {
 [[nodiscard]] bool bayes_can_vote(const store::bayes_table& table, const bayes_options& o = {}) noexcept;
 
 // The spam probability from a scope's table for `tokens` (same order), or nullopt
-// when the scope has fewer than min_spam spam or min_ham ham messages.
+// when the scope has fewer than min_spam spam or min_ham ham messages, or when no
+// token it has seen is a clue (nothing to say about this message: another scope may).
 [[nodiscard]] std::optional<double> bayes_classify(const store::bayes_table& table, const bayes_options& o = {});
 
 // The BAYES_* rule for a probability, or empty in the undecided middle band.

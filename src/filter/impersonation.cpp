@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "directory/address.hpp"
 #include "directory/names.hpp"
 #include "mime/header.hpp"
 
@@ -24,14 +25,6 @@ constexpr std::size_t min_key_bytes = 4;
 // Registrable labels shorter than this are not compared by edit distance: every
 // three-letter label is one edit away from hundreds of others.
 constexpr std::size_t min_label_chars = 4;
-
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // Cuts at most `max` bytes without splitting a UTF-8 sequence (ICU turns anything
 // still broken into U+FFFD).
@@ -121,7 +114,7 @@ std::size_t sequence_length(unsigned char c) {
 
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
-  return lower_ascii(s.substr(0, prefix.size())) == lower_ascii(prefix);
+  return directory::lower_ascii(s.substr(0, prefix.size())) == directory::lower_ascii(prefix);
 }
 
 }  // namespace
@@ -168,7 +161,7 @@ std::string skeleton(std::string_view utf8) {
 }
 
 std::string domain_to_unicode(std::string_view domain) {
-  const auto in = lower_ascii(cut_utf8(domain, max_domain_bytes));
+  const auto in = directory::lower_ascii(cut_utf8(domain, max_domain_bytes));
   const UIDNA* p = idna();
   if (p == nullptr) return in;
   std::string out(1024, '\0');
@@ -255,7 +248,7 @@ impersonation_guard::impersonation_guard(const impersonation_people& people, con
   }
   for (const auto& d : people.domains) {
     our_domain o;
-    o.ascii = lower_ascii(d);
+    o.ascii = directory::lower_ascii(d);
     const auto org = psl_.organizational_domain(o.ascii);
     o.suffix = psl_.public_suffix(o.ascii);
     const auto label = org.size() > o.suffix.size() + 1 ? org.substr(0, org.size() - o.suffix.size() - 1) : org;
@@ -267,7 +260,7 @@ impersonation_guard::impersonation_guard(const impersonation_people& people, con
 
 bool impersonation_guard::is_our_domain(std::string_view domain) const {
   auto ascii = domain_to_ascii(domain);
-  if (ascii.empty()) ascii = lower_ascii(domain);
+  if (ascii.empty()) ascii = directory::lower_ascii(domain);
   return std::ranges::any_of(domains_, [&](const our_domain& o) { return o.ascii == ascii; });
 }
 
@@ -284,7 +277,7 @@ std::vector<impersonation_match> impersonation_guard::check(std::string_view dis
   }
   if (from_domain.empty() || domains_.empty()) return out;
   auto ascii = domain_to_ascii(from_domain);
-  if (ascii.empty()) ascii = lower_ascii(cut_utf8(from_domain, max_domain_bytes));
+  if (ascii.empty()) ascii = directory::lower_ascii(cut_utf8(from_domain, max_domain_bytes));
   while (!ascii.empty() && ascii.back() == '.') ascii.pop_back();
   const auto org = psl_.organizational_domain(ascii);
   const auto suffix = psl_.public_suffix(ascii);
@@ -364,7 +357,7 @@ std::string wrap_with_banner(std::string_view message, std::string_view banner, 
     const auto whole = mime::slice(message, f.whole);
     if (starts_with_ci(name, "Content-")) {
       content += whole;
-    } else if (lower_ascii(name) != "mime-version") {
+    } else if (directory::lower_ascii(name) != "mime-version") {
       top += whole;
     }
   }

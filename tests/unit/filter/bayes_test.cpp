@@ -46,6 +46,17 @@ TEST(bayes_words, ascii_shortcut_agrees_with_icu_folding) {
   EXPECT_EQ(short_words, (std::vector<std::string>{"abcde", "éabcd"}));  // code points, not bytes
 }
 
+TEST(bayes_words, ascii_shortcut_splits_where_icu_does) {
+  // A chunk with a no-break space in front goes to ICU's BreakIterator (UAX #29);
+  // the same chunk alone takes the ASCII shortcut. Both must find the same words.
+  for (const std::string s : {"buy,cheap,pills", "10,000", "1;2;3", "ab;cd", "e.g.", "don't", "12:30", "ab:cd",
+                              "v1.2", "a1.b2", "ab.12", "12.ab", "x_y", "foo'", "'foo'", "ab''cd", "ab..cd",
+                              "3.14,ab", "ab-cd", "user@example.com", "ab.@cd", "12,@3", "x@.y", "ab.cd.ef", "12.3.4"}) {
+    EXPECT_EQ(bayes_words(s), bayes_words("\u00a0" + s)) << s;
+  }
+  EXPECT_EQ(bayes_words("buy,cheap,pills"), (std::vector<std::string>{"buy", "cheap", "pills"}));
+}
+
 TEST(bayes_words, chinese_is_segmented_into_words) {
   // No spaces: ICU's dictionary segmentation must find the words.
   const auto w = bayes_words("我们公司的发票请查收");
@@ -317,6 +328,24 @@ TEST_F(bayes_store, rule_source_votes_after_training) {
   source->evaluate(in, out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_TRUE(out[0].rule == "BAYES_00" || out[0].rule == "BAYES_05") << out[0].rule << " " << out[0].detail;
+
+  // Bob's own table is trained enough but on other words: it has nothing to say
+  // about the probe, so the company's table (alice's training) decides.
+  for (int i = 0; i < 3; ++i) {
+    const auto k = std::to_string(i);
+    ASSERT_TRUE(bayes_train(*st_, bob_, "bs" + k, "Subject: zz\r\n\r\nlottery winner casino " + k + "\r\n",
+                            store::bayes_class::spam, o));
+    ASSERT_TRUE(bayes_train(*st_, bob_, "bh" + k, "Subject: yy\r\n\r\ngarden tomatoes harvest " + k + "\r\n",
+                            store::bayes_class::ham, o));
+  }
+  in.bytes = probe;
+  in.parsed = &parsed;
+  in.recipients = {"bob@example.com"};
+  out.clear();
+  source->evaluate(in, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].detail.find("company"), std::string::npos) << out[0].detail;
+  EXPECT_TRUE(out[0].rule == "BAYES_99" || out[0].rule == "BAYES_95") << out[0].rule << " " << out[0].detail;
 }
 
 }  // namespace
