@@ -7,6 +7,7 @@
 
 #include "app/commands.hpp"
 #include "app/context.hpp"
+#include "app/delivery_setup.hpp"
 #include "app/org_cli.hpp"
 #include "delivery/moderation.hpp"
 
@@ -258,6 +259,7 @@ void add_group_commands(CLI::App& app, globals& g) {
     if (!ctx) { g.status = report(ctx.error()); return; }
     directory::organisation org(*ctx->store, *ctx->directory);
     delivery::local_delivery deliver(*ctx->store, *ctx->directory);
+    configure_delivery(deliver, *ctx);
     auto done = delivery::approve_held(deliver, org, directory::actor::operator_cli(), *approve_id);
     if (!done) { g.status = report(done.error()); return; }
     std::cout << "approved message " << *approve_id << ": " << done->local_copies << " local copies, " << done->queued

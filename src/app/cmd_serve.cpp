@@ -16,6 +16,7 @@
 
 #include "app/commands.hpp"
 #include "app/context.hpp"
+#include "app/delivery_setup.hpp"
 #include "app/services.hpp"
 #include "core/log.hpp"
 #include "core/runtime.hpp"
@@ -108,14 +109,7 @@ int serve(const globals& g) {
 
   core::runtime rt(core::runtime_options{cfg.runtime.io_threads, cfg.runtime.blocking_threads});
   delivery::local_delivery delivery(*ctx->store, *ctx->directory);
-  delivery.set_parse_limits(cfg.limits);
-  delivery.set_forwarding(std::make_shared<const delivery::forwarding>(
-      *ctx->store, *ctx->directory,
-      delivery::forwarding_options{.srs = cfg.forwarding.srs,
-                                   .srs_domain = cfg.forwarding.srs_domain,
-                                   .srs_max_age_days = cfg.forwarding.srs_max_age.count() / 86400,
-                                   .arc_seal = cfg.forwarding.arc_seal,
-                                   .authserv_id = cfg.auth.authserv_id.empty() ? cfg.hostname : cfg.auth.authserv_id}));
+  configure_delivery(delivery, *ctx);
   std::vector<std::shared_ptr<void>> keep;  // backends: outlive every session
   core::tcp_server net(rt, **tls, cfg.limits);
   services svc{*ctx, rt, net, delivery, keep};

@@ -252,6 +252,24 @@ class ForwardingTest(unittest.TestCase):
         c.cmd("QUIT")
         c.close()
 
+    def test_7_held_list_mail_approved_from_the_cli_leaves_with_srs(self):
+        # `letterhead group approve` delivers in its own process: the outside member
+        # must still get an SRS envelope sender, as with an approval by mail.
+        self.a.add_user("owner@a.test")
+        self.a.cli("group", "add", "team@a.test", "--moderated", "--owners", "owner@a.test")
+        self.a.cli("group", "add-member", "team@a.test", "bob@b.test")
+        before = len(self.b.messages("bob@b.test"))
+        msg = (b"From: Alice <alice@s.test>\r\nTo: team@a.test\r\nSubject: for the team\r\n"
+               b"Date: Sun, 29 Nov 2026 11:00:00 +0000\r\nMessage-ID: <held-1@s.test>\r\n\r\nHeld, then approved.\r\n")
+        self.send_to_a("alice@s.test", "team@a.test", msg)
+        held = re.search(r"held: (\d+)", self.a.cli("group", "show", "team@a.test").stdout.decode())
+        self.assertIsNotNone(held, self.a.read_log()[-2000:])
+        self.assertEqual(len(self.b.messages("bob@b.test")), before)
+        self.a.cli("group", "approve", held.group(1))
+        got = self.wait_bob(before + 1)
+        self.assertIn(b"Subject: for the team", got)
+        self.assertRegex(got.split(b"\r\n", 1)[0], SRS0)
+
 
 if __name__ == "__main__":
     unittest.main()
