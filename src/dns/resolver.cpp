@@ -26,11 +26,11 @@
 #include <random>
 #include <thread>
 #include <tuple>
-#include <unordered_map>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "dns/answer_cache.hpp"
 #include "dns/names.hpp"
 #include "dns/rdata.hpp"
 #include "dns/resolver.hpp"
@@ -181,47 +181,6 @@ answer<T> refused_name(std::string_view why) {
   return answer<T>{status::nxdomain, false, {}, std::string(why)};
 }
 
-// The answers every inbound message asks for again (the sender's SPF and DMARC TXT
-// records, blocklist A records), kept for their TTL, at most five minutes, in front
-// of libunbound's own cache: a hit there still costs two thread hand-offs and a
-// pipe round trip. Only answers are kept (ok, nxdomain, nodata), never failures.
-class answer_cache {
- public:
-  using clock = std::chrono::steady_clock;
-
-  std::optional<answer<std::string>> get(int type, const std::string& name, clock::time_point now) {
-    std::scoped_lock lock(m_);
-    const auto it = map_.find(key(type, name));
-    if (it == map_.end()) return std::nullopt;
-    if (now >= it->second.expires) {
-      map_.erase(it);
-      return std::nullopt;
-    }
-    return it->second.a;
-  }
-
-  void put(int type, const std::string& name, const answer<std::string>& a, const slot& s, clock::time_point now) {
-    if (a.result == status::temporary || a.result == status::bogus || !s.res) return;
-    const auto ttl = std::min(s.res->ttl, max_ttl);
-    if (ttl <= 0) return;
-    std::scoped_lock lock(m_);
-    if (map_.size() >= max_entries) map_.clear();  // a flood of names: start over
-    map_[key(type, name)] = entry{a, now + std::chrono::seconds(ttl)};
-  }
-
- private:
-  static constexpr int max_ttl = 300;
-  static constexpr std::size_t max_entries = 10000;
-  struct entry {
-    answer<std::string> a;
-    clock::time_point expires;
-  };
-  static std::string key(int type, const std::string& name) { return fmt::format("{}:{}", type, name); }
-
-  std::mutex m_;
-  std::unordered_map<std::string, entry> map_;
-};
-
 class unbound_resolver final : public resolver {
  public:
   unbound_resolver(ub_ctx* ctx, int wake_fd, std::chrono::milliseconds timeout)
@@ -296,7 +255,7 @@ class unbound_resolver final : public resolver {
     if (auto hit = cache_.get(type_txt, *q, now)) return std::move(*hit);
     auto slots = lookup(*q, {type_txt});
     auto a = to_answer<std::string>(slots[0], "TXT", parse_txt);
-    cache_.put(type_txt, *q, a, slots[0], now);
+    if (slots[0].res) cache_.put(type_txt, *q, a, slots[0].res->ttl, now);
     return a;
   }
 
@@ -336,7 +295,7 @@ class unbound_resolver final : public resolver {
     const auto slots = lookup(queries);
     for (std::size_t k = 0; k < asked.size(); ++k) {
       out[asked[k]] = to_answer<std::string>(slots[k], "A", parse_a);
-      cache_.put(type_a, queries[k].first, out[asked[k]], slots[k], now);
+      if (slots[k].res) cache_.put(type_a, queries[k].first, out[asked[k]], slots[k].res->ttl, now);
     }
     return out;
   }
