@@ -106,14 +106,23 @@ core::result<std::string> fetch_sts_policy(dns::resolver& resolver, std::string_
   }
   ctx.set_verify_mode(asio::ssl::verify_peer);
   core::result<std::string> out = core::fail(core::errc::unavailable, "no address tried");
+  // One deadline for the whole fetch (RFC 8461 §3.3 suggests at most a minute), not
+  // one per address: a host with many unreachable addresses must not hold a
+  // delivery for minutes.
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
   for (const auto& ip : addrs.records) {
+    const auto left = std::chrono::ceil<std::chrono::seconds>(deadline - std::chrono::steady_clock::now());
+    if (left <= std::chrono::seconds::zero()) {
+      out = core::fail(core::errc::unavailable, "timeout fetching the policy");
+      break;
+    }
     asio::io_context io;
     std::optional<core::result<std::string>> got;
-    asio::co_spawn(io, get(ctx, ip, options.port, host, options.timeout),
+    asio::co_spawn(io, get(ctx, ip, options.port, host, left),
                    [&got](std::exception_ptr e, core::result<std::string> r) {
                      got = e ? core::fail(core::errc::internal, "policy fetch failed") : std::move(r);
                    });
-    io.run_for(options.timeout);
+    io.run_until(deadline);
     out = got ? std::move(*got) : core::fail(core::errc::unavailable, "timeout fetching the policy");
     // Only an unreachable address makes another worth trying.
     if (out || out.error().code != core::errc::unavailable) break;
