@@ -3,11 +3,11 @@
 #include <algorithm>
 
 #include "mailauth/arc_seal.hpp"
-#include "mailauth/dkim_keys.hpp"
 
 namespace letterhead::delivery {
+
 forwarding::forwarding(store::store& st, directory::directory& dir, forwarding_options options)
-    : store_(st), directory_(dir), options_(std::move(options)) {
+    : directory_(dir), options_(std::move(options)), signers_(std::make_unique<mailauth::signer_cache>(st)) {
   options_.srs_domain = directory::lower_ascii(options_.srs_domain);
   codec_.max_age_days = options_.srs_max_age_days;
   codec_.mac = [this](std::string_view data) { return directory_.capability_token("srs", data); };
@@ -50,15 +50,11 @@ core::result<std::string> forwarding::seal(std::string_view message, std::string
   // client) there is nothing we could vouch for.
   const auto request = mailauth::seal_request_from(message, options_.authserv_id);
   if (!request) return std::string{};
-  auto signer = mailauth::signer_for_domain(store_, forwarding_domain);
-  if (!signer && signer.error().code == core::errc::not_found && !options_.srs_domain.empty()) {
-    signer = mailauth::signer_for_domain(store_, options_.srs_domain);
-  }
-  if (!signer) {
-    if (signer.error().code == core::errc::not_found) return std::string{};
-    return std::unexpected(signer.error());
-  }
-  auto set = mailauth::arc_seal(*signer, message, *request, now);
+  auto signer = signers_->get(directory::lower_ascii(forwarding_domain));
+  if (signer && !*signer && !options_.srs_domain.empty()) signer = signers_->get(options_.srs_domain);
+  if (!signer) return std::unexpected(signer.error());
+  if (!*signer) return std::string{};
+  auto set = mailauth::arc_seal(**signer, message, *request, now);
   if (!set) {
     if (set.error().code == core::errc::limit) return std::string{};
     return std::unexpected(set.error());

@@ -20,12 +20,14 @@
 // installation's secret key ([security] secret_key_file), the same on every node.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "core/error.hpp"
 #include "delivery/srs.hpp"
 #include "directory/directory.hpp"
+#include "mailauth/signer_cache.hpp"
 #include "store/store.hpp"
 
 namespace letterhead::delivery {
@@ -60,10 +62,10 @@ class forwarding {
                                                std::int64_t now) const;
 
  private:
-  store::store& store_;
   directory::directory& directory_;
   forwarding_options options_;
   srs_codec codec_;
+  std::unique_ptr<mailauth::signer_cache> signers_;  // for the const seal()
 };
 
 }  // namespace letterhead::delivery
