@@ -229,6 +229,7 @@ core::result<void> local_delivery::enqueue(const inbound_message& msg, std::stri
   e.auth_account = msg.auth_account;
   e.body_type = msg.body_type;
   e.smtputf8 = msg.smtputf8;
+  e.requiretls = msg.requiretls;
   e.created = now;
   e.next_attempt = now;
   for (const auto& r : recipients) {

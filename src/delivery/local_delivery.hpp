@@ -35,6 +35,7 @@ struct inbound_message {
   bool moderation_approved = false;
   std::string body_type;     // BODY= as declared (RFC 6152, RFC 3030), "" if none
   bool smtputf8 = false;     // SMTPUTF8 was used (RFC 6531)
+  bool requiretls = false;   // REQUIRETLS was used (RFC 8689 §4.1): kept on queue entries
   bool junk = false;         // judged spam: local recipients get it in their Junk mailbox
 };
 

@@ -148,4 +148,65 @@ std::string decode_transfer(std::string_view body, transfer_encoding encoding) {
   }
 }
 
+std::string encode_base64(std::string_view in) {
+  static constexpr std::string_view alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  constexpr std::size_t groups_per_line = 19;  // 76 characters (RFC 2045 §6.8)
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4 + (in.size() / 57 + 1) * 2);
+  std::size_t groups = 0;
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    const std::size_t left = in.size() - i;
+    std::uint32_t n = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16;
+    if (left > 1) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
+    if (left > 2) n |= static_cast<unsigned char>(in[i + 2]);
+    out += alphabet[(n >> 18) & 63];
+    out += alphabet[(n >> 12) & 63];
+    out += left > 1 ? alphabet[(n >> 6) & 63] : '=';
+    out += left > 2 ? alphabet[n & 63] : '=';
+    if (++groups == groups_per_line || left <= 3) {
+      out += "\r\n";
+      groups = 0;
+    }
+  }
+  return out;
+}
+
+std::string encode_quoted_printable(std::string_view in) {
+  static constexpr std::string_view hex = "0123456789ABCDEF";
+  constexpr std::size_t max_line = 76;  // RFC 2045 §6.7 rule 5, the "=" of a soft break included
+  std::string out;
+  out.reserve(in.size() + in.size() / 8 + 8);
+  std::size_t column = 0;
+  auto emit = [&](std::string_view piece) {
+    // Room for the piece and, unless the line ends here, a soft break's "=".
+    if (column + piece.size() > max_line - 1) {
+      out += "=\r\n";
+      column = 0;
+    }
+    out += piece;
+    column += piece.size();
+  };
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c == '\n' || (c == '\r' && i + 1 < in.size() && in[i + 1] == '\n')) {
+      if (c == '\r') ++i;
+      out += "\r\n";
+      column = 0;
+      continue;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    const bool line_ends = i + 1 == in.size() || in[i + 1] == '\n' ||
+                           (in[i + 1] == '\r' && i + 2 < in.size() && in[i + 2] == '\n');
+    const bool literal = (u >= 33 && u <= 126 && c != '=') || ((c == ' ' || c == '\t') && !line_ends);
+    if (literal) {
+      emit(std::string_view(&c, 1));
+    } else {
+      const char encoded[3] = {'=', hex[u >> 4], hex[u & 15]};
+      emit(std::string_view(encoded, 3));
+    }
+  }
+  return out;
+}
+
 }  // namespace letterhead::mime

@@ -36,4 +36,16 @@ enum class transfer_encoding {
 // Decodes `body` according to `encoding`; identity for 7bit, 8bit, binary and other.
 [[nodiscard]] std::string decode_transfer(std::string_view body, transfer_encoding encoding);
 
+// RFC 2045 §6.8: base64 in lines of 76 characters, each ending in CRLF (none for
+// empty input).
+[[nodiscard]] std::string encode_base64(std::string_view bytes);
+
+// RFC 2045 §6.7 for text in canonical form: CRLF (or a bare LF) is a hard line break
+// written as CRLF; "=", bytes >= 0x7F, controls other than TAB (a bare CR too) become
+// "=XX"; a space or TAB before a line break or at the end is encoded (rule 3); lines
+// are cut with soft line breaks at 76 characters (rule 5). The result is 7-bit with
+// lines of at most 76 characters, and decode_quoted_printable gives back `text` (with
+// bare LFs as CRLF).
+[[nodiscard]] std::string encode_quoted_printable(std::string_view text);
+
 }  // namespace letterhead::mime

@@ -31,13 +31,15 @@ class Message:
 class FakeMx:
     def __init__(self, ehlo=DEFAULT_EHLO, greeting=lambda n: "220 fake.test ESMTP",
                  rcpt=lambda addr: "250 2.1.5 ok", data=lambda n: "250 2.0.0 accepted",
-                 data_delay=lambda n: 0, tls=None):
+                 data_delay=lambda n: 0, tls=None, ehlo_tls=()):
         """greeting(n): n-th connection (1-based); data(n): n-th message body
         received; data_delay(n): seconds to wait before answering it; a client that
         has gone by then does not get the message counted. tls: a server-side
         ssl.SSLContext; STARTTLS is then offered (RFC 3207) and `tls_handshakes`
-        counts the handshakes that completed."""
+        counts the handshakes that completed. ehlo_tls: keywords added to the EHLO
+        reply on a TLS session only (REQUIRETLS, RFC 8689 §2)."""
         self.tls = tls
+        self.ehlo_tls = list(ehlo_tls)
         self.tls_handshakes = 0
         self.ehlo = list(ehlo)
         self.greeting = greeting
@@ -136,6 +138,8 @@ class FakeMx:
                     words = ["fake.test"] + self.ehlo
                     if self.tls is not None and not isinstance(sock, ssl.SSLSocket):
                         words.append("STARTTLS")
+                    if isinstance(sock, ssl.SSLSocket):
+                        words += self.ehlo_tls
                     say("\r\n".join(f"250-{w}" for w in words[:-1]) + ("\r\n" if len(words) > 1 else "") +
                         f"250 {words[-1]}")
                 elif verb == "HELO":

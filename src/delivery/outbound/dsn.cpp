@@ -1,10 +1,15 @@
 #include "delivery/outbound/dsn.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <ctime>
 #include <random>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <unicode/utf8.h>
+
+#include "mime/seven_bit.hpp"
 
 namespace letterhead::delivery::outbound {
 
@@ -31,19 +36,20 @@ std::string one_line(std::string_view s) {
 
 bool digit(char c) { return c >= '0' && c <= '9'; }
 
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
 // RFC 3461 §4: ENVID and ORCPT arrive as xtext ("+HH" for special characters).
 std::string xtext_decode(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+' && i + 2 < s.size()) {
-      const auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        return -1;
-      };
-      const int h = hex(s[i + 1]);
-      const int l = hex(s[i + 2]);
+      const int h = hex_value(s[i + 1]);
+      const int l = hex_value(s[i + 2]);
       if (h >= 0 && l >= 0) {
         out += static_cast<char>(h * 16 + l);
         i += 2;
@@ -53,6 +59,39 @@ std::string xtext_decode(std::string_view s) {
     out += s[i];
   }
   return one_line(out);
+}
+
+bool is_ascii(std::string_view s) {
+  return std::ranges::all_of(s, [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+// RFC 6533 §3: a utf-8 address in ORCPT is utf-8-addr-xtext, whose non-ASCII
+// characters are written "\x{HEX}"; message/global-delivery-status carries them as
+// UTF-8 (utf-8-address). Malformed escapes and surrogates are kept as written.
+std::string unitext_to_utf8(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto close = s.substr(i).starts_with("\\x{") ? s.find('}', i + 3) : std::string_view::npos;
+    if (close != std::string_view::npos && close - i - 3 >= 1 && close - i - 3 <= 6) {
+      std::uint32_t cp = 0;
+      bool ok = true;
+      for (const char c : s.substr(i + 3, close - i - 3)) {
+        const int v = hex_value(c);
+        ok = ok && v >= 0;
+        cp = cp * 16 + static_cast<std::uint32_t>(v < 0 ? 0 : v);
+      }
+      if (ok && cp >= 0x80 && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF)) {
+        std::uint8_t utf8[U8_MAX_LENGTH];
+        std::int32_t n = 0;
+        U8_APPEND_UNSAFE(utf8, n, static_cast<UChar32>(cp));
+        out.append(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(n));
+        i = close;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
 }
 
 // "x.y.z" at the start of s (RFC 3463 §2: class 2, 4 or 5; subject and detail up to
@@ -94,32 +133,6 @@ std::string rfc5322_date(store::unix_time t) {
   std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
   return buf;
 }
-
-std::string base64(std::string_view in) {
-  static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const auto n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                   static_cast<unsigned char>(in[i + 2]);
-    out += table[(n >> 18) & 63];
-    out += table[(n >> 12) & 63];
-    out += table[(n >> 6) & 63];
-    out += table[n & 63];
-  }
-  if (i < in.size()) {
-    const bool two = i + 1 < in.size();
-    const auto n = (static_cast<unsigned char>(in[i]) << 16) | (two ? static_cast<unsigned char>(in[i + 1]) << 8 : 0);
-    out += table[(n >> 18) & 63];
-    out += table[(n >> 12) & 63];
-    out += two ? table[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-// RFC 2047 encoded-word for a non-ASCII subject.
-std::string encoded_word(std::string_view utf8) { return "=?UTF-8?B?" + base64(utf8) + "?="; }
 
 struct wording {
   std::string_view subject_en;
@@ -235,6 +248,13 @@ std::string build_dsn(const store::queue_entry& entry, const std::vector<std::si
                        words.advice_zh);
   if (delayed) human += fmt::format("系统将持续重试至 {}。\r\n", rfc5322_date(retry_until));
 
+  // RFC 6533 §6: an internationalised message (SMTPUTF8, or UTF-8 in its envelope or
+  // header section) gets message/global-delivery-status with utf-8 address types and
+  // comes back as message/global or message/global-headers; others stay RFC 3464.
+  bool global = entry.smtputf8 || !is_ascii(entry.mail_from) ||
+                !is_ascii(original.substr(0, std::min(original.find("\r\n\r\n"), original.size())));
+  for (const auto i : recipients) global = global || !is_ascii(entry.recipients.at(i).address);
+
   // Part 2: for programs (RFC 3464 §2.2 per-message, §2.3 per-recipient fields).
   std::string status = fmt::format("Reporting-MTA: dns; {}\r\n", host);
   if (!entry.dsn_envid.empty()) status += fmt::format("Original-Envelope-Id: {}\r\n", xtext_decode(entry.dsn_envid));
@@ -248,9 +268,13 @@ std::string build_dsn(const store::queue_entry& entry, const std::vector<std::si
       const auto semi = orcpt.find(';');
       const auto type = semi == std::string::npos ? std::string("rfc822") : one_line(orcpt.substr(0, semi));
       const auto addr = semi == std::string::npos ? orcpt : orcpt.substr(semi + 1);
-      status += fmt::format("Original-Recipient: {}; {}\r\n", type, xtext_decode(addr));
+      auto decoded = xtext_decode(addr);
+      if (global && upper(type) == "UTF-8") decoded = one_line(unitext_to_utf8(decoded));
+      status += fmt::format("Original-Recipient: {}; {}\r\n", type, decoded);
     }
-    status += fmt::format("Final-Recipient: rfc822; {}\r\n", one_line(r.address));
+    // RFC 6533 §3: the utf-8 address type for a UTF-8 address.
+    status += fmt::format("Final-Recipient: {}; {}\r\n", is_ascii(r.address) ? "rfc822" : "utf-8",
+                          one_line(r.address));
     status += fmt::format("Action: {}\r\n", action_of(kind));
     status += fmt::format("Status: {}\r\n", dsn_status(r, kind));
     // remote_mta is "host[address]:port"; RFC 3464 §2.3.5 wants the host name.
@@ -265,7 +289,9 @@ std::string build_dsn(const store::queue_entry& entry, const std::vector<std::si
   }
 
   // Part 3: the message or its header section (RFC 3462/6522 text/rfc822-headers).
-  const bool headers_only = upper(entry.dsn_ret) == "HDRS" || original.size() > options.max_returned_size;
+  // RFC 8689 §5: a REQUIRETLS message is returned as if RET=HDRS, whatever RET says.
+  const bool headers_only =
+      upper(entry.dsn_ret) == "HDRS" || entry.requiretls || original.size() > options.max_returned_size;
   std::string_view returned = original;
   if (headers_only) {
     const auto end = original.find("\r\n\r\n");
@@ -281,7 +307,7 @@ std::string build_dsn(const store::queue_entry& entry, const std::vector<std::si
       "Message-ID: <dsn-{4}-{5}-{6}@{0}>\r\n"
       "Auto-Submitted: auto-replied\r\n"
       "MIME-Version: 1.0\r\n"
-      "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+      "Content-Type: multipart/report; report-type={8};\r\n"
       "\tboundary=\"{7}\"\r\n"
       "\r\n"
       "This is a MIME-encapsulated delivery status notification.\r\n"
@@ -290,14 +316,16 @@ std::string build_dsn(const store::queue_entry& entry, const std::vector<std::si
       "Content-Transfer-Encoding: 8bit\r\n"
       "Content-Description: Notification\r\n"
       "\r\n",
-      host, entry.mail_from, encoded_word(subject), rfc5322_date(now), entry.id, now, random_token(), boundary);
+      host, entry.mail_from, mime::utf8_encoded_words(subject), rfc5322_date(now), entry.id, now, random_token(), boundary,
+      global ? "global-delivery-status" : "delivery-status");
   out += human;
   out += fmt::format(
-      "\r\n--{}\r\nContent-Type: message/delivery-status\r\nContent-Description: Delivery report\r\n\r\n",
-      boundary);
+      "\r\n--{}\r\nContent-Type: message/{}\r\nContent-Description: Delivery report\r\n\r\n", boundary,
+      global ? "global-delivery-status" : "delivery-status");
   out += status;
   out += fmt::format("\r\n--{}\r\nContent-Type: {}\r\nContent-Description: {}\r\n", boundary,
-                     headers_only ? "text/rfc822-headers" : "message/rfc822",
+                     headers_only ? (global ? "message/global-headers" : "text/rfc822-headers")
+                                  : (global ? "message/global" : "message/rfc822"),
                      headers_only ? "Undelivered message headers" : "Undelivered message");
   // 8-bit originals stay 8-bit: the report is declared 8BITMIME when it goes out.
   out += "Content-Transfer-Encoding: 8bit\r\n\r\n";
@@ -340,6 +368,9 @@ core::result<void> dsn_bounce_sink::report(const store::queue_entry& entry, cons
   msg.recipients.push_back(recipient{entry.mail_from, "", ""});
   msg.body_type = "8BITMIME";
   msg.smtputf8 = entry.smtputf8;
+  // RFC 8689 §5: the report about a REQUIRETLS message goes with REQUIRETLS too (its
+  // null sender keeps it from being held back where the next hop lacks it).
+  msg.requiretls = entry.requiretls;
   auto done = delivery_.deliver(msg, dsn);
   if (!done) {
     // The sender is gone (an account removed meanwhile): nobody to tell.

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <boost/asio/co_spawn.hpp>
@@ -22,9 +23,12 @@
 #include "core/runtime.hpp"
 #include "delivery/outbound/routing.hpp"
 #include "delivery/outbound/mta_sts_cache.hpp"
+#include "delivery/outbound/requiretls.hpp"
 #include "delivery/outbound/schedule.hpp"
 #include "delivery/outbound/tls_policy.hpp"
+#include "mime/seven_bit.hpp"
 #include "smtp/client/client.hpp"
+#include "smtp/client/requirements.hpp"
 
 namespace letterhead::delivery::outbound {
 
@@ -213,6 +217,42 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
 
   // --- one entry ---
 
+  // An entry's message as it leaves: DKIM fields + the queued bytes, and, made when the
+  // first server without 8BITMIME (or BINARYMIME) needs it, a 7-bit copy signed on its
+  // own (RFC 6152 §3): re-encoding after signing would break the body hash and any
+  // signed Content-Transfer-Encoding (RFC 6376 §5.3 asks signers to convert first).
+  struct outgoing {
+    std::string message;
+    std::size_t signature_size = 0;
+    std::optional<core::result<std::string>> seven_bit;
+    [[nodiscard]] std::string_view original() const { return std::string_view(message).substr(signature_size); }
+  };
+
+  // DKIM-Signature fields for `msg`, or "" (no signer, or an error: sent unsigned).
+  asio::awaitable<std::string> signature_for(const store::queue_entry& e, std::string_view msg) {
+    if (signer == nullptr) co_return std::string();
+    auto sign = [s = signer, &e, msg] { return s->sign(e, msg); };
+    auto headers = co_await core::run_blocking(blocking, std::move(sign));
+    if (!headers) {
+      spdlog::warn("outbound queue: entry {}: sending unsigned: {}", e.id, headers.error().message);
+      co_return std::string();
+    }
+    co_return std::move(*headers);
+  }
+
+  asio::awaitable<core::result<std::string>> seven_bit_copy(const store::queue_entry& e, std::string_view original) {
+    auto convert = [original] { return mime::to_seven_bit(original); };
+    auto converted = co_await core::run_blocking(blocking, std::move(convert));
+    if (!converted) {
+      spdlog::info("outbound queue: entry {}: cannot convert to 7-bit: {}", e.id, converted.error().message);
+      co_return converted;
+    }
+    spdlog::info("outbound queue: entry {}: converted to 7-bit for a server without 8BITMIME (RFC 6152 §3)", e.id);
+    auto headers = co_await signature_for(e, *converted);
+    converted->insert(0, headers);
+    co_return converted;
+  }
+
   asio::awaitable<void> deliver_entry(store::queue_entry e) {
     metrics.attempts.inc();
     const auto claimed_at = clock::now();
@@ -230,15 +270,16 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
         if (r.status == state::pending) record(r, why, "");
       }
     } else {
-      std::string msg = std::move(*message);
-      if (signer != nullptr) {
-        auto sign = [s = signer, &e, &msg] { return s->sign(e, msg); };
-        auto headers = co_await core::run_blocking(blocking, std::move(sign));
-        if (!headers) {
-          spdlog::warn("outbound queue: entry {}: sending unsigned: {}", e.id, headers.error().message);
-        } else {
-          msg.insert(0, *headers);
-        }
+      outgoing msg;
+      msg.message = std::move(*message);
+      const auto headers = co_await signature_for(e, msg.message);
+      msg.message.insert(0, headers);
+      msg.signature_size = headers.size();
+      const auto demand = demand_of(e, msg.message);
+      if (demand == tls_demand::required) {
+        spdlog::info("outbound queue: entry {}: REQUIRETLS (RFC 8689)", e.id);
+      } else if (demand == tls_demand::optional) {
+        spdlog::info("outbound queue: entry {}: TLS-Required: No, recipient TLS policies ignored", e.id);
       }
       std::map<std::string, std::vector<std::size_t>> groups;
       for (std::size_t i = 0; i < e.recipients.size(); ++i) {
@@ -249,7 +290,7 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
       attempted = groups.empty();
       for (const auto& [dest, indices] : groups) {
         if (clock::now() > deadline) break;
-        const bool tried = co_await deliver_group(e, msg, dest, indices, relayed, deadline);
+        const bool tried = co_await deliver_group(e, msg, dest, demand, indices, relayed, deadline);
         attempted = attempted || tried;
       }
     }
@@ -306,6 +347,7 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
     env.dsn_envid = e.dsn_envid;
     env.body_type = e.body_type;
     env.smtputf8 = e.smtputf8;
+    env.requiretls = e.requiretls;
     for (const auto i : chunk) {
       const auto& r = e.recipients[i];
       env.recipients.push_back(smtp::client::recipient{r.address, r.dsn_notify, r.dsn_orcpt});
@@ -331,9 +373,9 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
 
   // Sends one destination's recipients; false when the lease deadline passed before
   // anything was tried (the recipients stay as they were).
-  asio::awaitable<bool> deliver_group(store::queue_entry& e, const std::string& msg, const std::string& dest,
-                                      const std::vector<std::size_t>& indices, std::vector<std::size_t>& relayed,
-                                      clock::time_point deadline) {
+  asio::awaitable<bool> deliver_group(store::queue_entry& e, outgoing& msg, const std::string& dest,
+                                      tls_demand demand, const std::vector<std::size_t>& indices,
+                                      std::vector<std::size_t>& relayed, clock::time_point deadline) {
     route rt;
     if (relay()) {
       rt = relay_route(opt.relay);
@@ -348,9 +390,11 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
       record_all(e, indices, *rt.failure, "");
       co_return true;
     }
-    // RFC 8461 §5.1: the domain's MTA-STS policy, from the store's cache or fetched.
+    // RFC 8461 §5.1: the domain's MTA-STS policy, from the store's cache or fetched
+    // (not for TLS-Required: No, which ignores it: RFC 8689 §4.2.2).
     domain_sts policy;
-    if (!relay() && resolver != nullptr && !rt.hosts.empty() && !rt.hosts.front().is_ip) {
+    if (!relay() && resolver != nullptr && !rt.hosts.empty() && !rt.hosts.front().is_ip &&
+        demand != tls_demand::optional) {
       auto find = [r = resolver, st = &store, d = dest, o = sts] { return sts_for_domain(*r, *st, d, o, unix_now()); };
       policy = co_await core::run_blocking(blocking, std::move(find));
       if (policy.policy) {
@@ -358,7 +402,9 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
       }
     }
 
-    co_await acquire(dest);
+    // Connections are shared only between entries of the same TLS demand.
+    const auto key = connection_key(dest, demand);
+    co_await acquire(key);
     session_ptr s;
     bool tried = false;
     const std::size_t per = std::max<std::size_t>(opt.queue.max_recipients, 1);
@@ -373,11 +419,11 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
       for (int round = 0; round < 2; ++round) {
         bool reused = false;
         if (!s) {
-          s = take_idle(dest);
+          s = take_idle(key);
           reused = s != nullptr;
         }
         if (!s) {
-          auto opened = co_await open_session(rt, dest, policy.policy);
+          auto opened = co_await open_session(rt, dest, policy.policy, demand);
           if (!opened) {
             spdlog::info("outbound queue: entry {}: {}: {}", e.id, dest, opened.error().describe());
             res.recipients.assign(chunk.size(), opened.error());
@@ -385,7 +431,24 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
           }
           s = std::move(*opened);
         }
-        res = co_await s->send(env, msg);
+        // RFC 6152 §3: converted to 7-bit for a server without 8BITMIME, sent as 7BIT.
+        const std::string* bytes = &msg.message;
+        auto send_env = env;
+        if (smtp::client::needs_seven_bit(smtp::client::analyse(env, msg.original()), s->extensions(), s->esmtp())) {
+          if (!msg.seven_bit) msg.seven_bit = co_await seven_bit_copy(e, msg.original());
+          if (!*msg.seven_bit) {
+            res.recipients.assign(chunk.size(),
+                                  status{outcome::permanent, 0, "5.6.3",
+                                         fmt::format("The destination server does not support 8BITMIME and the "
+                                                     "message cannot be converted to 7-bit: {}",
+                                                     msg.seven_bit->error().message)});
+            res.reusable = true;
+            break;
+          }
+          bytes = &**msg.seven_bit;
+          send_env.body_type = "7BIT";
+        }
+        res = co_await s->send(send_env, *bytes);
         const bool nothing_answered = std::ranges::all_of(
             res.recipients, [](const status& st) { return st.result == outcome::temporary && st.code == 0; });
         if (reused && !res.reusable && nothing_answered) {
@@ -407,16 +470,16 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
     }
     if (s) {
       if (s->transactions() < opt.queue.messages_per_connection && !stopping) {
-        put_idle(dest, std::move(s));
+        put_idle(key, std::move(s));
       } else {
         co_await s->quit();
       }
     }
-    release(dest);
+    release(key);
     co_return tried;
   }
 
-  smtp::client::options client_options(const mx_host& host, const host_tls& policy) const {
+  smtp::client::options client_options(const mx_host& host, const host_tls& policy, tls_demand demand) const {
     smtp::client::options o;
     o.helo_name = opt.hostname;
     o.server_name = host.name;
@@ -444,47 +507,100 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
     } else if (policy.sts_testing) {
       o.report_unverified = true;
     }
+    if (demand == tls_demand::required) {
+      // RFC 8689 §4.2.1 step 4: TLS, and the certificate authenticated by DANE
+      // (usable TLSA records) or else by PKIX for the host name (RFC 6125).
+      if (o.tls != smtp::client::tls_mode::implicit) o.tls = smtp::client::tls_mode::starttls;
+      if (!o.dane || o.dane->records.empty()) {
+        o.dane.reset();
+        o.verify_certificate = true;
+      }
+      o.report_unverified = false;
+    }
     return o;
   }
 
   // Tries the route's hosts in order and each of their addresses.
   asio::awaitable<std::expected<session_ptr, status>> open_session(const route& rt, const std::string& domain,
-                                                                   const std::optional<sts_policy>& domain_policy) {
+                                                                   const std::optional<sts_policy>& domain_policy,
+                                                                   tls_demand demand) {
+    const bool required = demand == tls_demand::required;
     std::optional<status> last;
     bool every_host_gone = true;  // each host has no address at all (permanent)
+    // REQUIRETLS (RFC 8689 §4.2.1): the failure is final when every host was refused
+    // for REQUIRETLS reasons (or has no address), not when one could not be reached.
+    bool only_refusals = true;
+    std::optional<status> refusal;
+    auto refused = [&](status why) {
+      refusal = why;
+      last = std::move(why);
+    };
     for (const auto& host : rt.hosts) {
       auto lookup = [r = resolver, h = host] { return host_addresses(r, h); };
       auto addrs = co_await core::run_blocking(blocking, std::move(lookup));
       if (addrs.ips.empty()) {
         last = addrs.failure;
-        if (!addrs.failure || addrs.failure->result != outcome::permanent) every_host_gone = false;
+        if (!addrs.failure || addrs.failure->result != outcome::permanent) {
+          every_host_gone = false;
+          only_refusals = false;
+        }
         continue;
       }
       every_host_gone = false;
       host_tls policy;
-      if (!relay() && resolver != nullptr) {
+      // RFC 8689 §4.2.2: TLS-Required: No ignores DANE and MTA-STS (opportunistic TLS).
+      if (!relay() && resolver != nullptr && demand != tls_demand::optional) {
         auto dane = [r = resolver, h = host, mx = rt.dnssec, a = addrs.dnssec] { return dane_for_host(*r, h, mx, a); };
         policy = co_await core::run_blocking(blocking, std::move(dane));
       }
       if (policy.dane) {
         spdlog::info("outbound queue: {}: DANE, {} usable TLSA record(s)", host.name, policy.dane->records.size());
       }
-      apply_sts(policy, domain_policy, host, domain);
+      if (demand != tls_demand::optional) apply_sts(policy, domain_policy, host, domain);
       if (!policy.sts_warning.empty()) spdlog::warn("outbound queue: MTA-STS testing: {}", policy.sts_warning);
       if (policy.failure) {
         spdlog::info("outbound queue: {}: {}", host.name, policy.failure->describe());
         last = policy.failure;
+        only_refusals = false;
         continue;
       }
+      if (required && !relay()) {
+        if (auto no = requiretls_mx_check(rt.dnssec, domain_policy, host, domain)) {
+          spdlog::info("outbound queue: {}: {}", host.name, no->describe());
+          refused(std::move(*no));
+          continue;
+        }
+      }
       for (const auto& ip : addrs.ips) {
-        auto s = co_await smtp::client::session::open(strand, tls, ip, host.port, client_options(host, policy));
+        auto s = co_await smtp::client::session::open(strand, tls, ip, host.port, client_options(host, policy, demand));
         if (s) {
           metrics.connections_ok.inc();
-          co_return std::move(*s);
+          if (!required) co_return std::move(*s);
+          // RFC 8689 §4.2.1 step 5: the server must offer REQUIRETLS after STARTTLS.
+          auto& opened = **s;
+          auto no = smtp::client::check_requiretls(opened.extensions(), opened.esmtp(), opened.verified_tls(),
+                                                   opened.peer());
+          if (!no) co_return std::move(*s);
+          spdlog::info("outbound queue: {}: {}", host.name, no->describe());
+          co_await opened.quit();
+          refused(std::move(*no));
+          break;  // the next host (its other addresses run the same server)
         }
         metrics.connections_failed.inc();
-        last = s.error();
+        bool refusal_now = false;
+        auto why = required ? requiretls_session_failure(s.error(), refusal_now) : s.error();
+        if (refusal_now) {
+          refused(std::move(why));
+        } else {
+          last = std::move(why);
+          only_refusals = false;
+        }
       }
+    }
+    if (required && only_refusals && refusal) {
+      // §4.2.1: no host meets the requirements: the message must not be sent to the
+      // domain, and the sender gets a non-delivery report.
+      co_return std::unexpected(*refusal);
     }
     if (!last) co_return std::unexpected(status{outcome::temporary, 0, "4.4.4", "no host to try"});
     status why = *last;

@@ -9,7 +9,7 @@
 // Extensions used when the server offers them: PIPELINING (RFC 2920) for MAIL and
 // RCPT, SIZE (RFC 1870), 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531), CHUNKING and
 // BINARYMIME (RFC 3030), DSN (RFC 3461: NOTIFY, ORCPT, RET, ENVID passed on),
-// ENHANCEDSTATUSCODES (RFC 2034). What a message needs and the server lacks is a
+// ENHANCEDSTATUSCODES (RFC 2034), REQUIRETLS (RFC 8689). What a message needs and the server lacks is a
 // permanent failure decided before MAIL (see requirements.hpp): no downgrade yet.
 //
 // SECURITY
@@ -103,6 +103,10 @@ struct envelope {
   std::string dsn_envid;  // RFC 3461 §4.4, decoded; "" = none
   std::string body_type;  // what the submitter declared: "", "7BIT", "8BITMIME", "BINARYMIME"
   bool smtputf8 = false;  // the submitter used SMTPUTF8 (RFC 6531)
+  // RFC 8689: the message was tagged REQUIRETLS. MAIL carries REQUIRETLS when the
+  // server offers it over TLS; a message with a sender (not a bounce, §5) is sent
+  // only over TLS with a verified certificate to a server that offers it.
+  bool requiretls = false;
 };
 
 enum class outcome { delivered, permanent, temporary };
@@ -157,6 +161,9 @@ class session {
 
   [[nodiscard]] const proto::extensions& extensions() const noexcept { return ext_; }
   [[nodiscard]] bool tls() const;
+  // TLS is up and its certificate was authenticated: PKIX for server_name
+  // (verify_certificate) or DANE with usable TLSA records (RFC 8689 §4.2.1 step 4).
+  [[nodiscard]] bool verified_tls() const;
   [[nodiscard]] bool esmtp() const noexcept { return esmtp_; }
   // "name[ip]:port", for logs and the queue's remote_mta.
   [[nodiscard]] const std::string& peer() const noexcept { return peer_; }

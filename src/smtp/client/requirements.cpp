@@ -21,6 +21,12 @@ message_needs analyse(const envelope& env, std::string_view message) {
   return out;
 }
 
+bool needs_seven_bit(const message_needs& needs, const proto::extensions& ext, bool esmtp) {
+  if (needs.smtputf8 && !(esmtp && ext.smtputf8)) return false;
+  if (needs.binary) return !(esmtp && ext.binarymime && ext.chunking);
+  return needs.eight_bit && !(esmtp && ext.eightbitmime);
+}
+
 std::optional<status> check_peer(const message_needs& needs, const proto::extensions& ext, bool esmtp,
                                  std::uint64_t message_size) {
   auto refuse = [](std::string_view enhanced, std::string text) {
@@ -44,6 +50,23 @@ std::optional<status> check_peer(const message_needs& needs, const proto::extens
                            "message's 8-bit content");
   }
   return std::nullopt;
+}
+
+std::optional<status> check_requiretls(const proto::extensions& ext, bool esmtp, bool verified_tls,
+                                       std::string_view peer) {
+  if (!verified_tls) {
+    return status{outcome::permanent, 0, "5.7.10",
+                  fmt::format("REQUIRETLS: no TLS session with an authenticated certificate to {}", peer)};
+  }
+  if (!(esmtp && ext.requiretls)) {
+    return status{outcome::permanent, 0, "5.7.30",
+                  fmt::format("REQUIRETLS support required: {} does not offer REQUIRETLS", peer)};
+  }
+  return std::nullopt;
+}
+
+bool send_requiretls(const envelope& env, const proto::extensions& ext, bool esmtp, bool tls) {
+  return env.requiretls && esmtp && ext.requiretls && tls;
 }
 
 }  // namespace letterhead::smtp::client

@@ -50,6 +50,13 @@ session::~session() { transport_->close(); }
 
 bool session::tls() const { return transport_->tls(); }
 
+bool session::verified_tls() const {
+  // Set-up fails when the certificate does not verify, so a TLS session opened with
+  // one of these checks has passed it.
+  const bool dane_authenticates = opts_.dane && !opts_.dane->records.empty();
+  return transport_->tls() && (opts_.verify_certificate || dane_authenticates);
+}
+
 asio::awaitable<std::expected<std::unique_ptr<session>, status>> session::open(
     asio::any_io_executor ex, std::shared_ptr<asio::ssl::context> tls, std::string address, std::uint16_t port,
     options opts) {

@@ -21,7 +21,7 @@ status lost(std::string_view stage, const core::error& e) {
 }
 
 std::string mail_command(const envelope& env, const message_needs& needs, const proto::extensions& ext,
-                         bool esmtp, std::size_t size) {
+                         bool esmtp, bool tls, std::size_t size) {
   std::string out = fmt::format("MAIL FROM:<{}>", env.mail_from);
   if (esmtp) {
     if (ext.size) out += fmt::format(" SIZE={}", size);  // RFC 1870 §6
@@ -31,6 +31,7 @@ std::string mail_command(const envelope& env, const message_needs& needs, const 
       out += " BODY=8BITMIME";  // RFC 6152 §2
     }
     if (needs.smtputf8) out += " SMTPUTF8";  // RFC 6531 §3.4
+    if (send_requiretls(env, ext, esmtp, tls)) out += " REQUIRETLS";  // RFC 8689 §4.2.1 step 6
     if (ext.dsn) {
       // RFC 3461 §4.3, §4.4: passed on as the sender asked.
       if (env.dsn_ret == "FULL" || env.dsn_ret == "HDRS") out += " RET=" + env.dsn_ret;
@@ -64,7 +65,12 @@ asio::awaitable<transaction_result> session::send(const envelope& env, std::stri
   if (broken_ || n == 0) co_return out;
 
   const auto needs = analyse(env, message);
-  if (auto refused = check_peer(needs, ext_, esmtp_, message.size())) {
+  auto refused = check_peer(needs, ext_, esmtp_, message.size());
+  // RFC 8689 §4.2.1 (a bounce, with the null sender, is exempt: §5).
+  if (!refused && env.requiretls && !env.mail_from.empty()) {
+    refused = check_requiretls(ext_, esmtp_, verified_tls(), peer_);
+  }
+  if (refused) {
     log_.info("not sending to {}: {}", peer_, refused->describe());
     out.recipients.assign(n, *refused);
     out.reusable = true;
@@ -72,7 +78,7 @@ asio::awaitable<transaction_result> session::send(const envelope& env, std::stri
   }
   ++transactions_;
 
-  const std::string mail = mail_command(env, needs, ext_, esmtp_, message.size());
+  const std::string mail = mail_command(env, needs, ext_, esmtp_, tls(), message.size());
   std::vector<bool> accepted(n, false);
   std::size_t accepted_count = 0;
   if (esmtp_ && ext_.pipelining) {

@@ -44,6 +44,7 @@ struct envelope {
   bool smtputf8 = false;         // RFC 6531
   std::string dsn_ret;           // RFC 3461 §4.3 RET
   std::string dsn_envid;         // RFC 3461 §4.4 ENVID, decoded
+  bool requiretls = false;       // RFC 8689 §4.1: MAIL FROM had REQUIRETLS (over TLS)
   std::optional<identity> authenticated;
   std::string client_ip;
   std::string helo;

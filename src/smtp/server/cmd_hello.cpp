@@ -35,6 +35,8 @@ asio::awaitable<session::outcome> session::cmd_ehlo(const proto::command& cmd) {
   ext.push_back("BINARYMIME");                                              // RFC 3030
   ext.push_back("DSN");                                                     // RFC 3461
   if (settings_.tls_available && !transport_->tls()) ext.push_back("STARTTLS");  // RFC 3207
+  // RFC 8689 §2: REQUIRETLS is offered only on a TLS session; it may be used only there.
+  if (transport_->tls()) ext.push_back("REQUIRETLS");
   // RFC 4954 §4: offer AUTH only where it may be used (after TLS).
   if (auth_allowed() && !identity_) {
     // SCRAM-SHA-256 (RFC 7677) after the others: clients choose by their own

@@ -1,6 +1,6 @@
 // MAIL (RFC 5321 §4.1.1.2) and RCPT (§4.1.1.3), with the ESMTP parameters of SIZE
-// (RFC 1870), BODY (RFC 6152, RFC 3030), SMTPUTF8 (RFC 6531) and DSN (RFC 3461), and
-// the relay policy.
+// (RFC 1870), BODY (RFC 6152, RFC 3030), SMTPUTF8 (RFC 6531), DSN (RFC 3461) and
+// REQUIRETLS (RFC 8689), and the relay policy.
 #include <charconv>
 
 #include <fmt/format.h>
@@ -76,6 +76,14 @@ asio::awaitable<session::outcome> session::cmd_mail(const proto::command& cmd) {
       // RFC 3461 §4.4: at most 100 characters.
       if (!v || p.value->size() > 100) co_return co_await error_reply(501, "5.5.4", "Invalid ENVID");
       next.dsn_envid = std::move(*v);
+    } else if (p.keyword == "REQUIRETLS") {
+      // RFC 8689 §2: no value, and only in a session that uses TLS (where EHLO offers
+      // it); X.7.10 "Encryption needed" (RFC 5248) for a cleartext session.
+      if (p.value) co_return co_await error_reply(501, "5.5.4", "REQUIRETLS takes no value");
+      if (!transport_->tls()) {
+        co_return co_await error_reply(530, "5.7.10", "REQUIRETLS needs a TLS session: issue STARTTLS first");
+      }
+      next.requiretls = true;
     } else if (p.keyword == "AUTH") {
       // RFC 4954 §5: accepted and not trusted (we relay for no one who does not log in).
     } else {

@@ -129,6 +129,49 @@ TEST(Dsn, HeadersOnlyForRetHdrsAndLargeMessages) {
   EXPECT_EQ(body(dsn, *part).find("The body line."), std::string_view::npos);
 }
 
+TEST(Dsn, InternationalisedMessageGetsGlobalReport) {
+  // RFC 6533: an SMTPUTF8 message with a UTF-8 recipient.
+  auto e = failed_entry();
+  e.smtputf8 = true;
+  e.recipients[1].address = "\xe7\x94\xa8\xe6\x88\xb7@fake.test";
+  e.recipients[1].dsn_orcpt = "utf-8;\\x{7528}\\x{6237}@fake.test";
+  const std::string utf8_original =
+      "From: \xe5\xbc\xa0 <alice@a.test>\r\nSubject: \xe4\xbd\xa0\xe5\xa5\xbd\r\n\r\nbody\r\n";
+  auto dsn = build_dsn(e, {1}, report_kind::failed, utf8_original, options(), 1'700'000'200);
+  auto m = mime::parse(dsn);
+  ASSERT_EQ(m.root().children.size(), 3u);
+  EXPECT_EQ(m.root().type_param("report-type")->value, "global-delivery-status");
+  const auto& report = m.parts[m.root().children[1]];
+  EXPECT_EQ(report.subtype, "global-delivery-status");
+  const auto fields = body(dsn, report);
+  EXPECT_NE(fields.find("\r\nFinal-Recipient: utf-8; \xe7\x94\xa8\xe6\x88\xb7@fake.test\r\n"),
+            std::string_view::npos) << fields;
+  EXPECT_NE(fields.find("\r\nOriginal-Recipient: utf-8; \xe7\x94\xa8\xe6\x88\xb7@fake.test\r\n"),
+            std::string_view::npos) << fields;
+  const auto& returned = m.parts[m.root().children[2]];
+  EXPECT_EQ(returned.type, "message");
+  EXPECT_EQ(returned.subtype, "global");
+  ASSERT_TRUE(returned.embedded.has_value());
+  EXPECT_EQ(field(dsn, m.parts[*returned.embedded], "Subject"), "\xe4\xbd\xa0\xe5\xa5\xbd");
+
+  e.dsn_ret = "HDRS";
+  dsn = build_dsn(e, {1}, report_kind::failed, utf8_original, options(), 1'700'000'200);
+  m = mime::parse(dsn);
+  EXPECT_EQ(m.parts[m.root().children[2]].subtype, "global-headers");
+
+  // Not SMTPUTF8 and all ASCII: RFC 3464 as before, even with a utf-8 ORCPT (kept
+  // in its ASCII xtext form).
+  auto plain = failed_entry();
+  plain.recipients[1].dsn_orcpt = "utf-8;\\x{7528}@fake.test";
+  dsn = build_dsn(plain, {1}, report_kind::failed, original, options(), 1'700'000'200);
+  m = mime::parse(dsn);
+  EXPECT_EQ(m.root().type_param("report-type")->value, "delivery-status");
+  EXPECT_EQ(m.parts[m.root().children[1]].subtype, "delivery-status");
+  EXPECT_EQ(m.parts[m.root().children[2]].subtype, "rfc822");
+  EXPECT_NE(body(dsn, m.parts[m.root().children[1]]).find("Original-Recipient: utf-8; \\x{7528}@fake.test"),
+            std::string_view::npos);
+}
+
 TEST(Dsn, ExpiryAndDelay) {
   auto e = failed_entry();
   auto& r = e.recipients[1];

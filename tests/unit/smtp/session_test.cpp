@@ -185,6 +185,22 @@ TEST(smtp_session, auth_login_dialogue) {
   EXPECT_EQ(codes(r.out), (std::vector<int>{220, 250, 220, 0, 250, 334, 334, 235, 221}));
 }
 
+TEST(smtp_session, requiretls_only_on_tls_sessions) {
+  // RFC 8689 §2: not offered and refused in cleartext; offered and kept after STARTTLS.
+  auto r = run(listener_kind::mx,
+               {"EHLO c\r\nMAIL FROM:<a@b.example> REQUIRETLS\r\nSTARTTLS\r\n",
+                "EHLO c\r\nMAIL FROM:<a@b.example> REQUIRETLS=YES\r\nMAIL FROM:<a@b.example> REQUIRETLS\r\n"
+                "RCPT TO:<alice@example.com>\r\nDATA\r\nSubject: t\r\n\r\nx\r\n.\r\nQUIT\r\n"});
+  EXPECT_EQ(codes(r.out), (std::vector<int>{220, 250, 530, 220, 0, 250, 501, 250, 250, 354, 250, 221}));
+  EXPECT_NE(r.out.find("530 5.7.10"), std::string::npos);
+  const auto tls_at = r.out.find("<TLS>");
+  ASSERT_NE(tls_at, std::string::npos);
+  EXPECT_EQ(r.out.substr(0, tls_at).find("250-REQUIRETLS"), std::string::npos);
+  EXPECT_NE(r.out.find("250-REQUIRETLS", tls_at), std::string::npos);
+  ASSERT_EQ(r.envelopes.size(), 1u);
+  EXPECT_TRUE(r.envelopes[0].requiretls);
+}
+
 TEST(smtp_session, starttls_discards_pipelined_plaintext) {
   auto r = run(listener_kind::mx, {"EHLO c\r\nSTARTTLS\r\nMAIL FROM:<a@b.example>\r\n", "QUIT\r\n"});
   // No reply to the injected MAIL: 220 greeting, 250 EHLO, 220 STARTTLS, TLS, 221.
