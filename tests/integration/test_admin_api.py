@@ -93,6 +93,10 @@ class AdminApiTest(unittest.TestCase):
             # Long delays, no blocks, and a blocking pool that sleeping threads would fill.
             config = ("[security]\nmax_failures_per_account = 100\nmax_failures_per_ip = 100\n"
                       "max_delay_ms = 4000\n[runtime]\nblocking_threads = 2\n")
+        if self._testMethodName == "test_queue_entries_through_the_api":
+            # Outside mail that cannot leave: no DNS answers (a discard port), long retries.
+            config += ("[smtp]\nallow_plaintext_auth_on_loopback = true\n[dns]\nservers = [\"127.0.0.1:9\"]\n"
+                       "timeout = 1\n[queue]\nretry_intervals = [\"1h\"]\n")
         self.server = harness.Server(config, listen=LISTEN)
         cli = self.server.cli
         cli("domain", "add", "example.com")
@@ -137,6 +141,63 @@ class AdminApiTest(unittest.TestCase):
             status, _, doc = c.login(address, totp=oathtool(secret, 30), bearer=bearer)
         self.assertEqual(status, 200, doc)
         return c
+
+    def test_queue_entries_through_the_api(self):
+        """`letterhead queue show|hold|release|retry|remove` as admin API calls: the
+        entry's details, each change visible in the CLI's view and in the audit log,
+        404 for an unknown entry, and nothing for a non-super admin."""
+        with smtplib.SMTP("127.0.0.1", self.server.ports["submission"], timeout=30) as smtp:
+            smtp.login("alice@example.com", PASSWORD)
+            smtp.sendmail("alice@example.com", ["someone@remote.test"],
+                          "From: alice@example.com\r\nTo: someone@remote.test\r\nSubject: q\r\n\r\nhi\r\n")
+        c = self.admin()
+        deadline = time.time() + 20
+        queue = []
+        while time.time() < deadline:
+            status, _, doc = c.request("GET", "/api/v1/queue")
+            self.assertEqual(status, 200, doc)
+            queue = doc["queue"]
+            if queue and queue[0]["attempts"] > 0:
+                break
+            time.sleep(0.3)
+        self.assertEqual(len(queue), 1, queue)
+        eid = queue[0]["id"]
+        status, _, entry = c.request("GET", f"/api/v1/queue/{eid}")
+        self.assertEqual(status, 200, entry)
+        self.assertEqual(entry["mail_from"], "alice@example.com")
+        self.assertEqual(entry["auth_account"], "alice@example.com")
+        self.assertEqual(entry["recipients"][0]["address"], "someone@remote.test")
+        self.assertEqual(entry["recipients"][0]["state"], "pending")
+        self.assertTrue(entry["recipients"][0]["last_reply"], entry)  # why it waits
+        self.assertGreater(entry["size"], 0)
+
+        def cli_held():
+            out = self.server.cli("queue", "show", str(eid)).stdout.decode()
+            return re.search(r"held:\s*(\S+)", out).group(1)
+
+        self.assertEqual(c.request("POST", f"/api/v1/queue/{eid}/hold")[0], 200)
+        self.assertTrue(c.request("GET", f"/api/v1/queue/{eid}")[2]["held"])
+        self.assertIn(cli_held(), ("yes", "true", "1"))
+        self.assertEqual(c.request("POST", f"/api/v1/queue/{eid}/release")[0], 200)
+        self.assertFalse(c.request("GET", f"/api/v1/queue/{eid}")[2]["held"])
+        before = c.request("GET", f"/api/v1/queue/{eid}")[2]["next_attempt"]
+        self.assertEqual(c.request("POST", f"/api/v1/queue/{eid}/retry")[0], 200)
+        self.assertLessEqual(c.request("GET", f"/api/v1/queue/{eid}")[2]["next_attempt"], before)
+        self.assertEqual(c.request("POST", f"/api/v1/queue/{eid}/bounce")[0], 404)
+        self.assertEqual(c.request("GET", "/api/v1/queue/abc")[0], 404)
+        self.assertEqual(c.request("GET", f"/api/v1/queue/{eid + 1000}")[0], 404)
+
+        # Not a super admin: refused, the entry untouched.
+        self.server.cli("role", "grant", "bob@example.com", "domain-admin", "--domain", "example.com")
+        bob = self.admin("bob@example.com")
+        self.assertEqual(bob.request("DELETE", f"/api/v1/queue/{eid}")[0], 403)
+
+        self.assertEqual(c.request("DELETE", f"/api/v1/queue/{eid}")[0], 200)
+        self.assertEqual(c.request("GET", f"/api/v1/queue/{eid}")[0], 404)
+        self.assertEqual(c.request("GET", "/api/v1/queue")[2]["queue"], [])
+        audit = self.server.cli("audit").stdout.decode()
+        for action in ("queue.hold", "queue.release", "queue.retry", "queue.remove"):
+            self.assertRegex(audit, rf"root@example\.com\s.*{action}\s.*{eid}")
 
     def test_openapi_document_matches_the_routes(self):
         """docs/admin-api.yaml is valid YAML of OpenAPI 3 shape, and every path and

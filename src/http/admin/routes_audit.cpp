@@ -1,6 +1,6 @@
 // /api/v1/audit (what `letterhead audit` prints), /api/v1/security/bans and
-// /api/v1/queue: read-mostly views for super admins; domain admins see the audit
-// records that mention their domains.
+// /api/v1/queue (what `letterhead queue list|show|hold|release|retry|remove` does):
+// for super admins; domain admins see the audit records that mention their domains.
 
 #include <algorithm>
 #include <cctype>
@@ -116,33 +116,108 @@ response bans(services s, const admin_principal& who) {
   return json_ok(o);
 }
 
+const char* state_name(store::queue_recipient::state st) {
+  switch (st) {
+    case store::queue_recipient::state::pending:
+      return "pending";
+    case store::queue_recipient::state::delivered:
+      return "delivered";
+    case store::queue_recipient::state::failed:
+      return "failed";
+  }
+  return "pending";
+}
+
+// What `letterhead queue list` shows; `full` adds what `queue show` does.
+json::object entry_json(const store::queue_entry& e, bool full) {
+  json::object o;
+  o["id"] = e.id;
+  o["mail_from"] = e.mail_from;
+  o["attempts"] = e.attempts;
+  o["next_attempt"] = e.next_attempt;
+  o["held"] = e.held;
+  if (full) {
+    o["size"] = e.size;
+    o["created"] = e.created;
+    o["last_attempt"] = e.last_attempt;
+    o["auth_account"] = e.auth_account;
+    o["body_type"] = e.body_type;
+    o["smtputf8"] = e.smtputf8;
+    o["requiretls"] = e.requiretls;
+    o["delay_warned"] = e.delay_warned;
+    o["dsn_ret"] = e.dsn_ret;
+    o["dsn_envid"] = e.dsn_envid;
+    o["lease_owner"] = e.lease_owner;
+    o["lease_until"] = e.lease_until;
+  }
+  json::array rcpts;
+  for (const auto& r : e.recipients) {
+    json::object x;
+    x["address"] = r.address;
+    x["state"] = state_name(r.status);
+    x["last_reply"] = r.last_reply;
+    if (full) {
+      x["remote_mta"] = r.remote_mta;
+      x["dsn_notify"] = r.dsn_notify;
+      x["dsn_sent"] = r.dsn_sent;
+    }
+    rcpts.push_back(std::move(x));
+  }
+  o["recipients"] = std::move(rcpts);
+  return o;
+}
+
 response queue(services s, const admin_principal& who) {
   if (!is_super(who)) return json_error(403, "super admins only / 仅限超级管理员");
   auto all = s.dir.store().list_queue();
   if (!all) return error_for(all.error());
   json::array out;
-  for (const auto& e : *all) {
-    json::object o;
-    o["id"] = e.id;
-    o["mail_from"] = e.mail_from;
-    o["attempts"] = e.attempts;
-    o["next_attempt"] = e.next_attempt;
-    o["held"] = e.held;
-    json::array rcpts;
-    for (const auto& r : e.recipients) {
-      json::object x;
-      x["address"] = r.address;
-      x["state"] = r.status == store::queue_recipient::state::pending     ? "pending"
-                   : r.status == store::queue_recipient::state::delivered ? "delivered"
-                                                                          : "failed";
-      x["last_reply"] = r.last_reply;
-      rcpts.push_back(std::move(x));
-    }
-    o["recipients"] = std::move(rcpts);
-    out.push_back(std::move(o));
-  }
+  for (const auto& e : *all) out.push_back(entry_json(e, false));
   json::object o;
   o["queue"] = std::move(out);
+  return json_ok(o);
+}
+
+// /api/v1/queue/ID: GET shows the entry, DELETE removes it without sending (no
+// bounce); POST .../hold, .../release, .../retry as `letterhead queue` does. Each
+// change is audited. A worker sending the entry right now keeps its lease: hold
+// stops later attempts, remove makes its write-back fail.
+response queue_entry_route(services s, const request& req, const admin_principal& who) {
+  if (!is_super(who)) return json_error(403, "super admins only / 仅限超级管理员");
+  const auto tail = split_tail(req, "/api/v1/queue/");
+  store::id_t id = 0;
+  const auto* end = tail.item.data() + tail.item.size();
+  if (auto [p, ec] = std::from_chars(tail.item.data(), end, id); ec != std::errc{} || p != end || id <= 0) {
+    return json_error(404, "no such queue entry / 没有这个队列条目");
+  }
+  auto& st = s.dir.store();
+  auto not_found = [&](const core::error& e) {
+    return e.code == core::errc::not_found ? json_error(404, "no such queue entry / 没有这个队列条目")
+                                           : error_for(e);
+  };
+  if (req.method == "GET" && tail.action.empty()) {
+    auto e = st.get_queue_entry(id);
+    if (!e) return not_found(e.error());
+    return json_ok(entry_json(*e, true));
+  }
+  core::result<void> r;
+  std::string_view action;
+  if (req.method == "DELETE" && tail.action.empty()) {
+    action = "remove";
+    r = st.remove_queue_entry(id);
+  } else if (req.method == "POST" && (tail.action == "hold" || tail.action == "release")) {
+    action = tail.action;
+    r = st.set_queue_held(id, tail.action == "hold");
+  } else if (req.method == "POST" && tail.action == "retry") {
+    action = "retry";
+    r = st.retry_queue_entry(id, static_cast<store::unix_time>(std::time(nullptr)));
+  } else {
+    return json_error(404, "no such queue action / 没有这个队列操作");
+  }
+  if (!r) return not_found(r.error());
+  (void)st.audit(who.who.name, fmt::format("queue.{}", action), std::to_string(id));
+  json::object o;
+  o["ok"] = true;
   return json_ok(o);
 }
 
@@ -164,6 +239,11 @@ void add_audit_routes(router& r, services s) {
   }, match::prefix);
   add_guarded(r, s, "GET", "/api/v1/queue",
               [s](const request&, const admin_principal& who) { return queue(s, who); });
+  for (const char* method : {"GET", "POST", "DELETE"}) {
+    add_guarded(r, s, method, "/api/v1/queue/", [s](const request& req, const admin_principal& who) {
+      return queue_entry_route(s, req, who);
+    }, match::prefix);
+  }
 }
 
 }  // namespace letterhead::http::admin
