@@ -16,6 +16,7 @@ packages=(
   python3-dkim python3-nacl python3-yaml
   libarchive-dev clamav-daemon rspamd
   publicsuffix python3-authres
+  haproxy
 )
 
 missing=()

@@ -112,6 +112,7 @@ int serve(const globals& g) {
   configure_delivery(delivery, *ctx);
   std::vector<std::shared_ptr<void>> keep;  // backends: outlive every session
   core::tcp_server net(rt, **tls, cfg.limits);
+  if (auto r = net.accept_proxy(cfg.proxy); !r) return report(r.error());
   services svc{*ctx, rt, net, delivery, keep};
 
   std::size_t listening = 0;

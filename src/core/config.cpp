@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "core/ip_network.hpp"
+
 namespace letterhead::core {
 namespace {
 
@@ -630,6 +632,35 @@ result<config> parse_config(std::string_view text, std::string_view origin) {
                        std::chrono::seconds(1000 * 86400)));
     LH_TRY(fr.boolean("arc_seal", c.forwarding.arc_seal));
     LH_TRY(fr.no_unknown_keys());
+  }
+
+  auto proxy = r.table("proxy");
+  if (!proxy) return std::unexpected(proxy.error());
+  if (*proxy != nullptr) {
+    section_reader pr(**proxy, "proxy.", origin);
+    LH_TRY(pr.string_array("listeners", c.proxy.listeners));
+    LH_TRY(pr.string_array("trusted", c.proxy.trusted));
+    LH_TRY(pr.duration("timeout", c.proxy.timeout, std::chrono::seconds(1), std::chrono::seconds(300)));
+    LH_TRY(pr.no_unknown_keys());
+    static const std::set<std::string> names{"smtp",  "submission", "submissions", "imap", "imaps",
+                                             "pop3",  "pop3s",      "http",        "https"};
+    for (const auto& name : c.proxy.listeners) {
+      if (!names.contains(name)) {
+        return fail(errc::invalid, fmt::format("{}: key 'proxy.listeners': '{}' is not a listener name "
+                                               "(smtp, submission, submissions, imap, imaps, pop3, pop3s, "
+                                               "http, https)", origin, name));
+      }
+    }
+    for (const auto& net : c.proxy.trusted) {
+      if (auto n = parse_ip_network(net); !n) {
+        return fail(errc::invalid, fmt::format("{}: key 'proxy.trusted': {}", origin, n.error().message));
+      }
+    }
+    // A PROXY listener with nobody allowed to use it would refuse every connection.
+    if (!c.proxy.listeners.empty() && c.proxy.trusted.empty()) {
+      return fail(errc::invalid, fmt::format("{}: key 'proxy.trusted' must list the proxies' addresses "
+                                             "when 'proxy.listeners' is set", origin));
+    }
   }
 
   auto limits = r.table("limits");

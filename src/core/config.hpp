@@ -236,6 +236,18 @@ struct forwarding_config {
   bool arc_seal = true;           // RFC 8617 ARC set with the forwarding domain's DKIM key
 };
 
+// [proxy]: the PROXY protocol (HAProxy's v1 and v2) on chosen listeners, for nodes
+// behind a load balancer (core/proxy_protocol.hpp). Off while `listeners` is empty.
+struct proxy_config {
+  // Listener names ("smtp", "submission", "submissions", "imap", "imaps", "pop3",
+  // "pop3s", "http", "https") that expect a PROXY header before anything else.
+  std::vector<std::string> listeners;
+  // CIDRs ("10.0.0.0/8", "::1/128") of the proxies allowed to send it; a connection
+  // from elsewhere on such a listener is closed.
+  std::vector<std::string> trusted;
+  std::chrono::seconds timeout{10};  // bound on receiving the header
+};
+
 struct log_config {
   std::string level = "info";  // trace, debug, info, warn, error
 };
@@ -266,6 +278,7 @@ struct config {
   impersonation_config impersonation;
   greylist_config greylist;
   forwarding_config forwarding;
+  proxy_config proxy;
   limits limits;
   log_config log;
   runtime_config runtime;

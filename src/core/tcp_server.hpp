@@ -2,7 +2,8 @@
 // Listeners for any line protocol: accept connections, enforce connection limits
 // (in total and per client IP), run one session coroutine per connection on its own
 // strand, and reach every live session at shutdown. SMTP, IMAP and POP3 each plug
-// in a session factory.
+// in a session factory. A listener may expect a PROXY header first: then the
+// client's address is the one it names, for the limits here and for the session.
 
 #include <cstdint>
 #include <functional>
@@ -20,6 +21,7 @@ namespace letterhead::core {
 
 class runtime;
 class tls_contexts;
+struct proxy_config;
 
 // What a listener runs for each connection.
 class connection_session {
@@ -46,6 +48,10 @@ class tcp_server {
   // (e.g. "421 4.7.0 Too many connections\r\n"); `name` is for the logs.
   [[nodiscard]] result<void> listen(std::string_view address, std::string name, std::string refusal,
                                     session_factory factory);
+
+  // The PROXY protocol (core/proxy_protocol.hpp) on the listeners `proxy` names,
+  // from its trusted networks only. Call before listen().
+  [[nodiscard]] result<void> accept_proxy(const proxy_config& proxy);
 
   // Stops accepting and asks every live session to finish.
   void stop();

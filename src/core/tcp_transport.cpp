@@ -119,14 +119,16 @@ class tcp_transport final : public transport,
     // OpenSSL reads and writes the descriptor directly: it must never block.
     socket_.non_blocking(true, ec);
     const auto ep = socket_.remote_endpoint(ec);
-    if (!ec) {
-      auto addr = ep.address();
-      if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
-        addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
-      }
-      peer_ip_ = addr.to_string();
-      loopback_ = addr.is_loopback();
+    if (!ec) set_peer(ep.address());
+  }
+
+  // The client's address: the socket's peer, or the one a PROXY header named.
+  void set_peer(asio::ip::address addr) {
+    if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
+      addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
     }
+    peer_ip_ = addr.to_string();
+    loopback_ = addr.is_loopback();
   }
 
   ~tcp_transport() override { close(); }
@@ -437,9 +439,11 @@ class tcp_transport final : public transport,
 
 }  // namespace
 
-std::shared_ptr<transport> make_tcp_transport(tcp::socket socket,
-                                              std::shared_ptr<ssl::context> tls) {
-  return std::make_shared<tcp_transport>(std::move(socket), std::move(tls));
+std::shared_ptr<transport> make_tcp_transport(tcp::socket socket, std::shared_ptr<ssl::context> tls,
+                                              std::optional<asio::ip::address> client) {
+  auto t = std::make_shared<tcp_transport>(std::move(socket), std::move(tls));
+  if (client) t->set_peer(*client);
+  return t;
 }
 
 std::shared_ptr<transport> make_tcp_client_transport(tcp::socket socket,

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -14,8 +15,12 @@
 
 namespace letterhead::core {
 
+// `client`, when set, is the client's address from a PROXY header
+// (core/proxy_protocol.hpp): peer_ip() and peer_is_loopback() report it instead of
+// the socket's peer (the proxy).
 [[nodiscard]] std::shared_ptr<transport> make_tcp_transport(
-    boost::asio::ip::tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> tls);
+    boost::asio::ip::tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> tls,
+    std::optional<boost::asio::ip::address> client = std::nullopt);
 
 // How an outgoing connection runs its TLS handshake (transport::start_tls).
 struct tls_client_options {
