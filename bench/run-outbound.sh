@@ -9,6 +9,8 @@
 # the first submission to the last 250 from the receiver), and the SMTP connections
 # the queue opened (letterhead_outbound_connections_total from /metrics).
 #   bench/run-outbound.sh [MESSAGES] [SESSIONS] [SIZE]     (ROUNDS=3 by default)
+# QUEUE_EXTRA adds lines to the sender's [queue] section, e.g.
+#   QUEUE_EXTRA="per_destination = 20" bench/run-outbound.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 messages=${1:-10000}
@@ -61,6 +63,7 @@ level = "warn"
 servers = ["$DNS"]
 [queue]
 mx_port = $pb
+${QUEUE_EXTRA:-}
 [smtp]
 allow_plaintext_auth_on_loopback = true
 [limits]
