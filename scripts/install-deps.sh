@@ -16,7 +16,7 @@ packages=(
   python3-dkim python3-nacl python3-yaml
   libarchive-dev clamav-daemon rspamd
   publicsuffix python3-authres
-  haproxy
+  haproxy postfix
 )
 
 missing=()
@@ -34,5 +34,8 @@ echo "installing: ${missing[*]}"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 export DEBIAN_FRONTEND=noninteractive
+# Postfix is a receiving MTA for the tests (and the benchmarks' peer), run from its
+# own config directory: the package must not configure or start a system one.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO apt-get update -o DPkg::Lock::Timeout=600
 $SUDO apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}"
