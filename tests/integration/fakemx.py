@@ -31,13 +31,17 @@ class Message:
 class FakeMx:
     def __init__(self, ehlo=DEFAULT_EHLO, greeting=lambda n: "220 fake.test ESMTP",
                  rcpt=lambda addr: "250 2.1.5 ok", data=lambda n: "250 2.0.0 accepted",
-                 data_delay=lambda n: 0, tls=None, ehlo_tls=()):
+                 data_delay=lambda n: 0, tls=None, ehlo_tls=(), drop_in_data=lambda n: False,
+                 starttls_fails=lambda n: False):
         """greeting(n): n-th connection (1-based); data(n): n-th message body
         received; data_delay(n): seconds to wait before answering it; a client that
         has gone by then does not get the message counted. tls: a server-side
         ssl.SSLContext; STARTTLS is then offered (RFC 3207) and `tls_handshakes`
         counts the handshakes that completed. ehlo_tls: keywords added to the EHLO
-        reply on a TLS session only (REQUIRETLS, RFC 8689 §2)."""
+        reply on a TLS session only (REQUIRETLS, RFC 8689 §2). drop_in_data(n): on the
+        n-th DATA, close the connection after some of the body, without a reply.
+        starttls_fails(n): on the n-th STARTTLS, say 220 and then answer the
+        handshake with garbage (a broken TLS stack)."""
         self.tls = tls
         self.ehlo_tls = list(ehlo_tls)
         self.tls_handshakes = 0
@@ -46,6 +50,10 @@ class FakeMx:
         self.rcpt = rcpt
         self.data = data
         self.data_delay = data_delay
+        self.drop_in_data = drop_in_data
+        self.starttls_fails = starttls_fails
+        self.datas = 0
+        self.starttls = 0
         self.lock = threading.Lock()
         self.connections = 0
         self.bodies_seen = 0
@@ -158,6 +166,17 @@ class FakeMx:
                     say(reply)
                 elif verb == "DATA":
                     say("354 go ahead")
+                    with self.lock:
+                        self.datas += 1
+                        drop = self.drop_in_data(self.datas)
+                    if drop:
+                        while len(buf) < 64:
+                            chunk = sock.recv(65536)
+                            if not chunk:
+                                break
+                            buf += chunk
+                        sock.shutdown(socket.SHUT_RDWR)
+                        return
                     body, buf = self._read_data(sock, buf)
                     self._finish(sock, say, mail_from, rcpts, body, mail_line, rcpt_lines)
                     mail_from, rcpts = None, []
@@ -172,6 +191,14 @@ class FakeMx:
                 elif verb == "STARTTLS" and self.tls is not None and not isinstance(sock, ssl.SSLSocket):
                     say("220 2.0.0 ready to start TLS")
                     buf = b""
+                    with self.lock:
+                        self.starttls += 1
+                        broken = self.starttls_fails(self.starttls)
+                    if broken:
+                        sock.recv(65536)  # the ClientHello
+                        sock.sendall(b"this is not a TLS ServerHello\r\n")
+                        sock.shutdown(socket.SHUT_RDWR)
+                        return
                     sock = self.tls.wrap_socket(sock, server_side=True)
                     with self.lock:
                         self.tls_handshakes += 1
