@@ -127,6 +127,19 @@ class DnsServer:
             time.sleep(0.02)
         return False
 
+    def txt(self, name, timeout=5):
+        """dkimpy's dnsfunc: the TXT records of `name` from this server, b"" for none."""
+        import dns.resolver
+        r = dns.resolver.Resolver(configure=False)
+        r.nameservers = ["127.0.0.1"]
+        r.port = self.port
+        name = name.decode() if isinstance(name, bytes) else name
+        try:
+            answer = r.resolve(name, "TXT", lifetime=timeout)
+        except Exception:  # noqa: BLE001 - dkimpy treats "" as no record
+            return b""
+        return b"".join(b"".join(rd.strings) for rd in answer)
+
     def query(self, name, qtype, timeout=2.0):
         """Asks the server once over UDP; returns (rcode, answer count). The answer must
         be authoritative (AA set), as it is for every zone served here."""

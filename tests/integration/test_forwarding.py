@@ -100,19 +100,6 @@ class ForwardingTest(unittest.TestCase):
 
     # --- helpers ---
 
-    def txt(self, name, timeout=5):
-        """dkimpy's dnsfunc: TXT records from Knot."""
-        import dns.resolver
-        r = dns.resolver.Resolver(configure=False)
-        r.nameservers = ["127.0.0.1"]
-        r.port = self.dns.port
-        name = name.decode() if isinstance(name, bytes) else name
-        try:
-            answer = r.resolve(name, "TXT", lifetime=timeout)
-        except Exception:  # noqa: BLE001 - dkimpy treats "" as no record
-            return b""
-        return b"".join(b"".join(rd.strings) for rd in answer)
-
     def send_to_a(self, mail_from, rcpt, data):
         with smtplib.SMTP("127.0.0.1", self.a.ports["smtp"], timeout=30) as s:
             s.ehlo("mail.s.test")
@@ -159,10 +146,10 @@ class ForwardingTest(unittest.TestCase):
             got = got.split(b"\r\n", 1)[1]
         self.assertIn(b"ARC-Seal: i=1;", got)
         self.assertRegex(got, rb"ARC-Authentication-Results: i=1; mx\.example\.com;\s+spf=pass")
-        cv, results, comment = dkim.arc_verify(got, dnsfunc=self.txt)
+        cv, results, comment = dkim.arc_verify(got, dnsfunc=self.dns.txt)
         self.assertEqual(cv, dkim.CV_Pass, f"{comment} {results}")
         tampered = got.replace(b"Hello Bob", b"Hello Eve")
-        cv, _, comment = dkim.arc_verify(tampered, dnsfunc=self.txt)
+        cv, _, comment = dkim.arc_verify(tampered, dnsfunc=self.dns.txt)
         self.assertEqual(cv, dkim.CV_Fail, comment)
 
     def test_3_bounce_to_the_srs_address_reaches_the_original_sender(self):

@@ -100,7 +100,9 @@ class Sender:
 
 
 
-class OutboundTest(unittest.TestCase):
+class PeerHelpers:
+    """For test cases that send through Letterhead A to scripted receivers: each
+    server and receiver made is stopped (cleanly, sanitizer-checked) after the test."""
 
     def sender(self, extra=""):
         a = Sender(extra)
@@ -111,6 +113,17 @@ class OutboundTest(unittest.TestCase):
         mx = FakeMx(**kw).__enter__()
         self.addCleanup(mx.__exit__, None, None, None)
         return mx
+
+    def stop_clean(self, server):
+        code = server.stop()
+        log = server.read_log() if os.path.exists(server.log_path) else ""
+        server.cleanup()
+        self.assertNotIn("ERROR: AddressSanitizer", log)
+        self.assertNotIn("runtime error:", log)
+        self.assertIn(code, (0, None), "server did not exit cleanly:\n" + log[-3000:])
+
+
+class OutboundTest(PeerHelpers, unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
@@ -134,14 +147,6 @@ class OutboundTest(unittest.TestCase):
         b.add_user("bob@b.test")
         self.addCleanup(self.stop_clean, b)
         return b
-
-    def stop_clean(self, server):
-        code = server.stop()
-        log = server.read_log() if os.path.exists(server.log_path) else ""
-        server.cleanup()
-        self.assertNotIn("ERROR: AddressSanitizer", log)
-        self.assertNotIn("runtime error:", log)
-        self.assertIn(code, (0, None), "receiver did not exit cleanly:\n" + log[-3000:])
 
     def test_smarthost_starttls_byte_exact(self):
         b = self.receiver()

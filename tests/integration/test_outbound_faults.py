@@ -21,12 +21,11 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from dnsserver import DnsServer  # noqa: E402
-from fakemx import FakeMx  # noqa: E402
-from test_outbound import Sender, message  # noqa: E402
+from test_outbound import PeerHelpers, message  # noqa: E402
 from tlsca import TestCa  # noqa: E402
 
 
-class OutboundFaultTest(unittest.TestCase):
+class OutboundFaultTest(PeerHelpers, unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
@@ -42,23 +41,8 @@ class OutboundFaultTest(unittest.TestCase):
         cls.dns.__exit__(None, None, None)
         cls.ca.cleanup()
 
-    def sender(self, mx_port, dns=None):
-        a = Sender(f'mx_port = {mx_port}\n[dns]\nservers = ["{dns or self.dns.address}"]\ntimeout = 2\n')
-        self.addCleanup(self.stop_clean, a.server)
-        return a
-
-    def fake(self, **kw):
-        mx = FakeMx(**kw).__enter__()
-        self.addCleanup(mx.__exit__, None, None, None)
-        return mx
-
-    def stop_clean(self, server):
-        code = server.stop()
-        log = server.read_log()
-        server.cleanup()
-        self.assertNotIn("ERROR: AddressSanitizer", log)
-        self.assertNotIn("runtime error:", log)
-        self.assertIn(code, (0, None), log[-3000:])
+    def sender_via(self, mx_port, dns=None):
+        return self.sender(f'mx_port = {mx_port}\n[dns]\nservers = ["{dns or self.dns.address}"]\ntimeout = 2\n')
 
     def queue_show(self, a):
         rows = a.queue()
@@ -88,7 +72,7 @@ class OutboundFaultTest(unittest.TestCase):
 
     def test_garbage_greeting_is_retried(self):
         mx = self.fake(greeting=lambda n: "hello, I am not an SMTP server" if n <= 2 else "220 fake.test ESMTP")
-        a = self.sender(mx.port)
+        a = self.sender_via(mx.port)
         self.assertEqual(a.submit(["bob@fault.test"], message("garbage greeting")), {})
         got = mx.wait_messages(1)
         self.assertEqual(len(got), 1, a.log()[-3000:])
@@ -97,7 +81,7 @@ class OutboundFaultTest(unittest.TestCase):
 
     def test_connection_dropped_mid_data_is_retried_and_delivered_once(self):
         mx = self.fake(drop_in_data=lambda n: n <= 2)
-        a = self.sender(mx.port)
+        a = self.sender_via(mx.port)
         self.assertEqual(a.submit(["bob@fault.test"], message("dropped", body="x" * 5000 + "\r\n")), {})
         got = mx.wait_messages(1)
         self.assertEqual(len(got), 1, a.log()[-3000:])
@@ -108,7 +92,7 @@ class OutboundFaultTest(unittest.TestCase):
 
     def test_dropped_mid_data_shows_in_queue_show(self):
         mx = self.fake(drop_in_data=lambda n: True)
-        a = self.sender(mx.port)
+        a = self.sender_via(mx.port)
         self.assertEqual(a.submit(["bob@fault.test"], message("always dropped")), {})
         shown = self.wait_reason(a, r"bob@fault\.test.*(connection|closed|end of file|eof)" )
         self.assertRegex(shown, r"attempts: [1-9]")
@@ -120,7 +104,7 @@ class OutboundFaultTest(unittest.TestCase):
         # in the clear, as Postfix does at its "may" level. Under DANE or MTA-STS
         # enforce the same failure defers instead (test_outbound_tls.py).
         mx = self.fake(tls=self.ca.server_context(), starttls_fails=lambda n: True)
-        a = self.sender(mx.port)
+        a = self.sender_via(mx.port)
         self.assertEqual(a.submit(["bob@fault.test"], message("tls breaks")), {})
         got = mx.wait_messages(1)
         self.assertEqual(len(got), 1, a.log()[-3000:])
@@ -133,7 +117,7 @@ class OutboundFaultTest(unittest.TestCase):
 
     def test_mx_that_is_a_cname_is_followed(self):
         mx = self.fake()
-        a = self.sender(mx.port)
+        a = self.sender_via(mx.port)
         self.assertEqual(a.submit(["bob@cname.test"], message("via cname")), {})
         got = mx.wait_messages(1)
         self.assertEqual(len(got), 1, a.log()[-3000:])
@@ -141,7 +125,7 @@ class OutboundFaultTest(unittest.TestCase):
 
     def test_mx_host_without_address_and_nxdomain_bounce(self):
         mx = self.fake()
-        a = self.sender(mx.port)
+        a = self.sender_via(mx.port)
         self.assertEqual(a.submit(["bob@ghost.test"], message("ghost mx")), {})
         raw = self.bounce_for(a, "bob@ghost.test")
         self.assertRegex(raw, rb"Status: 5\.")
@@ -159,7 +143,7 @@ class OutboundFaultTest(unittest.TestCase):
 
     def test_dns_that_does_not_answer_is_temporary(self):
         mx = self.fake()
-        a = self.sender(mx.port, dns="127.0.0.1:9")
+        a = self.sender_via(mx.port, dns="127.0.0.1:9")
         self.assertEqual(a.submit(["bob@fault.test"], message("dns down")), {})
         shown = self.wait_reason(a, r"(?i)bob@fault\.test.*(4\.4\.3|dns|timeout|temporar)")
         self.assertRegex(shown, r"attempts: [1-9]")
