@@ -5,7 +5,7 @@ namespace letterhead::store {
 
 core::result<std::unique_ptr<store>> open(const store_options& options) {
   if (options.backend == "sqlite" || options.backend.empty()) {
-    auto s = sqlite::sqlite_store::open(sqlite::sqlite_options{.data_dir = options.data_dir});
+    auto s = sqlite::open_store(sqlite::sqlite_options{.data_dir = options.data_dir});
     if (!s) return std::unexpected(s.error());
     return std::unique_ptr<store>(std::move(*s));
   }

@@ -60,7 +60,7 @@ core::result<std::unique_ptr<connection>> connection::open(const std::string& pa
 }
 
 connection::~connection() {
-  for (auto& [sql, c] : cache_) sqlite3_finalize(c.stmt);
+  cache_.clear();
   sqlite3_close_v2(db_);
 }
 
@@ -76,19 +76,20 @@ core::result<void> connection::exec(std::string_view sql) {
   return {};
 }
 
-core::result<statement> connection::prepare(std::string_view sql) {
+core::result<sql::statement> connection::prepare(std::string_view sql) {
   auto it = cache_.find(sql);
-  if (it != cache_.end() && !it->second.in_use) {
-    it->second.in_use = true;
-    return statement(db_, it->second.stmt, &it->second.in_use);
+  if (it != cache_.end() && !it->second->in_use) {
+    it->second->in_use = true;
+    return sql::statement(it->second.get());
   }
-  sqlite3_stmt* stmt = nullptr;
+  sqlite3_stmt* raw = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                              it == cache_.end() ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, nullptr);
+                              it == cache_.end() ? SQLITE_PREPARE_PERSISTENT : 0, &raw, nullptr);
   if (rc != SQLITE_OK) return std::unexpected(make_error(db_, rc, sql));
-  if (it != cache_.end()) return statement(db_, stmt, nullptr);  // nested use: a private one
-  auto [pos, inserted] = cache_.emplace(std::string(sql), cached{stmt, true});
-  return statement(db_, stmt, &pos->second.in_use);
+  if (it != cache_.end()) return sql::statement(new stmt(db_, raw, false));  // nested use: a private one
+  auto [pos, inserted] = cache_.emplace(std::string(sql), std::make_unique<stmt>(db_, raw, true));
+  pos->second->in_use = true;
+  return sql::statement(pos->second.get());
 }
 
 }  // namespace letterhead::store::sqlite

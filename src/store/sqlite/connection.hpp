@@ -1,7 +1,7 @@
 #pragma once
-// One SQLite connection with its prepared-statement cache. A connection is used by one
-// thread at a time (the writer thread, or whoever holds a reader lease), so it is
-// opened without SQLite's own mutex.
+// One SQLite connection with its prepared-statement cache: the SQLite driver of the
+// store's SQL (store/sql/driver.hpp). A connection is used by one thread at a time, so
+// it is opened without SQLite's own mutex.
 
 #include <memory>
 #include <string>
@@ -11,7 +11,7 @@
 #include <sqlite3.h>
 
 #include "core/error.hpp"
-#include "store/sqlite/statement.hpp"
+#include "store/sql/driver.hpp"
 
 namespace letterhead::store::sqlite {
 
@@ -20,40 +20,59 @@ enum class connection_role {
   reader,  // query_only: a bug that writes through it fails instead of racing the writer
 };
 
-class connection {
+// Turns an SQLite result code into a core::error, mapping the conditions a caller can
+// act on: busy/locked and a full disk are `unavailable` (retry later), I/O errors are
+// `io`, a uniqueness violation is `exists`.
+[[nodiscard]] core::error make_error(sqlite3* db, int rc, std::string_view context);
+
+class connection final : public sql::connection {
  public:
   [[nodiscard]] static core::result<std::unique_ptr<connection>> open(const std::string& path,
                                                                       connection_role role);
-  connection(const connection&) = delete;
-  connection& operator=(const connection&) = delete;
-  ~connection();
+  ~connection() override;
 
-  // Runs SQL text that may hold several statements (migrations, BEGIN, PRAGMA), uncached.
-  [[nodiscard]] core::result<void> exec(std::string_view sql);
+  [[nodiscard]] core::result<void> exec(std::string_view sql) override;
+  [[nodiscard]] core::result<sql::statement> prepare(std::string_view sql) override;
+  [[nodiscard]] std::int64_t changes() const override { return sqlite3_changes(db_); }
+  [[nodiscard]] bool in_transaction() const override { return sqlite3_get_autocommit(db_) == 0; }
+  [[nodiscard]] const std::string& name() const override { return path_; }
+  // IMMEDIATE takes the write lock at once: the CLI and a server share the file.
+  [[nodiscard]] core::result<void> begin_write() override { return exec("BEGIN IMMEDIATE"); }
+  [[nodiscard]] core::result<void> begin_read() override { return exec("BEGIN"); }
 
-  // A cached prepared statement for this SQL text.
-  [[nodiscard]] core::result<statement> prepare(std::string_view sql);
-
-  template <class... A>
-  [[nodiscard]] core::result<statement> query(std::string_view sql, const A&... args) {
-    auto st = prepare(sql);
-    if (st) st->bind_all(args...);
-    return st;
-  }
-
-  // A statement that returns no rows (or whose rows nobody reads).
-  template <class... A>
-  [[nodiscard]] core::result<void> run(std::string_view sql, const A&... args) {
-    auto st = query(sql, args...);
-    if (!st) return std::unexpected(st.error());
-    return st->finish();
-  }
-
-  [[nodiscard]] std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
-  [[nodiscard]] int changes() const { return sqlite3_changes(db_); }
-  [[nodiscard]] bool in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
   [[nodiscard]] sqlite3* handle() const noexcept { return db_; }
-  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+  // A prepared sqlite3_stmt. A cached one is reset and its bindings cleared when
+  // released; a private one (the same SQL nested inside a loop over its own rows) is
+  // finalised.
+  class stmt final : public sql::cursor {
+   public:
+    stmt(sqlite3* db, sqlite3_stmt* s, bool cached) noexcept : db_(db), stmt_(s), cached_(cached) {}
+    stmt(const stmt&) = delete;
+    stmt& operator=(const stmt&) = delete;
+    ~stmt() { sqlite3_finalize(stmt_); }
+
+    void bind_null(int index) override;
+    void bind_i64(int index, std::int64_t value) override;
+    void bind_text(int index, std::string_view value) override;
+    void bind_bytes(int index, std::string_view value) override;
+    [[nodiscard]] core::result<bool> step() override;
+    [[nodiscard]] std::int64_t i64(int col) const override { return sqlite3_column_int64(stmt_, col); }
+    [[nodiscard]] bool is_null(int col) const override { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+    [[nodiscard]] std::string text(int col) const override;
+    [[nodiscard]] std::string bytes(int col) const override;
+    void release() noexcept override;
+
+    bool in_use = false;  // lent to a live sql::statement
+
+   private:
+    void note_bind(int rc);
+
+    sqlite3* db_;
+    sqlite3_stmt* stmt_;
+    bool cached_;
+    int bind_rc_ = SQLITE_OK;  // first bind failure, reported by step()
+  };
 
  private:
   connection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
@@ -65,12 +84,8 @@ class connection {
 
   sqlite3* db_;
   std::string path_;
-  struct cached {
-    sqlite3_stmt* stmt = nullptr;
-    bool in_use = false;  // lent to a live `statement`
-  };
-  // Node-based: the address of `in_use` stays valid while the map grows.
-  std::unordered_map<std::string, cached, string_hash, std::equal_to<>> cache_;
+  // Node-based, and cursors are heap objects: addresses stay valid while it grows.
+  std::unordered_map<std::string, std::unique_ptr<stmt>, string_hash, std::equal_to<>> cache_;
 };
 
 }  // namespace letterhead::store::sqlite

@@ -1,9 +1,5 @@
 #include "store/sqlite/migrations.hpp"
 
-#include <ctime>
-#include <string>
-
-#include "store/detail/try.hpp"
 
 namespace letterhead::store::sqlite {
 
@@ -496,40 +492,5 @@ constexpr std::string_view all[] = {v1, v2, v3, v4, v5, v6, v7, v8, v9, v10};
 }  // namespace
 
 std::span<const std::string_view> migrations() noexcept { return all; }
-
-core::result<int> migrate(connection& db) {
-  STORE_TRY(db.exec(
-      "CREATE TABLE IF NOT EXISTS schema_version ("
-      " version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)"));
-  const int known = static_cast<int>(migrations().size());
-  for (;;) {
-    // IMMEDIATE: two processes opening a fresh file at once must not both apply a script.
-    STORE_TRY(db.exec("BEGIN IMMEDIATE"));
-    auto step = [&]() -> core::result<bool> {
-      STORE_TRY_ASSIGN(auto st, db.query("SELECT coalesce(max(version), 0) FROM schema_version"));
-      STORE_TRY_ASSIGN(bool row, st.step());
-      int current = row ? static_cast<int>(st.i64(0)) : 0;
-      st = {};
-      if (current > known) {
-        return core::fail(core::errc::invalid,
-                          "database " + db.path() + " has schema version " + std::to_string(current) +
-                              ", newer than this program knows (" + std::to_string(known) +
-                              "): run a newer letterhead or restore a backup");
-      }
-      if (current == known) return false;
-      STORE_TRY(db.exec(migrations()[static_cast<std::size_t>(current)]));
-      STORE_TRY(db.run("INSERT INTO schema_version (version, applied) VALUES (?, ?)", current + 1,
-                       static_cast<std::int64_t>(::time(nullptr))));
-      return true;
-    };
-    auto more = step();
-    if (!more) {
-      (void)db.exec("ROLLBACK");
-      return std::unexpected(more.error());
-    }
-    STORE_TRY(db.exec("COMMIT"));
-    if (!*more) return known;
-  }
-}
 
 }  // namespace letterhead::store::sqlite

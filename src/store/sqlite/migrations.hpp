@@ -1,21 +1,12 @@
 #pragma once
-// Numbered schema migrations (DESIGN.md "Storage"): an ordered list of SQL scripts;
-// script i takes the schema from version i-1 to i. A released script is never edited:
-// a change is a new script at the end.
+// The SQLite schema scripts, applied by sql::migrate (store/sql/migrate.hpp). The
+// PostgreSQL ones (store/postgres/schema.hpp) give the same tables, version by version.
 
 #include <span>
 #include <string_view>
 
-#include "core/error.hpp"
-#include "store/sqlite/connection.hpp"
-
 namespace letterhead::store::sqlite {
 
 [[nodiscard]] std::span<const std::string_view> migrations() noexcept;
-
-// Applies, in order, every script newer than the database's version, each in its own
-// transaction together with its schema_version row. Refuses (errc::invalid) a database
-// whose version is newer than this program knows. Returns the version now in force.
-[[nodiscard]] core::result<int> migrate(connection& db);
 
 }  // namespace letterhead::store::sqlite

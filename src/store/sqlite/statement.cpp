@@ -1,4 +1,4 @@
-#include "store/sqlite/statement.hpp"
+#include "store/sqlite/connection.hpp"
 
 #include <utility>
 
@@ -39,72 +39,42 @@ core::error make_error(sqlite3* db, int rc, std::string_view context) {
   return core::error{code, std::move(msg)};
 }
 
-statement::statement(statement&& o) noexcept
-    : db_(std::exchange(o.db_, nullptr)),
-      stmt_(std::exchange(o.stmt_, nullptr)),
-      in_use_(std::exchange(o.in_use_, nullptr)),
-      bind_rc_(std::exchange(o.bind_rc_, SQLITE_OK)) {}
-
-statement& statement::operator=(statement&& o) noexcept {
-  if (this != &o) {
-    release();
-    db_ = std::exchange(o.db_, nullptr);
-    stmt_ = std::exchange(o.stmt_, nullptr);
-    in_use_ = std::exchange(o.in_use_, nullptr);
-    bind_rc_ = std::exchange(o.bind_rc_, SQLITE_OK);
+void connection::stmt::release() noexcept {
+  if (!cached_) {
+    delete this;
+    return;
   }
-  return *this;
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  bind_rc_ = SQLITE_OK;
+  in_use = false;
 }
 
-statement::~statement() { release(); }
-
-void statement::release() noexcept {
-  if (stmt_ == nullptr) return;
-  if (in_use_ != nullptr) {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-    *in_use_ = false;
-    in_use_ = nullptr;
-  } else {
-    sqlite3_finalize(stmt_);
-  }
-  stmt_ = nullptr;
-}
-
-void statement::note_bind(int rc) {
+void connection::stmt::note_bind(int rc) {
   if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
 }
 
-void statement::bind_int64(int index, std::int64_t value) {
+void connection::stmt::bind_i64(int index, std::int64_t value) {
   note_bind(sqlite3_bind_int64(stmt_, index, value));
 }
 
-void statement::bind(int index, std::string_view value) {
+void connection::stmt::bind_text(int index, std::string_view value) {
   // SQLITE_TRANSIENT copies: the statement may outlive a temporary argument.
-  note_bind(sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
-                                SQLITE_UTF8));
+  note_bind(sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
-void statement::bind(int index, bytes_view value) {
+void connection::stmt::bind_bytes(int index, std::string_view value) {
   // A null pointer would bind SQL NULL: empty bytes are a zero-length blob.
-  if (value.bytes.empty()) {
+  if (value.empty()) {
     note_bind(sqlite3_bind_zeroblob(stmt_, index, 0));
     return;
   }
-  note_bind(sqlite3_bind_blob64(stmt_, index, value.bytes.data(), value.bytes.size(), SQLITE_TRANSIENT));
+  note_bind(sqlite3_bind_blob64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT));
 }
 
-void statement::bind(int index, std::nullopt_t) { note_bind(sqlite3_bind_null(stmt_, index)); }
+void connection::stmt::bind_null(int index) { note_bind(sqlite3_bind_null(stmt_, index)); }
 
-void statement::bind(int index, const std::optional<std::string>& value) {
-  if (value) {
-    bind(index, std::string_view(*value));
-  } else {
-    bind(index, std::nullopt);
-  }
-}
-
-core::result<bool> statement::step() {
+core::result<bool> connection::stmt::step() {
   if (bind_rc_ != SQLITE_OK) return std::unexpected(make_error(db_, bind_rc_, "bind"));
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
@@ -112,29 +82,16 @@ core::result<bool> statement::step() {
   return std::unexpected(make_error(db_, rc, sqlite3_sql(stmt_)));
 }
 
-core::result<void> statement::finish() {
-  for (;;) {
-    auto r = step();
-    if (!r) return std::unexpected(r.error());
-    if (!*r) return {};
-  }
-}
-
-std::string statement::text(int col) const {
+std::string connection::stmt::text(int col) const {
   auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
   if (p == nullptr) return {};
   return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
 }
 
-std::string statement::bytes(int col) const {
+std::string connection::stmt::bytes(int col) const {
   const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
   if (p == nullptr) return {};
   return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
-}
-
-std::optional<std::string> statement::optional_text(int col) const {
-  if (is_null(col)) return std::nullopt;
-  return text(col);
 }
 
 }  // namespace letterhead::store::sqlite

@@ -61,8 +61,8 @@ class raw_db {
   sqlite3* db_ = nullptr;
 };
 
-std::unique_ptr<sqlite::sqlite_store> open_sqlite(const std::filesystem::path& dir) {
-  return ok(sqlite::sqlite_store::open(sqlite::sqlite_options{.data_dir = dir}));
+std::unique_ptr<sql::sql_store> open_sqlite(const std::filesystem::path& dir) {
+  return ok(sqlite::open_store(sqlite::sqlite_options{.data_dir = dir}));
 }
 
 account add_account(store& s, const std::string& address) {
@@ -154,7 +154,7 @@ TEST(store_open, creates_the_data_dir_layout) {
 TEST(sqlite_store, schema_version_and_wal) {
   testing::temp_dir dir;
   auto s = open_sqlite(dir.path());
-  raw_db db(s->database_path());
+  raw_db db(s->database());
   EXPECT_EQ(db.number("SELECT max(version) FROM schema_version"),
             static_cast<std::int64_t>(sqlite::migrations().size()));
   EXPECT_EQ(db.number("SELECT count(*) FROM schema_version"),
@@ -179,13 +179,13 @@ TEST(sqlite_store, refuses_a_newer_schema) {
   std::filesystem::path db_path;
   {
     auto s = open_sqlite(dir.path());
-    db_path = s->database_path();
+    db_path = s->database();
   }
   {
     raw_db db(db_path);
     db.text("INSERT INTO schema_version (version, applied) VALUES (999, 0)");
   }
-  auto r = sqlite::sqlite_store::open(sqlite::sqlite_options{.data_dir = dir.path()});
+  auto r = sqlite::open_store(sqlite::sqlite_options{.data_dir = dir.path()});
   ASSERT_TRUE(fails_with(r, errc::invalid));
   EXPECT_NE(r.error().message.find("newer"), std::string::npos) << r.error().message;
 }
@@ -199,12 +199,12 @@ TEST(sqlite_store, one_blob_file_and_refcount_per_target) {
   auto blob = ok(s->blobs().put("one copy on disk"));
   ok(s->deliver(to_inboxes(blob, {a.id, b.id, c.id})));
   EXPECT_EQ(count_blob_files(dir.path() / "blobs"), 1u);
-  raw_db db(s->database_path());
+  raw_db db(s->database());
   EXPECT_EQ(db.number("SELECT refcount FROM blobs WHERE hash = '" + blob + "'"), 3);
   auto archive = ok(s->find_mailbox_by_role(a.id, mailbox_role::archive));
   ok(s->copy_messages(ok(s->find_mailbox_by_role(a.id, mailbox_role::inbox)).id, {1}, archive.id));
   EXPECT_EQ(db.number("SELECT refcount FROM blobs WHERE hash = '" + blob + "'"), 4);
-  expect_counts_consistent(s->database_path());
+  expect_counts_consistent(s->database());
 }
 
 TEST(sqlite_store, orphan_sweep_removes_old_unreferenced_blobs_only) {
@@ -260,7 +260,7 @@ TEST(sqlite_store, a_released_blob_is_kept_while_a_put_of_it_is_pending) {
   auto out = ok(s->deliver(to_inboxes(blob, {a.id})));
   EXPECT_EQ(out.at(0).uid, 2u);
   EXPECT_EQ(ok(s->blobs().get(blob)), "same bytes twice");
-  expect_counts_consistent(s->database_path());
+  expect_counts_consistent(s->database());
 }
 
 TEST(sqlite_store, group_commit_failure_never_reports_false_success) {
@@ -271,7 +271,7 @@ TEST(sqlite_store, group_commit_failure_never_reports_false_success) {
   auto inbox_a = ok(s->find_mailbox_by_role(a.id, mailbox_role::inbox));
   std::int64_t pages = 0;
   {
-    raw_db db(s->database_path());
+    raw_db db(s->database());
     pages = db.number("PRAGMA page_count");
   }
   // The file may not grow any more: inserts fail with SQLITE_FULL, as on a full disk.
@@ -313,7 +313,7 @@ TEST(sqlite_store, group_commit_failure_never_reports_false_success) {
   for (const auto& msg : ok(s->list_messages(inbox_a.id, 1))) present.insert(msg.uid);
   EXPECT_EQ(present, acknowledged);
   EXPECT_EQ(ok(s->find_mailbox_by_role(b.id, mailbox_role::inbox)).messages, acknowledged.size());
-  expect_counts_consistent(s->database_path());
+  expect_counts_consistent(s->database());
 
   // And the store works again.
   auto blob = ok(s->blobs().put("after the disk was freed"));
@@ -340,7 +340,7 @@ TEST(sqlite_store, concurrent_writes_share_commits) {
   auto after = s->commit_statistics();
   EXPECT_EQ(after.requests - before.requests, 400u);
   EXPECT_LE(after.groups - before.groups, 400u);
-  expect_counts_consistent(s->database_path());
+  expect_counts_consistent(s->database());
 }
 
 // The CLI and a running server open the same data directory: two writers on one file.
@@ -367,7 +367,7 @@ TEST(sqlite_store, two_stores_on_one_data_dir) {
   auto messages = ok(server->list_messages(inbox.id, 1));
   ASSERT_EQ(messages.size(), 100u);
   for (std::size_t i = 0; i < messages.size(); ++i) EXPECT_EQ(messages[i].uid, i + 1);
-  expect_counts_consistent(server->database_path());
+  expect_counts_consistent(server->database());
 }
 
 TEST(sqlite_store, destroyed_while_idle_and_right_after_work) {
@@ -415,7 +415,7 @@ TEST(sqlite_store, claim_queue_and_blob_meta_stay_fast_with_100k_rows) {
   ok(s->exec_on_writer("INSERT INTO queue_recipients (queue_id, position, address, status)"
                        " SELECT id, 0, 'r@remote.org', 'pending' FROM queue"));
 
-  EXPECT_NE(query_plan(s->database_path(),
+  EXPECT_NE(query_plan(s->database(),
                        "SELECT id FROM queue WHERE held = 0 AND next_attempt <= 5 AND lease_until <= 5"
                        " ORDER BY next_attempt, id LIMIT 10")
                 .find("queue_due"),

@@ -6,11 +6,11 @@
 
 #include "store/detail/names.hpp"
 #include "store/detail/try.hpp"
-#include "store/sqlite/codes.hpp"
-#include "store/sqlite/rows.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/codes.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 namespace {
 
@@ -25,19 +25,19 @@ core::result<void> rename_inbox(connection& db, const mailbox& inbox, std::strin
 
 }  // namespace
 
-core::result<std::vector<mailbox>> sqlite_store::list_mailboxes(id_t account_id) {
+core::result<std::vector<mailbox>> sql_store::list_mailboxes(id_t account_id) {
   return read([&](connection& db) -> core::result<std::vector<mailbox>> {
     STORE_TRY(load_account(db, account_id));
     return mailboxes_under(db, account_id, "");
   });
 }
 
-core::result<mailbox> sqlite_store::find_mailbox(id_t account_id, std::string_view name) {
+core::result<mailbox> sql_store::find_mailbox(id_t account_id, std::string_view name) {
   STORE_TRY_ASSIGN(auto normalized, detail::normalize_mailbox_name(name));
   return read([&](connection& db) { return load_mailbox_by_name(db, account_id, normalized); });
 }
 
-core::result<mailbox> sqlite_store::find_mailbox_by_role(id_t account_id, mailbox_role role) {
+core::result<mailbox> sql_store::find_mailbox_by_role(id_t account_id, mailbox_role role) {
   auto role_text = role_name(role);
   if (!role_text) return core::fail(core::errc::invalid, "find_mailbox_by_role: no role given");
   return read([&](connection& db) -> core::result<mailbox> {
@@ -53,7 +53,7 @@ core::result<mailbox> sqlite_store::find_mailbox_by_role(id_t account_id, mailbo
   });
 }
 
-core::result<mailbox> sqlite_store::create_mailbox(id_t account_id, std::string_view name, mailbox_role role) {
+core::result<mailbox> sql_store::create_mailbox(id_t account_id, std::string_view name, mailbox_role role) {
   STORE_TRY_ASSIGN(auto normalized, detail::normalize_mailbox_name(name));
   return write([&](write_context& ctx) -> core::result<mailbox> {
     STORE_TRY(load_account(ctx.db, account_id));
@@ -74,7 +74,7 @@ core::result<mailbox> sqlite_store::create_mailbox(id_t account_id, std::string_
   });
 }
 
-core::result<void> sqlite_store::rename_mailbox(id_t account_id, std::string_view from, std::string_view to) {
+core::result<void> sql_store::rename_mailbox(id_t account_id, std::string_view from, std::string_view to) {
   STORE_TRY_ASSIGN(auto old_name, detail::normalize_mailbox_name(from));
   STORE_TRY_ASSIGN(auto new_name, detail::normalize_mailbox_name(to));
   return write([&](write_context& ctx) -> core::result<void> {
@@ -123,7 +123,7 @@ core::result<void> sqlite_store::rename_mailbox(id_t account_id, std::string_vie
   });
 }
 
-core::result<void> sqlite_store::delete_mailbox(id_t account_id, std::string_view name) {
+core::result<void> sql_store::delete_mailbox(id_t account_id, std::string_view name) {
   STORE_TRY_ASSIGN(auto normalized, detail::normalize_mailbox_name(name));
   return write([&](write_context& ctx) -> core::result<void> {
     auto& db = ctx.db;
@@ -167,11 +167,11 @@ core::result<void> sqlite_store::delete_mailbox(id_t account_id, std::string_vie
   });
 }
 
-core::result<mailbox> sqlite_store::get_mailbox(id_t mailbox_id) {
+core::result<mailbox> sql_store::get_mailbox(id_t mailbox_id) {
   return read([&](connection& db) { return load_mailbox(db, mailbox_id); });
 }
 
-core::result<void> sqlite_store::set_subscribed(id_t account_id, std::string_view name, bool subscribed) {
+core::result<void> sql_store::set_subscribed(id_t account_id, std::string_view name, bool subscribed) {
   STORE_TRY_ASSIGN(auto normalized, detail::normalize_mailbox_name(name));
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY_ASSIGN(auto box, load_mailbox_by_name(ctx.db, account_id, normalized));
@@ -180,4 +180,4 @@ core::result<void> sqlite_store::set_subscribed(id_t account_id, std::string_vie
   });
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

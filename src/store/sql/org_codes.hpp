@@ -7,7 +7,7 @@
 
 #include "store/types.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 [[nodiscard]] std::string_view send_policy_name(send_policy p) noexcept;
 [[nodiscard]] std::optional<send_policy> send_policy_from_name(std::string_view s) noexcept;
@@ -15,4 +15,4 @@ namespace letterhead::store::sqlite {
 [[nodiscard]] std::string_view member_kind_name(member_kind k) noexcept;
 [[nodiscard]] std::optional<member_kind> member_kind_from_name(std::string_view s) noexcept;
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

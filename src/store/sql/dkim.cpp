@@ -5,14 +5,14 @@
 
 #include "store/detail/names.hpp"
 #include "store/detail/try.hpp"
-#include "store/sqlite/codes.hpp"
-#include "store/sqlite/rows.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/codes.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
 
 #define STORE_SQL_DKIM_COLUMNS \
   "k.id, d.name, k.selector, k.algorithm, k.private_key_pem, k.public_key, k.status, k.created, k.retired"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 namespace {
 
@@ -54,7 +54,7 @@ dkim_key read_dkim_key(const statement& st) {
 
 }  // namespace
 
-core::result<dkim_key> sqlite_store::add_dkim_key(const dkim_key& k) {
+core::result<dkim_key> sql_store::add_dkim_key(const dkim_key& k) {
   STORE_TRY_ASSIGN(auto domain_name, detail::normalize_domain(k.domain));
   auto selector = detail::ascii_lower(k.selector);
   if (!is_selector(selector)) {
@@ -86,16 +86,15 @@ core::result<dkim_key> sqlite_store::add_dkim_key(const dkim_key& k) {
     out.selector = selector;
     if (out.created == 0) out.created = now();
     if (out.status == dkim_key::state::active) out.retired = 0;
-    STORE_TRY(db.run("INSERT INTO dkim_keys (domain_id, selector, algorithm, private_key_pem, public_key, status,"
-                     " created, retired) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    STORE_TRY_ASSIGN(out.id, db.run_returning("INSERT INTO dkim_keys (domain_id, selector, algorithm, private_key_pem, public_key, status,"
+                     " created, retired) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                      d.id, out.selector, out.algorithm, out.private_key_pem, out.public_key,
                      dkim_status_name(out.status), out.created, out.retired));
-    out.id = db.last_insert_rowid();
     return out;
   });
 }
 
-core::result<std::vector<dkim_key>> sqlite_store::list_dkim_keys(std::string_view domain_name) {
+core::result<std::vector<dkim_key>> sql_store::list_dkim_keys(std::string_view domain_name) {
   return read([&](connection& db) -> core::result<std::vector<dkim_key>> {
     id_t domain_id = 0;
     if (!domain_name.empty()) {
@@ -116,7 +115,7 @@ core::result<std::vector<dkim_key>> sqlite_store::list_dkim_keys(std::string_vie
   });
 }
 
-core::result<void> sqlite_store::retire_dkim_key(id_t id, unix_time when) {
+core::result<void> sql_store::retire_dkim_key(id_t id, unix_time when) {
   return write([&](write_context& ctx) -> core::result<void> {
     auto& db = ctx.db;
     STORE_TRY_ASSIGN(auto st, db.query("SELECT status FROM dkim_keys WHERE id = ?", id));
@@ -129,4 +128,4 @@ core::result<void> sqlite_store::retire_dkim_key(id_t id, unix_time when) {
   });
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

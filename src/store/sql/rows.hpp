@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "store/sqlite/connection.hpp"
-#include "store/sqlite/group_commit.hpp"
+#include "store/sql/driver.hpp"
+#include "store/sql/group_commit.hpp"
 #include "store/types.hpp"
 
 #define STORE_SQL_DOMAIN_COLUMNS "id, name, catch_all, created"
@@ -23,7 +23,7 @@
 #define STORE_SQL_MESSAGE_COLUMNS \
   "id, account_id, mailbox_id, uid, blob, size, internal_date, flags, keywords, modseq"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 [[nodiscard]] unix_time now();
 
@@ -91,4 +91,4 @@ namespace letterhead::store::sqlite {
 // protocol layer maps).
 [[nodiscard]] core::result<std::string> canonical_rights(std::string_view rights);
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

@@ -5,9 +5,9 @@
 #include <string>
 
 #include "store/detail/try.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 namespace {
 
@@ -29,7 +29,7 @@ admin_session read_session(const statement& st) {
 
 }  // namespace
 
-core::result<std::vector<audit_record>> sqlite_store::query_audit(const audit_query& q) {
+core::result<std::vector<audit_record>> sql_store::query_audit(const audit_query& q) {
   const auto limit = static_cast<std::int64_t>(std::min(q.limit, max_audit_page));
   return read([&](connection& db) -> core::result<std::vector<audit_record>> {
     // One statement with every filter, each disabled by its empty value, so that the
@@ -54,7 +54,7 @@ core::result<std::vector<audit_record>> sqlite_store::query_audit(const audit_qu
   });
 }
 
-core::result<void> sqlite_store::add_admin_session(const admin_session& s, unix_time idle_before) {
+core::result<void> sql_store::add_admin_session(const admin_session& s, unix_time idle_before) {
   if (s.token_hash.empty() || s.csrf_token.empty() || s.account_id == 0) {
     return core::fail(core::errc::invalid, "incomplete admin session");
   }
@@ -67,7 +67,7 @@ core::result<void> sqlite_store::add_admin_session(const admin_session& s, unix_
   });
 }
 
-core::result<admin_session> sqlite_store::get_admin_session(std::string_view token_hash) {
+core::result<admin_session> sql_store::get_admin_session(std::string_view token_hash) {
   return read([&](connection& db) -> core::result<admin_session> {
     STORE_TRY_ASSIGN(auto st, db.query("SELECT token_hash, account_id, csrf_token, remote_ip, created, last_seen,"
                                        " expires FROM admin_sessions WHERE token_hash = ?",
@@ -78,24 +78,24 @@ core::result<admin_session> sqlite_store::get_admin_session(std::string_view tok
   });
 }
 
-core::result<void> sqlite_store::touch_admin_session(std::string_view token_hash, unix_time last_seen) {
+core::result<void> sql_store::touch_admin_session(std::string_view token_hash, unix_time last_seen) {
   return write([&](write_context& ctx) {
     return ctx.db.run("UPDATE admin_sessions SET last_seen = max(last_seen, ?) WHERE token_hash = ?", last_seen,
                       token_hash);
   });
 }
 
-core::result<void> sqlite_store::remove_admin_session(std::string_view token_hash) {
+core::result<void> sql_store::remove_admin_session(std::string_view token_hash) {
   return write([&](write_context& ctx) {
     return ctx.db.run("DELETE FROM admin_sessions WHERE token_hash = ?", token_hash);
   });
 }
 
-core::result<std::size_t> sqlite_store::remove_admin_sessions(id_t account) {
+core::result<std::size_t> sql_store::remove_admin_sessions(id_t account) {
   return write([&](write_context& ctx) -> core::result<std::size_t> {
     STORE_TRY(ctx.db.run("DELETE FROM admin_sessions WHERE account_id = ?", account));
     return static_cast<std::size_t>(ctx.db.changes());
   });
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

@@ -3,15 +3,20 @@
 // write requests of many callers together, so that one WAL fsync serves them all.
 //
 // A caller hands a request to submit() and blocks. The writer takes every request
-// queued (up to max_batch), runs them inside one BEGIN IMMEDIATE ... COMMIT, each in
-// its own SAVEPOINT so that a request that fails rolls back alone, then wakes all of
-// them. No artificial delay: while one group is being fsynced the next one queues up,
+// queued (up to max_batch), runs them inside one write transaction (begin_write ...
+// COMMIT), each in its own SAVEPOINT so that a request that fails rolls back alone,
+// then wakes all of them. No artificial delay: while one group is being fsynced the next one queues up,
 // so group size grows with load by itself.
 //
 // Never a false success: a request's success stands only once COMMIT has returned.
 // If COMMIT fails, or SQLite abandons the transaction mid-group (it does for some
 // I/O and disk-full errors), every request of the group that had succeeded gets the
 // error instead. Requests that failed on their own keep their own error.
+//
+// When the database says the transaction must be run again (PostgreSQL: another node's
+// transaction conflicted, a serialization failure or deadlock), the whole group is
+// rolled back and run again from its start, a few times: a request's run() must
+// therefore leave nothing behind but its rows and its write_effects.
 //
 // Destruction drains the queue (every submitted request completes) and joins.
 
@@ -26,9 +31,9 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "store/sqlite/connection.hpp"
+#include "store/sql/driver.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 // What a request leaves to do once its rows are committed.
 struct write_effects {
@@ -82,7 +87,9 @@ class group_commit {
 
  private:
   void loop();
+  enum class outcome { done, retry };
   void run_group(const std::vector<write_request*>& group);
+  outcome try_group(const std::vector<write_request*>& group, bool last_try);
 
   std::unique_ptr<connection> db_;
   after_commit_fn after_commit_;
@@ -98,4 +105,4 @@ class group_commit {
   std::thread thread_;  // last: started once everything above exists
 };
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

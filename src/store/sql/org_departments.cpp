@@ -4,10 +4,10 @@
 
 #include "store/detail/names.hpp"
 #include "store/detail/try.hpp"
-#include "store/sqlite/rows.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 namespace {
 
@@ -80,7 +80,7 @@ constexpr const char* profile_select =
 
 }  // namespace
 
-core::result<department> sqlite_store::add_department(std::string_view name, id_t parent_id) {
+core::result<department> sql_store::add_department(std::string_view name, id_t parent_id) {
   STORE_TRY(check_department_name(name));
   return write([&](write_context& ctx) -> core::result<department> {
     if (parent_id != 0) STORE_TRY(load_department(ctx.db, parent_id));
@@ -91,18 +91,17 @@ core::result<department> sqlite_store::add_department(std::string_view name, id_
     d.parent_id = parent_id;
     d.name = std::string(name);
     d.created = now();
-    STORE_TRY(ctx.db.run("INSERT INTO departments (parent_id, name, name_key, created) VALUES (nullif(?, 0), ?, ?, ?)",
+    STORE_TRY_ASSIGN(d.id, ctx.db.run_returning("INSERT INTO departments (parent_id, name, name_key, created) VALUES (nullif(?, 0), ?, ?, ?) RETURNING id",
                          parent_id, d.name, key, d.created));
-    d.id = ctx.db.last_insert_rowid();
     return d;
   });
 }
 
-core::result<department> sqlite_store::get_department(id_t id) {
+core::result<department> sql_store::get_department(id_t id) {
   return read([&](connection& db) { return load_department(db, id); });
 }
 
-core::result<std::vector<department>> sqlite_store::list_departments() {
+core::result<std::vector<department>> sql_store::list_departments() {
   return read([&](connection& db) -> core::result<std::vector<department>> {
     STORE_TRY_ASSIGN(auto st, db.query(std::string("SELECT ") + department_columns +
                                        " FROM departments ORDER BY name_key, id"));
@@ -128,7 +127,7 @@ core::result<std::vector<department>> sqlite_store::list_departments() {
   });
 }
 
-core::result<void> sqlite_store::move_department(id_t id, id_t new_parent) {
+core::result<void> sql_store::move_department(id_t id, id_t new_parent) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY_ASSIGN(auto d, load_department(ctx.db, id));
     if (new_parent != 0) {
@@ -145,7 +144,7 @@ core::result<void> sqlite_store::move_department(id_t id, id_t new_parent) {
   });
 }
 
-core::result<void> sqlite_store::remove_department(id_t id, std::optional<id_t> reparent_to) {
+core::result<void> sql_store::remove_department(id_t id, std::optional<id_t> reparent_to) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY_ASSIGN(auto d, load_department(ctx.db, id));
     STORE_TRY_ASSIGN(auto st, ctx.db.query("SELECT (SELECT count(*) FROM departments WHERE parent_id = ?1),"
@@ -193,7 +192,7 @@ core::result<void> sqlite_store::remove_department(id_t id, std::optional<id_t> 
 
 // --- profiles ---
 
-core::result<profile> sqlite_store::get_profile(id_t account_id) {
+core::result<profile> sql_store::get_profile(id_t account_id) {
   return read([&](connection& db) -> core::result<profile> {
     STORE_TRY_ASSIGN(auto st, db.query(std::string(profile_select) + " WHERE a.id = ?", account_id));
     STORE_TRY_ASSIGN(bool row, st.step());
@@ -202,7 +201,7 @@ core::result<profile> sqlite_store::get_profile(id_t account_id) {
   });
 }
 
-core::result<void> sqlite_store::set_profile(const profile& p) {
+core::result<void> sql_store::set_profile(const profile& p) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY_ASSIGN(auto acc, load_account(ctx.db, p.account_id));
     if (p.department_id != 0) STORE_TRY(load_department(ctx.db, p.department_id));
@@ -230,7 +229,7 @@ core::result<void> sqlite_store::set_profile(const profile& p) {
   });
 }
 
-core::result<std::vector<profile>> sqlite_store::list_profiles(std::string_view domain_name) {
+core::result<std::vector<profile>> sql_store::list_profiles(std::string_view domain_name) {
   return read([&](connection& db) -> core::result<std::vector<profile>> {
     id_t domain_id = 0;
     if (!domain_name.empty()) {
@@ -250,7 +249,7 @@ core::result<std::vector<profile>> sqlite_store::list_profiles(std::string_view 
   });
 }
 
-core::result<std::vector<id_t>> sqlite_store::accounts_in_departments(const std::vector<id_t>& departments) {
+core::result<std::vector<id_t>> sql_store::accounts_in_departments(const std::vector<id_t>& departments) {
   return read([&](connection& db) -> core::result<std::vector<id_t>> {
     std::vector<id_t> out;
     for (const auto dep : departments) {
@@ -265,7 +264,7 @@ core::result<std::vector<id_t>> sqlite_store::accounts_in_departments(const std:
   });
 }
 
-core::result<bool> sqlite_store::is_manager(id_t account_id) {
+core::result<bool> sql_store::is_manager(id_t account_id) {
   return read([&](connection& db) -> core::result<bool> {
     STORE_TRY_ASSIGN(auto st, db.query("SELECT 1 FROM profiles WHERE manager_id = ? LIMIT 1", account_id));
     return st.step();
@@ -274,7 +273,7 @@ core::result<bool> sqlite_store::is_manager(id_t account_id) {
 
 // --- address formats ---
 
-core::result<std::string> sqlite_store::address_format(std::string_view domain_name) {
+core::result<std::string> sql_store::address_format(std::string_view domain_name) {
   return read([&](connection& db) -> core::result<std::string> {
     STORE_TRY_ASSIGN(auto d, load_domain(db, domain_name));
     STORE_TRY_ASSIGN(auto st, db.query("SELECT format FROM domain_address_formats WHERE domain_id = ?", d.id));
@@ -283,7 +282,7 @@ core::result<std::string> sqlite_store::address_format(std::string_view domain_n
   });
 }
 
-core::result<void> sqlite_store::set_address_format(std::string_view domain_name, std::string_view format) {
+core::result<void> sql_store::set_address_format(std::string_view domain_name, std::string_view format) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY_ASSIGN(auto d, load_domain(ctx.db, domain_name));
     if (format.empty()) return ctx.db.run("DELETE FROM domain_address_formats WHERE domain_id = ?", d.id);
@@ -293,4 +292,4 @@ core::result<void> sqlite_store::set_address_format(std::string_view domain_name
   });
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

@@ -6,10 +6,10 @@
 #include <unordered_map>
 
 #include "store/detail/try.hpp"
-#include "store/sqlite/rows.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 namespace {
 
@@ -63,7 +63,7 @@ core::result<void> bayes_add(connection& db, const std::vector<bayes_scope>& sco
 
 }  // namespace
 
-core::result<bayes_table> sqlite_store::bayes_lookup(const bayes_scope& scope,
+core::result<bayes_table> sql_store::bayes_lookup(const bayes_scope& scope,
                                                      const std::vector<std::uint64_t>& tokens) {
   return read([&](connection& db) -> core::result<bayes_table> {
     bayes_table out;
@@ -102,7 +102,7 @@ core::result<bayes_table> sqlite_store::bayes_lookup(const bayes_scope& scope,
   });
 }
 
-core::result<bayes_training> sqlite_store::bayes_train(id_t account, std::string_view blob_hash, bayes_class cls,
+core::result<bayes_training> sql_store::bayes_train(id_t account, std::string_view blob_hash, bayes_class cls,
                                                        const std::vector<bayes_scope>& scopes,
                                                        const std::vector<std::uint64_t>& tokens) {
   return write([&](write_context& ctx) -> core::result<bayes_training> {
@@ -126,4 +126,4 @@ core::result<bayes_training> sqlite_store::bayes_train(id_t account, std::string
   });
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

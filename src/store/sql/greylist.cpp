@@ -1,10 +1,10 @@
 // Greylisting triplets (RFC 6647 §2.2), in the greylist table of migration v7.
 #include "store/detail/try.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
-core::result<std::int64_t> sqlite_store::greylist_check(std::string_view triplet, unix_time now,
+core::result<std::int64_t> sql_store::greylist_check(std::string_view triplet, unix_time now,
                                                         std::chrono::seconds delay, std::chrono::seconds retry_window,
                                                         std::chrono::seconds expiry) {
   return write([&](write_context& ctx) -> core::result<std::int64_t> {
@@ -38,4 +38,4 @@ core::result<std::int64_t> sqlite_store::greylist_check(std::string_view triplet
   });
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

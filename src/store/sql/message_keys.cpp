@@ -4,12 +4,12 @@
 #include <algorithm>
 
 #include "store/detail/try.hpp"
-#include "store/sqlite/rows.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
-core::result<std::vector<message_keys>> sqlite_store::get_message_keys(id_t mailbox_id,
+core::result<std::vector<message_keys>> sql_store::get_message_keys(id_t mailbox_id,
                                                                        std::span<const std::uint32_t> uids) {
   if (uids.empty()) return std::vector<message_keys>{};
   if (!std::is_sorted(uids.begin(), uids.end())) {
@@ -39,7 +39,7 @@ core::result<std::vector<message_keys>> sqlite_store::get_message_keys(id_t mail
 }
 
 // Through the writer like every write; a message expunged meanwhile gets no entry.
-core::result<void> sqlite_store::put_message_keys(id_t mailbox_id, const std::vector<message_keys>& keys) {
+core::result<void> sql_store::put_message_keys(id_t mailbox_id, const std::vector<message_keys>& keys) {
   if (keys.empty()) return {};
   return write([&](write_context& ctx) -> core::result<void> {
     for (const auto& k : keys) {
@@ -52,4 +52,4 @@ core::result<void> sqlite_store::put_message_keys(id_t mailbox_id, const std::ve
   });
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

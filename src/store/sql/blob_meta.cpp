@@ -7,10 +7,10 @@
 
 #include "store/detail/names.hpp"
 #include "store/detail/try.hpp"
-#include "store/sqlite/rows.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 namespace {
 
@@ -31,7 +31,7 @@ const std::string& lookup_sql() {
 
 }  // namespace
 
-core::result<std::vector<blob_meta>> sqlite_store::get_blob_meta(const std::vector<std::string>& blobs) {
+core::result<std::vector<blob_meta>> sql_store::get_blob_meta(const std::vector<std::string>& blobs) {
   // Sorted and unique: each entry is returned once, and lookups walk the primary key
   // in order.
   std::vector<std::string_view> hashes(blobs.begin(), blobs.end());
@@ -58,7 +58,7 @@ core::result<std::vector<blob_meta>> sqlite_store::get_blob_meta(const std::vect
 
 // Goes through the writer like every write, and so waits for its group's commit. A
 // cache entry whose blob went meanwhile (expunged by another session) is dropped.
-core::result<void> sqlite_store::put_blob_meta(const std::vector<blob_meta>& metas) {
+core::result<void> sql_store::put_blob_meta(const std::vector<blob_meta>& metas) {
   for (const auto& m : metas) {
     if (!detail::is_blob_hash(m.blob)) {
       return core::fail(core::errc::invalid, "blob meta: \"" + m.blob + "\" is not a blob hash");
@@ -76,4 +76,4 @@ core::result<void> sqlite_store::put_blob_meta(const std::vector<blob_meta>& met
   });
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

@@ -8,10 +8,10 @@
 
 #include "store/detail/names.hpp"
 #include "store/detail/try.hpp"
-#include "store/sqlite/rows.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 namespace {
 
@@ -133,7 +133,7 @@ core::result<void> write_record(connection& db, const offboarding_plan& plan, un
 
 }  // namespace
 
-core::result<offboarding_outcome> sqlite_store::apply_offboarding(const offboarding_plan& plan) {
+core::result<offboarding_outcome> sql_store::apply_offboarding(const offboarding_plan& plan) {
   const auto& rec = plan.record;
   if (rec.account_id == rec.successor_id) return core::fail(core::errc::invalid, "an account cannot succeed itself");
   return write([&](write_context& ctx) -> core::result<offboarding_outcome> {
@@ -192,4 +192,4 @@ core::result<offboarding_outcome> sqlite_store::apply_offboarding(const offboard
   });
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

@@ -4,10 +4,10 @@
 
 #include "store/detail/names.hpp"
 #include "store/detail/try.hpp"
-#include "store/sqlite/rows.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 namespace {
 
@@ -56,7 +56,7 @@ std::vector<std::string> split_domains(const std::string& s) {
 
 }  // namespace
 
-core::result<void> sqlite_store::grant_role(const role_grant& r) {
+core::result<void> sql_store::grant_role(const role_grant& r) {
   STORE_TRY(check_role_name(r.role));
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY(load_account(ctx.db, r.account_id));
@@ -73,7 +73,7 @@ core::result<void> sqlite_store::grant_role(const role_grant& r) {
   });
 }
 
-core::result<void> sqlite_store::revoke_role(const role_grant& r) {
+core::result<void> sql_store::revoke_role(const role_grant& r) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY_ASSIGN(auto scope, grant_scope(ctx.db, r));
     STORE_TRY(ctx.db.run("DELETE FROM account_roles WHERE account_id = ? AND role = ?"
@@ -84,7 +84,7 @@ core::result<void> sqlite_store::revoke_role(const role_grant& r) {
   });
 }
 
-core::result<std::vector<role_grant>> sqlite_store::list_roles(id_t account_id) {
+core::result<std::vector<role_grant>> sql_store::list_roles(id_t account_id) {
   return read([&](connection& db) -> core::result<std::vector<role_grant>> {
     STORE_TRY_ASSIGN(auto st, db.query("SELECT r.account_id, a.address, r.role, coalesce(d.name, ''),"
                                        " coalesce(r.department_id, 0)"
@@ -110,7 +110,7 @@ core::result<std::vector<role_grant>> sqlite_store::list_roles(id_t account_id) 
 
 // --- mail rules ---
 
-core::result<void> sqlite_store::set_mail_rule(const mail_rule& r) {
+core::result<void> sql_store::set_mail_rule(const mail_rule& r) {
   if ((r.account_id == 0) == r.role.empty()) {
     return core::fail(core::errc::invalid, "a mail rule is for one account or one role");
   }
@@ -135,7 +135,7 @@ core::result<void> sqlite_store::set_mail_rule(const mail_rule& r) {
   });
 }
 
-core::result<void> sqlite_store::remove_mail_rule(id_t account_id, std::string_view role) {
+core::result<void> sql_store::remove_mail_rule(id_t account_id, std::string_view role) {
   return write([&](write_context& ctx) -> core::result<void> {
     if (account_id != 0) {
       STORE_TRY(ctx.db.run("DELETE FROM mail_rules WHERE account_id = ?", account_id));
@@ -147,7 +147,7 @@ core::result<void> sqlite_store::remove_mail_rule(id_t account_id, std::string_v
   });
 }
 
-core::result<std::vector<mail_rule>> sqlite_store::list_mail_rules() {
+core::result<std::vector<mail_rule>> sql_store::list_mail_rules() {
   return read([&](connection& db) -> core::result<std::vector<mail_rule>> {
     STORE_TRY_ASSIGN(auto st, db.query("SELECT coalesce(r.account_id, 0), coalesce(a.address, ''), coalesce(r.role, ''),"
                                        " r.internal_only, r.allowed_domains, r.max_recipients, r.max_message_size"
@@ -171,4 +171,4 @@ core::result<std::vector<mail_rule>> sqlite_store::list_mail_rules() {
   });
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

@@ -1,4 +1,4 @@
-#include "store/sqlite/rows.hpp"
+#include "store/sql/rows.hpp"
 
 #include <algorithm>
 #include <ctime>
@@ -6,9 +6,9 @@
 
 #include "store/detail/names.hpp"
 #include "store/detail/try.hpp"
-#include "store/sqlite/codes.hpp"
+#include "store/sql/codes.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 unix_time now() { return static_cast<unix_time>(::time(nullptr)); }
 
@@ -182,11 +182,10 @@ core::result<mailbox> insert_mailbox(connection& db, id_t account, std::string_v
   if (role_text) role_value = std::string(*role_text);
   // A new mailbox's HIGHESTMODSEQ is that of its creation: RFC 7162 §3.1.2.1 wants a
   // positive value even for an empty mailbox.
-  STORE_TRY(db.run("INSERT INTO mailboxes (account_id, name, role, uidvalidity, highest_modseq)"
-                   " VALUES (?, ?, ?, ?, ?)",
-                   account, name, role_value, uidvalidity, modseq));
   mailbox m;
-  m.id = db.last_insert_rowid();
+  STORE_TRY_ASSIGN(m.id, db.run_returning("INSERT INTO mailboxes (account_id, name, role, uidvalidity, highest_modseq)"
+                                          " VALUES (?, ?, ?, ?, ?) RETURNING id",
+                                          account, name, role_value, uidvalidity, modseq));
   m.account_id = account;
   m.name = std::string(name);
   m.role = role;
@@ -275,4 +274,4 @@ core::result<std::string> canonical_rights(std::string_view rights) {
   return out;
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

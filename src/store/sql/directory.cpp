@@ -4,10 +4,10 @@
 
 #include "store/detail/names.hpp"
 #include "store/detail/try.hpp"
-#include "store/sqlite/rows.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 namespace {
 
@@ -30,7 +30,7 @@ std::string plural(std::int64_t n, const char* word) {
 
 // --- domains ---
 
-core::result<domain> sqlite_store::add_domain(std::string_view name) {
+core::result<domain> sql_store::add_domain(std::string_view name) {
   STORE_TRY_ASSIGN(auto normalized, detail::normalize_domain(name));
   return write([&](write_context& ctx) -> core::result<domain> {
     STORE_TRY_ASSIGN(auto st, ctx.db.query("SELECT 1 FROM domains WHERE name = ?", normalized));
@@ -40,13 +40,12 @@ core::result<domain> sqlite_store::add_domain(std::string_view name) {
     domain d;
     d.name = normalized;
     d.created = now();
-    STORE_TRY(ctx.db.run("INSERT INTO domains (name, created) VALUES (?, ?)", d.name, d.created));
-    d.id = ctx.db.last_insert_rowid();
+    STORE_TRY_ASSIGN(d.id, ctx.db.run_returning("INSERT INTO domains (name, created) VALUES (?, ?) RETURNING id", d.name, d.created));
     return d;
   });
 }
 
-core::result<void> sqlite_store::remove_domain(std::string_view name) {
+core::result<void> sql_store::remove_domain(std::string_view name) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY_ASSIGN(auto d, load_domain(ctx.db, name));
     STORE_TRY_ASSIGN(auto st, ctx.db.query("SELECT (SELECT count(*) FROM accounts WHERE domain_id = ?1),"
@@ -68,7 +67,7 @@ core::result<void> sqlite_store::remove_domain(std::string_view name) {
   });
 }
 
-core::result<std::vector<domain>> sqlite_store::list_domains() {
+core::result<std::vector<domain>> sql_store::list_domains() {
   return read([&](connection& db) -> core::result<std::vector<domain>> {
     STORE_TRY_ASSIGN(auto st, db.query("SELECT " STORE_SQL_DOMAIN_COLUMNS " FROM domains ORDER BY name"));
     std::vector<domain> out;
@@ -81,11 +80,11 @@ core::result<std::vector<domain>> sqlite_store::list_domains() {
   });
 }
 
-core::result<domain> sqlite_store::find_domain(std::string_view name) {
+core::result<domain> sql_store::find_domain(std::string_view name) {
   return read([&](connection& db) { return load_domain(db, name); });
 }
 
-core::result<void> sqlite_store::set_catch_all(std::string_view domain_name, std::string_view address) {
+core::result<void> sql_store::set_catch_all(std::string_view domain_name, std::string_view address) {
   std::optional<std::string> value;
   if (!address.empty()) {
     STORE_TRY_ASSIGN(auto parts, detail::parse_address(address));
@@ -99,7 +98,7 @@ core::result<void> sqlite_store::set_catch_all(std::string_view domain_name, std
 
 // --- accounts ---
 
-core::result<account> sqlite_store::add_account(const account& a) {
+core::result<account> sql_store::add_account(const account& a) {
   STORE_TRY_ASSIGN(auto parts, detail::parse_address(a.address));
   return write([&](write_context& ctx) -> core::result<account> {
     STORE_TRY_ASSIGN(auto d, load_domain(ctx.db, parts.domain));
@@ -116,11 +115,10 @@ core::result<account> sqlite_store::add_account(const account& a) {
     out.domain_id = d.id;
     out.address = parts.address;
     if (out.created == 0) out.created = now();
-    STORE_TRY(ctx.db.run("INSERT INTO accounts (domain_id, address, address_key, display_name, password_hash,"
-                         " quota_bytes, disabled, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    STORE_TRY_ASSIGN(out.id, ctx.db.run_returning("INSERT INTO accounts (domain_id, address, address_key, display_name, password_hash,"
+                         " quota_bytes, disabled, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                          out.domain_id, out.address, parts.key, out.display_name, out.password_hash,
                          out.quota_bytes, out.disabled, out.created));
-    out.id = ctx.db.last_insert_rowid();
     for (const auto& m : default_mailboxes) {
       STORE_TRY(insert_mailbox(ctx.db, out.id, m.name, m.role, out.created));
     }
@@ -128,15 +126,15 @@ core::result<account> sqlite_store::add_account(const account& a) {
   });
 }
 
-core::result<account> sqlite_store::find_account(std::string_view address) {
+core::result<account> sql_store::find_account(std::string_view address) {
   return read([&](connection& db) { return load_account_by_address(db, address); });
 }
 
-core::result<account> sqlite_store::get_account(id_t id) {
+core::result<account> sql_store::get_account(id_t id) {
   return read([&](connection& db) { return load_account(db, id); });
 }
 
-core::result<std::vector<account>> sqlite_store::list_accounts(std::string_view domain_name) {
+core::result<std::vector<account>> sql_store::list_accounts(std::string_view domain_name) {
   return read([&](connection& db) -> core::result<std::vector<account>> {
     id_t domain_id = 0;
     if (!domain_name.empty()) {
@@ -156,7 +154,7 @@ core::result<std::vector<account>> sqlite_store::list_accounts(std::string_view 
   });
 }
 
-core::result<void> sqlite_store::set_password_hash(std::string_view address, std::string_view hash) {
+core::result<void> sql_store::set_password_hash(std::string_view address, std::string_view hash) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY(ctx.db.run("UPDATE accounts SET password_hash = ? WHERE address_key = ?", hash,
                          detail::ascii_lower(address)));
@@ -167,7 +165,7 @@ core::result<void> sqlite_store::set_password_hash(std::string_view address, std
   });
 }
 
-core::result<void> sqlite_store::remove_account(std::string_view address) {
+core::result<void> sql_store::remove_account(std::string_view address) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY_ASSIGN(auto a, load_account_by_address(ctx.db, address));
     std::vector<std::pair<std::string, std::int64_t>> refs;
@@ -196,7 +194,7 @@ core::result<void> sqlite_store::remove_account(std::string_view address) {
 
 // --- aliases ---
 
-core::result<void> sqlite_store::set_alias(const alias& a) {
+core::result<void> sql_store::set_alias(const alias& a) {
   STORE_TRY_ASSIGN(auto parts, detail::parse_address(a.address));
   if (a.targets.empty()) {
     return core::fail(core::errc::invalid, "alias " + parts.address + " has no targets");
@@ -221,7 +219,7 @@ core::result<void> sqlite_store::set_alias(const alias& a) {
   });
 }
 
-core::result<alias> sqlite_store::find_alias(std::string_view address) {
+core::result<alias> sql_store::find_alias(std::string_view address) {
   return read([&](connection& db) -> core::result<alias> {
     STORE_TRY_ASSIGN(auto st, db.query("SELECT address, target FROM aliases WHERE address_key = ? ORDER BY position",
                                        detail::ascii_lower(address)));
@@ -239,7 +237,7 @@ core::result<alias> sqlite_store::find_alias(std::string_view address) {
   });
 }
 
-core::result<std::vector<alias>> sqlite_store::list_aliases(std::string_view domain_name) {
+core::result<std::vector<alias>> sql_store::list_aliases(std::string_view domain_name) {
   return read([&](connection& db) -> core::result<std::vector<alias>> {
     id_t domain_id = 0;
     if (!domain_name.empty()) {
@@ -265,7 +263,7 @@ core::result<std::vector<alias>> sqlite_store::list_aliases(std::string_view dom
   });
 }
 
-core::result<void> sqlite_store::remove_alias(std::string_view address) {
+core::result<void> sql_store::remove_alias(std::string_view address) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY(ctx.db.run("DELETE FROM aliases WHERE address_key = ?", detail::ascii_lower(address)));
     if (ctx.db.changes() == 0) {
@@ -275,4 +273,4 @@ core::result<void> sqlite_store::remove_alias(std::string_view address) {
   });
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

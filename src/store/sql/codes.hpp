@@ -7,7 +7,7 @@
 
 #include "store/types.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 // nullopt for mailbox_role::none (stored as NULL).
 [[nodiscard]] std::optional<std::string_view> role_name(mailbox_role r) noexcept;
@@ -22,4 +22,4 @@ namespace letterhead::store::sqlite {
 [[nodiscard]] std::string_view dkim_status_name(dkim_key::state s) noexcept;
 [[nodiscard]] dkim_key::state dkim_status_from_name(std::string_view s) noexcept;
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

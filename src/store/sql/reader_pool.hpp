@@ -1,6 +1,7 @@
 #pragma once
-// Read connections, lent one per call. In WAL mode a reader never waits for the
-// writer: it reads the last committed state, so reads go on during a group commit.
+// Read connections, lent one per call. A reader never waits for the writer (SQLite in
+// WAL mode, PostgreSQL's MVCC): it reads the last committed state, so reads go on
+// during a group commit.
 // Connections are opened lazily up to `max`; a caller beyond that waits for one.
 
 #include <condition_variable>
@@ -10,9 +11,9 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "store/sqlite/connection.hpp"
+#include "store/sql/driver.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 class reader_pool {
  public:
@@ -33,19 +34,19 @@ class reader_pool {
     std::unique_ptr<connection> c_;
   };
 
-  reader_pool(std::string path, std::size_t max) : path_(std::move(path)), max_(max) {}
+  reader_pool(connection_factory open, std::size_t max) : open_(std::move(open)), max_(max) {}
 
   [[nodiscard]] core::result<lease> acquire();
 
  private:
   void give_back(std::unique_ptr<connection> c);
 
-  std::string path_;
+  connection_factory open_;
   std::size_t max_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<connection>> idle_;
-  std::size_t open_ = 0;  // idle and lent
+  std::size_t opened_ = 0;  // idle and lent
 };
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

@@ -6,11 +6,11 @@
 
 #include "store/detail/names.hpp"
 #include "store/detail/try.hpp"
-#include "store/sqlite/codes.hpp"
-#include "store/sqlite/rows.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/codes.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 namespace {
 
@@ -81,7 +81,7 @@ core::result<void> add_to_counters(connection& db, const mailbox& box, std::int6
 
 }  // namespace
 
-core::result<std::vector<delivered>> sqlite_store::deliver(const delivery& d) {
+core::result<std::vector<delivered>> sql_store::deliver(const delivery& d) {
   if (d.targets.empty()) return core::fail(core::errc::invalid, "deliver: no targets");
   if (!detail::is_blob_hash(d.blob)) {
     return core::fail(core::errc::invalid, "deliver: \"" + d.blob + "\" is not a blob hash");
@@ -166,7 +166,7 @@ core::result<std::vector<delivered>> sqlite_store::deliver(const delivery& d) {
   });
 }
 
-core::result<std::vector<message>> sqlite_store::list_messages(id_t mailbox_id, std::uint32_t first_uid) {
+core::result<std::vector<message>> sql_store::list_messages(id_t mailbox_id, std::uint32_t first_uid) {
   return read([&](connection& db) -> core::result<std::vector<message>> {
     STORE_TRY(load_mailbox(db, mailbox_id));
     STORE_TRY_ASSIGN(auto st, db.query("SELECT " STORE_SQL_MESSAGE_COLUMNS
@@ -182,7 +182,7 @@ core::result<std::vector<message>> sqlite_store::list_messages(id_t mailbox_id, 
   });
 }
 
-core::result<message> sqlite_store::get_message(id_t mailbox_id, std::uint32_t uid) {
+core::result<message> sql_store::get_message(id_t mailbox_id, std::uint32_t uid) {
   return read([&](connection& db) -> core::result<message> {
     STORE_TRY_ASSIGN(auto st, db.query("SELECT " STORE_SQL_MESSAGE_COLUMNS
                                        " FROM messages WHERE mailbox_id = ? AND uid = ?",
@@ -196,7 +196,7 @@ core::result<message> sqlite_store::get_message(id_t mailbox_id, std::uint32_t u
   });
 }
 
-core::result<std::uint64_t> sqlite_store::set_flags(id_t mailbox_id, std::uint32_t uid, std::uint32_t flags,
+core::result<std::uint64_t> sql_store::set_flags(id_t mailbox_id, std::uint32_t uid, std::uint32_t flags,
                                                     const std::vector<std::string>& keywords) {
   STORE_TRY(check_flags(flags));
   STORE_TRY_ASSIGN(auto normalized, detail::normalize_keywords(keywords));
@@ -217,7 +217,7 @@ core::result<std::uint64_t> sqlite_store::set_flags(id_t mailbox_id, std::uint32
   });
 }
 
-core::result<void> sqlite_store::expunge(id_t mailbox_id, const std::vector<std::uint32_t>& uids) {
+core::result<void> sql_store::expunge(id_t mailbox_id, const std::vector<std::uint32_t>& uids) {
   auto sorted = uids;
   std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
@@ -256,7 +256,7 @@ core::result<void> sqlite_store::expunge(id_t mailbox_id, const std::vector<std:
   });
 }
 
-core::result<std::vector<std::uint32_t>> sqlite_store::copy_messages(id_t from_mailbox,
+core::result<std::vector<std::uint32_t>> sql_store::copy_messages(id_t from_mailbox,
                                                                      const std::vector<std::uint32_t>& uids,
                                                                      id_t to_mailbox) {
   return write([&](write_context& ctx) -> core::result<std::vector<std::uint32_t>> {
@@ -310,7 +310,7 @@ core::result<std::vector<std::uint32_t>> sqlite_store::copy_messages(id_t from_m
   });
 }
 
-core::result<std::uint64_t> sqlite_store::highest_modseq(id_t account_id) {
+core::result<std::uint64_t> sql_store::highest_modseq(id_t account_id) {
   return read([&](connection& db) -> core::result<std::uint64_t> {
     STORE_TRY_ASSIGN(auto st, db.query("SELECT modseq FROM accounts WHERE id = ?", account_id));
     STORE_TRY_ASSIGN(bool row, st.step());
@@ -319,7 +319,7 @@ core::result<std::uint64_t> sqlite_store::highest_modseq(id_t account_id) {
   });
 }
 
-core::result<std::vector<change>> sqlite_store::changes_since(id_t account_id, std::uint64_t modseq) {
+core::result<std::vector<change>> sql_store::changes_since(id_t account_id, std::uint64_t modseq) {
   return read([&](connection& db) -> core::result<std::vector<change>> {
     STORE_TRY(load_account(db, account_id));
     STORE_TRY_ASSIGN(auto st, db.query("SELECT modseq, kind, mailbox_id, uid, time FROM changes"
@@ -336,4 +336,4 @@ core::result<std::vector<change>> sqlite_store::changes_since(id_t account_id, s
   });
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

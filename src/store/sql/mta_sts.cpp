@@ -1,11 +1,11 @@
 // The MTA-STS policy cache (RFC 8461 §5.1), in the mta_sts_policies table of
 // migration v10.
 #include "store/detail/try.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
-core::result<mta_sts_record> sqlite_store::get_mta_sts(std::string_view domain) {
+core::result<mta_sts_record> sql_store::get_mta_sts(std::string_view domain) {
   return read([&](connection& db) -> core::result<mta_sts_record> {
     STORE_TRY_ASSIGN(auto st, db.query("SELECT domain, id, policy, fetched, expires FROM mta_sts_policies"
                                        " WHERE domain = ?",
@@ -16,7 +16,7 @@ core::result<mta_sts_record> sqlite_store::get_mta_sts(std::string_view domain) 
   });
 }
 
-core::result<void> sqlite_store::put_mta_sts(const mta_sts_record& r) {
+core::result<void> sql_store::put_mta_sts(const mta_sts_record& r) {
   return write([&](write_context& ctx) {
     return ctx.db.run("INSERT INTO mta_sts_policies (domain, id, policy, fetched, expires) VALUES (?, ?, ?, ?, ?)"
                       " ON CONFLICT (domain) DO UPDATE SET id = excluded.id, policy = excluded.policy,"
@@ -25,4 +25,4 @@ core::result<void> sqlite_store::put_mta_sts(const mta_sts_record& r) {
   });
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

@@ -1,6 +1,6 @@
-#include "store/sqlite/codes.hpp"
+#include "store/sql/codes.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 std::optional<std::string_view> role_name(mailbox_role r) noexcept {
   switch (r) {
@@ -72,4 +72,4 @@ dkim_key::state dkim_status_from_name(std::string_view s) noexcept {
   return s == "retired" ? dkim_key::state::retired : dkim_key::state::active;
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

@@ -3,12 +3,12 @@
 #include <string>
 
 #include "store/detail/try.hpp"
-#include "store/sqlite/rows.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
-core::result<void> sqlite_store::set_acl(id_t mailbox_id, id_t grantee, std::string_view rights) {
+core::result<void> sql_store::set_acl(id_t mailbox_id, id_t grantee, std::string_view rights) {
   STORE_TRY_ASSIGN(auto canonical, canonical_rights(rights));
   return write([&](write_context& ctx) -> core::result<void> {
     auto& db = ctx.db;
@@ -27,7 +27,7 @@ core::result<void> sqlite_store::set_acl(id_t mailbox_id, id_t grantee, std::str
   });
 }
 
-core::result<std::vector<acl_entry>> sqlite_store::list_acl(id_t mailbox_id) {
+core::result<std::vector<acl_entry>> sql_store::list_acl(id_t mailbox_id) {
   return read([&](connection& db) -> core::result<std::vector<acl_entry>> {
     STORE_TRY(load_mailbox(db, mailbox_id));
     STORE_TRY_ASSIGN(auto st, db.query("SELECT acl.grantee, a.address, acl.rights FROM mailbox_acl acl"
@@ -44,7 +44,7 @@ core::result<std::vector<acl_entry>> sqlite_store::list_acl(id_t mailbox_id) {
   });
 }
 
-core::result<std::vector<shared_mailbox>> sqlite_store::list_shared_with(id_t grantee) {
+core::result<std::vector<shared_mailbox>> sql_store::list_shared_with(id_t grantee) {
   return read([&](connection& db) -> core::result<std::vector<shared_mailbox>> {
     STORE_TRY(load_account(db, grantee));
     STORE_TRY_ASSIGN(auto st, db.query("SELECT m.id, m.account_id, m.name, m.role, m.uidvalidity, m.uidnext,"
@@ -63,7 +63,7 @@ core::result<std::vector<shared_mailbox>> sqlite_store::list_shared_with(id_t gr
   });
 }
 
-core::result<usage> sqlite_store::account_usage(id_t account_id) {
+core::result<usage> sql_store::account_usage(id_t account_id) {
   return read([&](connection& db) -> core::result<usage> {
     STORE_TRY(load_account(db, account_id));
     STORE_TRY_ASSIGN(auto st, db.query("SELECT coalesce(sum(size), 0), coalesce(sum(messages), 0) FROM mailboxes"
@@ -74,7 +74,7 @@ core::result<usage> sqlite_store::account_usage(id_t account_id) {
   });
 }
 
-core::result<void> sqlite_store::set_quota(id_t account_id, std::uint64_t bytes) {
+core::result<void> sql_store::set_quota(id_t account_id, std::uint64_t bytes) {
   if (bytes > static_cast<std::uint64_t>(INT64_MAX)) return core::fail(core::errc::invalid, "quota too large");
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY(ctx.db.run("UPDATE accounts SET quota_bytes = ? WHERE id = ?", bytes, account_id));
@@ -85,4 +85,4 @@ core::result<void> sqlite_store::set_quota(id_t account_id, std::uint64_t bytes)
   });
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

@@ -1,6 +1,6 @@
-#include "store/sqlite/org_codes.hpp"
+#include "store/sql/org_codes.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 std::string_view send_policy_name(send_policy p) noexcept {
   switch (p) {
@@ -40,4 +40,4 @@ std::optional<member_kind> member_kind_from_name(std::string_view s) noexcept {
   return std::nullopt;
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

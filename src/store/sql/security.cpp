@@ -7,10 +7,10 @@
 
 #include "store/detail/names.hpp"
 #include "store/detail/try.hpp"
-#include "store/sqlite/rows.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 namespace {
 
@@ -47,7 +47,7 @@ core::result<void> check_updated(connection& db, id_t account) {
 
 // --- password policy ---
 
-core::result<password_policy> sqlite_store::get_password_policy(id_t domain_id) {
+core::result<password_policy> sql_store::get_password_policy(id_t domain_id) {
   return read([&](connection& db) -> core::result<password_policy> {
     STORE_TRY_ASSIGN(auto st, db.query("SELECT min_length, min_classes, history, max_age_days, warn_days,"
                                        " change_at_first_login, refuse_common FROM password_policies"
@@ -68,7 +68,7 @@ core::result<password_policy> sqlite_store::get_password_policy(id_t domain_id) 
   });
 }
 
-core::result<void> sqlite_store::set_password_policy(const password_policy& p) {
+core::result<void> sql_store::set_password_policy(const password_policy& p) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY_ASSIGN(auto st, ctx.db.query("SELECT 1 FROM domains WHERE id = ?", p.domain_id));
     STORE_TRY_ASSIGN(bool exists, st.step());
@@ -88,7 +88,7 @@ core::result<void> sqlite_store::set_password_policy(const password_policy& p) {
 
 // --- credentials ---
 
-core::result<account_security> sqlite_store::get_account_security(id_t account) {
+core::result<account_security> sql_store::get_account_security(id_t account) {
   return read([&](connection& db) -> core::result<account_security> {
     STORE_TRY(load_account(db, account));
     STORE_TRY_ASSIGN(auto st, db.query("SELECT scram_salt, scram_iterations, scram_stored_key, scram_server_key,"
@@ -111,7 +111,7 @@ core::result<account_security> sqlite_store::get_account_security(id_t account) 
   });
 }
 
-core::result<void> sqlite_store::set_password(id_t account, std::string_view hash,
+core::result<void> sql_store::set_password(id_t account, std::string_view hash,
                                               const std::optional<scram_credentials>& scram, bool must_change,
                                               unix_time when, std::size_t keep_history) {
   return write([&](write_context& ctx) -> core::result<void> {
@@ -143,7 +143,7 @@ core::result<void> sqlite_store::set_password(id_t account, std::string_view has
   });
 }
 
-core::result<std::vector<std::string>> sqlite_store::password_history(id_t account) {
+core::result<std::vector<std::string>> sql_store::password_history(id_t account) {
   return read([&](connection& db) -> core::result<std::vector<std::string>> {
     STORE_TRY(load_account(db, account));
     STORE_TRY_ASSIGN(auto st, db.query("SELECT hash FROM password_history WHERE account_id = ? ORDER BY id DESC",
@@ -158,21 +158,21 @@ core::result<std::vector<std::string>> sqlite_store::password_history(id_t accou
   });
 }
 
-core::result<void> sqlite_store::set_must_change_password(id_t account, bool must) {
+core::result<void> sql_store::set_must_change_password(id_t account, bool must) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY(ensure_security_row(ctx.db, account));
     return ctx.db.run("UPDATE account_security SET must_change_password = ? WHERE account_id = ?", must, account);
   });
 }
 
-core::result<void> sqlite_store::set_expiry_warned(id_t account, unix_time when) {
+core::result<void> sql_store::set_expiry_warned(id_t account, unix_time when) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY(ensure_security_row(ctx.db, account));
     return ctx.db.run("UPDATE account_security SET expiry_warned = ? WHERE account_id = ?", when, account);
   });
 }
 
-core::result<void> sqlite_store::set_totp_secret(id_t account, std::string_view secret) {
+core::result<void> sql_store::set_totp_secret(id_t account, std::string_view secret) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY(ensure_security_row(ctx.db, account));
     return ctx.db.run("UPDATE account_security SET totp_secret = ?, totp_last_step = 0 WHERE account_id = ?",
@@ -180,7 +180,7 @@ core::result<void> sqlite_store::set_totp_secret(id_t account, std::string_view 
   });
 }
 
-core::result<bool> sqlite_store::use_totp_step(id_t account, std::int64_t step) {
+core::result<bool> sql_store::use_totp_step(id_t account, std::int64_t step) {
   return write([&](write_context& ctx) -> core::result<bool> {
     STORE_TRY(ensure_security_row(ctx.db, account));
     // One statement on the single writer: two logins racing with one code cannot both win.
@@ -191,7 +191,7 @@ core::result<bool> sqlite_store::use_totp_step(id_t account, std::int64_t step) 
   });
 }
 
-core::result<void> sqlite_store::set_account_disabled(id_t account, bool disabled) {
+core::result<void> sql_store::set_account_disabled(id_t account, bool disabled) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY(ctx.db.run("UPDATE accounts SET disabled = ? WHERE id = ?", disabled, account));
     return check_updated(ctx.db, account);
@@ -200,7 +200,7 @@ core::result<void> sqlite_store::set_account_disabled(id_t account, bool disable
 
 // --- app passwords ---
 
-core::result<app_password> sqlite_store::add_app_password(const app_password& p) {
+core::result<app_password> sql_store::add_app_password(const app_password& p) {
   if (p.name.empty()) return core::fail(core::errc::invalid, "an app password needs a name");
   if (p.protocols.empty()) return core::fail(core::errc::invalid, "an app password needs at least one protocol");
   auto protocols = p.protocols;
@@ -217,15 +217,14 @@ core::result<app_password> sqlite_store::add_app_password(const app_password& p)
     app_password out = p;
     out.protocols = protocols;
     if (out.created == 0) out.created = now();
-    STORE_TRY(db.run("INSERT INTO app_passwords (account_id, name, hash, protocols, created, last_used)"
-                     " VALUES (?, ?, ?, ?, ?, ?)",
+    STORE_TRY_ASSIGN(out.id, db.run_returning("INSERT INTO app_passwords (account_id, name, hash, protocols, created, last_used)"
+                     " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                      out.account_id, out.name, out.hash, join_words(out.protocols), out.created, out.last_used));
-    out.id = db.last_insert_rowid();
     return out;
   });
 }
 
-core::result<std::vector<app_password>> sqlite_store::list_app_passwords(id_t account) {
+core::result<std::vector<app_password>> sql_store::list_app_passwords(id_t account) {
   return read([&](connection& db) -> core::result<std::vector<app_password>> {
     STORE_TRY(load_account(db, account));
     STORE_TRY_ASSIGN(auto st, db.query("SELECT id, name, hash, protocols, created, last_used FROM app_passwords"
@@ -242,7 +241,7 @@ core::result<std::vector<app_password>> sqlite_store::list_app_passwords(id_t ac
   });
 }
 
-core::result<void> sqlite_store::remove_app_password(id_t account, std::string_view name) {
+core::result<void> sql_store::remove_app_password(id_t account, std::string_view name) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY(ctx.db.run("DELETE FROM app_passwords WHERE account_id = ? AND name = ?", account, name));
     if (ctx.db.changes() == 0) {
@@ -252,14 +251,14 @@ core::result<void> sqlite_store::remove_app_password(id_t account, std::string_v
   });
 }
 
-core::result<std::size_t> sqlite_store::remove_app_passwords(id_t account) {
+core::result<std::size_t> sql_store::remove_app_passwords(id_t account) {
   return write([&](write_context& ctx) -> core::result<std::size_t> {
     STORE_TRY(ctx.db.run("DELETE FROM app_passwords WHERE account_id = ?", account));
     return static_cast<std::size_t>(ctx.db.changes());
   });
 }
 
-core::result<void> sqlite_store::touch_app_password(id_t id, unix_time when) {
+core::result<void> sql_store::touch_app_password(id_t id, unix_time when) {
   return write([&](write_context& ctx) -> core::result<void> {
     return ctx.db.run("UPDATE app_passwords SET last_used = ? WHERE id = ?", when, id);
   });
@@ -267,7 +266,7 @@ core::result<void> sqlite_store::touch_app_password(id_t id, unix_time when) {
 
 // --- login throttling ---
 
-core::result<std::vector<login_throttle>> sqlite_store::get_login_throttles(const std::vector<std::string>& keys) {
+core::result<std::vector<login_throttle>> sql_store::get_login_throttles(const std::vector<std::string>& keys) {
   return read([&](connection& db) -> core::result<std::vector<login_throttle>> {
     std::vector<login_throttle> out;
     for (const auto& key : keys) {
@@ -281,7 +280,7 @@ core::result<std::vector<login_throttle>> sqlite_store::get_login_throttles(cons
   });
 }
 
-core::result<login_throttle> sqlite_store::record_login_failure(std::string_view key, unix_time when,
+core::result<login_throttle> sql_store::record_login_failure(std::string_view key, unix_time when,
                                                                 std::chrono::seconds window,
                                                                 std::uint32_t threshold,
                                                                 std::chrono::seconds block) {
@@ -312,13 +311,13 @@ core::result<login_throttle> sqlite_store::record_login_failure(std::string_view
   });
 }
 
-core::result<void> sqlite_store::clear_login_throttle(std::string_view key) {
+core::result<void> sql_store::clear_login_throttle(std::string_view key) {
   return write([&](write_context& ctx) -> core::result<void> {
     return ctx.db.run("DELETE FROM login_throttles WHERE key = ?", key);
   });
 }
 
-core::result<std::vector<login_throttle>> sqlite_store::list_login_blocks(unix_time when) {
+core::result<std::vector<login_throttle>> sql_store::list_login_blocks(unix_time when) {
   return read([&](connection& db) -> core::result<std::vector<login_throttle>> {
     STORE_TRY_ASSIGN(auto st, db.query("SELECT key, failures, window_start, blocked_until FROM login_throttles"
                                        " WHERE blocked_until > ? ORDER BY key",
@@ -333,7 +332,7 @@ core::result<std::vector<login_throttle>> sqlite_store::list_login_blocks(unix_t
   });
 }
 
-core::result<std::size_t> sqlite_store::remove_login_throttles(const std::vector<std::string>& key_prefixes) {
+core::result<std::size_t> sql_store::remove_login_throttles(const std::vector<std::string>& key_prefixes) {
   return write([&](write_context& ctx) -> core::result<std::size_t> {
     std::size_t removed = 0;
     for (const auto& prefix : key_prefixes) {
@@ -349,12 +348,11 @@ core::result<std::size_t> sqlite_store::remove_login_throttles(const std::vector
 
 // --- login history ---
 
-core::result<void> sqlite_store::add_login_event(const login_event& e, std::size_t keep) {
+core::result<void> sql_store::add_login_event(const login_event& e, std::size_t keep) {
   return write([&](write_context& ctx) -> core::result<void> {
     auto& db = ctx.db;
-    STORE_TRY(db.run("INSERT INTO login_events (account_id, time, ip, protocol, result) VALUES (?, ?, ?, ?, ?)",
+    STORE_TRY_ASSIGN(const auto last, db.run_returning("INSERT INTO login_events (account_id, time, ip, protocol, result) VALUES (?, ?, ?, ?, ?) RETURNING id",
                      e.account_id, e.time, e.ip, e.protocol, e.result));
-    const auto last = db.last_insert_rowid();
     // Ids increase, so the newest `keep` have the highest ids.
     return db.run("DELETE FROM login_events WHERE account_id = ?1 AND id <= ?2 - ?3 AND id NOT IN"
                   " (SELECT id FROM login_events WHERE account_id = ?1 ORDER BY id DESC LIMIT ?3)",
@@ -362,7 +360,7 @@ core::result<void> sqlite_store::add_login_event(const login_event& e, std::size
   });
 }
 
-core::result<std::vector<login_event>> sqlite_store::list_login_events(id_t account, std::size_t limit) {
+core::result<std::vector<login_event>> sql_store::list_login_events(id_t account, std::size_t limit) {
   return read([&](connection& db) -> core::result<std::vector<login_event>> {
     STORE_TRY(load_account(db, account));
     STORE_TRY_ASSIGN(auto st, db.query("SELECT time, ip, protocol, result FROM login_events WHERE account_id = ?"
@@ -378,7 +376,7 @@ core::result<std::vector<login_event>> sqlite_store::list_login_events(id_t acco
   });
 }
 
-core::result<network_seen> sqlite_store::note_login_network(id_t account, std::string_view network,
+core::result<network_seen> sql_store::note_login_network(id_t account, std::string_view network,
                                                            unix_time when) {
   return write([&](write_context& ctx) -> core::result<network_seen> {
     auto& db = ctx.db;
@@ -398,7 +396,7 @@ core::result<network_seen> sqlite_store::note_login_network(id_t account, std::s
 
 // --- offboarding ---
 
-core::result<void> sqlite_store::add_offboarding(const offboarding& o) {
+core::result<void> sql_store::add_offboarding(const offboarding& o) {
   std::vector<std::string> groups;
   for (auto g : o.moved_groups) groups.push_back(std::to_string(g));
   return write([&](write_context& ctx) -> core::result<void> {
@@ -417,7 +415,7 @@ core::result<void> sqlite_store::add_offboarding(const offboarding& o) {
   });
 }
 
-core::result<offboarding> sqlite_store::get_offboarding(id_t account) {
+core::result<offboarding> sql_store::get_offboarding(id_t account) {
   return read([&](connection& db) -> core::result<offboarding> {
     STORE_TRY_ASSIGN(auto st, db.query("SELECT o.successor_id, a.address, o.forward, o.auto_reply, o.transferred,"
                                        " o.was_disabled, o.moved_groups, o.created FROM offboardings o"
@@ -439,7 +437,7 @@ core::result<offboarding> sqlite_store::get_offboarding(id_t account) {
   });
 }
 
-core::result<void> sqlite_store::remove_offboarding(id_t account) {
+core::result<void> sql_store::remove_offboarding(id_t account) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY(ctx.db.run("DELETE FROM offboardings WHERE account_id = ?", account));
     if (ctx.db.changes() == 0) {
@@ -449,7 +447,7 @@ core::result<void> sqlite_store::remove_offboarding(id_t account) {
   });
 }
 
-core::result<bool> sqlite_store::note_auto_reply(id_t account, std::string_view sender, unix_time when,
+core::result<bool> sql_store::note_auto_reply(id_t account, std::string_view sender, unix_time when,
                                                  std::chrono::seconds interval) {
   const auto key = detail::ascii_lower(sender);
   return write([&](write_context& ctx) -> core::result<bool> {
@@ -467,4 +465,4 @@ core::result<bool> sqlite_store::note_auto_reply(id_t account, std::string_view 
   });
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

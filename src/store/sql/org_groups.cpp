@@ -5,11 +5,11 @@
 
 #include "store/detail/names.hpp"
 #include "store/detail/try.hpp"
-#include "store/sqlite/org_codes.hpp"
-#include "store/sqlite/rows.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/org_codes.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 namespace {
 
@@ -122,7 +122,7 @@ core::result<std::vector<group>> read_groups(connection& db, statement& st) {
 
 }  // namespace
 
-core::result<group> sqlite_store::add_group(const group& g) {
+core::result<group> sql_store::add_group(const group& g) {
   STORE_TRY_ASSIGN(auto parts, detail::parse_address(g.address));
   return write([&](write_context& ctx) -> core::result<group> {
     STORE_TRY_ASSIGN(auto d, load_domain(ctx.db, parts.domain));
@@ -134,17 +134,16 @@ core::result<group> sqlite_store::add_group(const group& g) {
     out.domain_id = d.id;
     out.address = parts.address;
     out.created = out.created == 0 ? now() : out.created;
-    STORE_TRY(ctx.db.run("INSERT INTO mail_groups (domain_id, address, address_key, name, policy, moderated, created)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?)",
+    STORE_TRY_ASSIGN(out.id, ctx.db.run_returning("INSERT INTO mail_groups (domain_id, address, address_key, name, policy, moderated, created)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                          d.id, out.address, parts.key, out.name, send_policy_name(out.policy), out.moderated,
                          out.created));
-    out.id = ctx.db.last_insert_rowid();
     STORE_TRY(write_group_lists(ctx.db, out));
     return load_group(ctx.db, out.id);
   });
 }
 
-core::result<group> sqlite_store::find_group(std::string_view address) {
+core::result<group> sql_store::find_group(std::string_view address) {
   return read([&](connection& db) -> core::result<group> {
     STORE_TRY_ASSIGN(auto st, db.query("SELECT id FROM mail_groups WHERE address_key = ?", detail::ascii_lower(address)));
     STORE_TRY_ASSIGN(bool row, st.step());
@@ -155,11 +154,11 @@ core::result<group> sqlite_store::find_group(std::string_view address) {
   });
 }
 
-core::result<group> sqlite_store::get_group(id_t id) {
+core::result<group> sql_store::get_group(id_t id) {
   return read([&](connection& db) { return load_group(db, id); });
 }
 
-core::result<std::vector<group>> sqlite_store::list_groups(std::string_view domain_name) {
+core::result<std::vector<group>> sql_store::list_groups(std::string_view domain_name) {
   return read([&](connection& db) -> core::result<std::vector<group>> {
     id_t domain_id = 0;
     if (!domain_name.empty()) {
@@ -172,7 +171,7 @@ core::result<std::vector<group>> sqlite_store::list_groups(std::string_view doma
   });
 }
 
-core::result<void> sqlite_store::update_group(const group& g) {
+core::result<void> sql_store::update_group(const group& g) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY(load_group(ctx.db, g.id));
     STORE_TRY(ctx.db.run("UPDATE mail_groups SET name = ?, policy = ?, moderated = ? WHERE id = ?", g.name,
@@ -181,7 +180,7 @@ core::result<void> sqlite_store::update_group(const group& g) {
   });
 }
 
-core::result<void> sqlite_store::remove_group(id_t id) {
+core::result<void> sql_store::remove_group(id_t id) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY(load_group(ctx.db, id));
     std::vector<std::string> blobs;
@@ -199,7 +198,7 @@ core::result<void> sqlite_store::remove_group(id_t id) {
   });
 }
 
-core::result<void> sqlite_store::add_group_member(id_t group_id, const group_member& m) {
+core::result<void> sql_store::add_group_member(id_t group_id, const group_member& m) {
   std::string external;
   if (m.kind == member_kind::external) {
     STORE_TRY_ASSIGN(auto parts, detail::parse_address(m.address));
@@ -249,7 +248,7 @@ core::result<void> sqlite_store::add_group_member(id_t group_id, const group_mem
   });
 }
 
-core::result<void> sqlite_store::remove_group_member(id_t group_id, const group_member& m) {
+core::result<void> sql_store::remove_group_member(id_t group_id, const group_member& m) {
   const std::string external = m.kind == member_kind::external ? detail::ascii_lower(m.address) : std::string();
   const id_t ref = (m.kind == member_kind::external || m.kind == member_kind::all) ? 0 : m.ref;
   return write([&](write_context& ctx) -> core::result<void> {
@@ -262,7 +261,7 @@ core::result<void> sqlite_store::remove_group_member(id_t group_id, const group_
   });
 }
 
-core::result<std::vector<group_member>> sqlite_store::list_group_members(id_t group_id) {
+core::result<std::vector<group_member>> sql_store::list_group_members(id_t group_id) {
   return read([&](connection& db) -> core::result<std::vector<group_member>> {
     STORE_TRY(load_group(db, group_id));
     STORE_TRY_ASSIGN(auto st, db.query(
@@ -286,7 +285,7 @@ core::result<std::vector<group_member>> sqlite_store::list_group_members(id_t gr
   });
 }
 
-core::result<std::vector<group>> sqlite_store::groups_owned_by(id_t account_id) {
+core::result<std::vector<group>> sql_store::groups_owned_by(id_t account_id) {
   return read([&](connection& db) -> core::result<std::vector<group>> {
     STORE_TRY_ASSIGN(auto st, db.query("SELECT g.id FROM group_owners o JOIN mail_groups g ON g.id = o.group_id"
                                        " WHERE o.account_id = ? ORDER BY g.address_key",
@@ -297,25 +296,24 @@ core::result<std::vector<group>> sqlite_store::groups_owned_by(id_t account_id) 
 
 // --- held for moderation ---
 
-core::result<id_t> sqlite_store::hold_message(const held_message& h) {
+core::result<id_t> sql_store::hold_message(const held_message& h) {
   if (!detail::is_blob_hash(h.blob)) return core::fail(core::errc::invalid, "not a blob name: " + h.blob);
   return write([&](write_context& ctx) -> core::result<id_t> {
     // As in deliver(): checked on the writer thread, where removals happen.
     auto stored_size = blobs_->files().size(h.blob);
     if (!stored_size) return std::unexpected(stored_size.error());
     STORE_TRY(load_group(ctx.db, h.group_id));
-    STORE_TRY(ctx.db.run("INSERT INTO held_messages (group_id, blob, size, mail_from, auth_account, created)"
-                         " VALUES (?, ?, ?, ?, ?, ?)",
+    STORE_TRY_ASSIGN(const id_t id, ctx.db.run_returning("INSERT INTO held_messages (group_id, blob, size, mail_from, auth_account, created)"
+                         " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                          h.group_id, h.blob, *stored_size, h.mail_from, h.auth_account,
                          h.created == 0 ? now() : h.created));
-    const id_t id = ctx.db.last_insert_rowid();
     STORE_TRY(add_blob_refs(ctx, h.blob, *stored_size, 1));
     ctx.effects.referenced_blobs.push_back(h.blob);
     return id;
   });
 }
 
-core::result<held_message> sqlite_store::get_held(id_t id) {
+core::result<held_message> sql_store::get_held(id_t id) {
   return read([&](connection& db) -> core::result<held_message> {
     STORE_TRY_ASSIGN(auto st, db.query(std::string(held_select) + " WHERE h.id = ?", id));
     STORE_TRY_ASSIGN(bool row, st.step());
@@ -324,7 +322,7 @@ core::result<held_message> sqlite_store::get_held(id_t id) {
   });
 }
 
-core::result<std::vector<held_message>> sqlite_store::list_held(id_t group_id) {
+core::result<std::vector<held_message>> sql_store::list_held(id_t group_id) {
   return read([&](connection& db) -> core::result<std::vector<held_message>> {
     STORE_TRY_ASSIGN(auto st, db.query(std::string(held_select) + " WHERE ?1 = 0 OR h.group_id = ?1 ORDER BY h.id",
                                        group_id));
@@ -338,7 +336,7 @@ core::result<std::vector<held_message>> sqlite_store::list_held(id_t group_id) {
   });
 }
 
-core::result<void> sqlite_store::remove_held(id_t id) {
+core::result<void> sql_store::remove_held(id_t id) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY_ASSIGN(auto st, ctx.db.query("SELECT blob FROM held_messages WHERE id = ?", id));
     STORE_TRY_ASSIGN(bool row, st.step());
@@ -350,4 +348,4 @@ core::result<void> sqlite_store::remove_held(id_t id) {
   });
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

@@ -1,24 +1,25 @@
-#include "store/sqlite/reader_pool.hpp"
+#include "store/sql/reader_pool.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 core::result<reader_pool::lease> reader_pool::acquire() {
   {
     std::unique_lock lock(mutex_);
-    cv_.wait(lock, [&] { return !idle_.empty() || open_ < max_; });
+    cv_.wait(lock, [&] { return !idle_.empty() || opened_ < max_; });
     if (!idle_.empty()) {
       auto c = std::move(idle_.back());
       idle_.pop_back();
       return lease(*this, std::move(c));
     }
-    ++open_;
+    ++opened_;
   }
-  // Opening reads the schema: done outside the lock so other readers are not held up.
-  auto c = connection::open(path_, connection_role::reader);
+  // Opening may take a while (schema read, network): outside the lock so that other
+  // readers are not held up.
+  auto c = open_();
   if (!c) {
     {
       std::lock_guard lock(mutex_);
-      --open_;
+      --opened_;
     }
     cv_.notify_one();
     return std::unexpected(c.error());
@@ -34,4 +35,4 @@ void reader_pool::give_back(std::unique_ptr<connection> c) {
   cv_.notify_one();
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

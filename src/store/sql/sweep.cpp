@@ -13,10 +13,10 @@
 #include <cstdint>
 
 #include "store/detail/try.hpp"
-#include "store/sqlite/rows.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 namespace {
 // Candidates handed to the writer per request, so that a large store does not hold
@@ -24,7 +24,7 @@ namespace {
 constexpr std::size_t sweep_chunk = 512;
 }  // namespace
 
-core::result<std::size_t> sqlite_store::sweep_orphan_blobs(std::chrono::seconds min_age) {
+core::result<std::size_t> sql_store::sweep_orphan_blobs(std::chrono::seconds min_age) {
   const auto cutoff = now() - static_cast<unix_time>(min_age.count());
   std::size_t removed = 0;
   std::vector<std::string> chunk;
@@ -59,4 +59,4 @@ core::result<std::size_t> sqlite_store::sweep_orphan_blobs(std::chrono::seconds 
   return removed;
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

@@ -1,10 +1,13 @@
-#include "store/sqlite/group_commit.hpp"
+#include "store/sql/group_commit.hpp"
 
 #include <algorithm>
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 namespace {
+
+// Runs of one group when the database keeps asking for a retry; then the error stands.
+constexpr int max_group_runs = 8;
 
 core::error group_failed(const core::error& cause) {
   return core::error{cause.code, "the commit group was rolled back: " + cause.message};
@@ -74,9 +77,17 @@ void group_commit::loop() {
 }
 
 void group_commit::run_group(const std::vector<write_request*>& group) {
-  if (auto begin = db_->exec("BEGIN IMMEDIATE"); !begin) {
+  for (int run = 1; run <= max_group_runs; ++run) {
+    if (try_group(group, run == max_group_runs) == outcome::done) return;
+    if (db_->in_transaction()) (void)db_->exec("ROLLBACK");
+  }
+}
+
+group_commit::outcome group_commit::try_group(const std::vector<write_request*>& group, bool last_try) {
+  if (auto begin = db_->begin_write(); !begin) {
+    if (!last_try && db_->must_retry()) return outcome::retry;
     for (auto* r : group) r->fail(begin.error());
-    return;
+    return outcome::done;
   }
   std::vector<bool> succeeded(group.size(), false);
   std::optional<core::error> lost;  // the transaction is gone: nothing more can commit
@@ -93,6 +104,7 @@ void group_commit::run_group(const std::vector<write_request*>& group) {
     }
     write_context ctx{*db_, {}};
     auto result = r->run(ctx);
+    if (!result && !last_try && db_->must_retry()) return outcome::retry;
     if (!db_->in_transaction()) {
       // SQLite rolled back the whole transaction (some I/O and disk-full errors do).
       lost = result ? core::error{core::errc::internal, "transaction ended inside a request"}
@@ -102,6 +114,7 @@ void group_commit::run_group(const std::vector<write_request*>& group) {
     }
     if (result) {
       if (auto rel = db_->exec("RELEASE request"); !rel) {
+        if (!last_try && db_->must_retry()) return outcome::retry;
         lost = rel.error();
         r->fail(*lost);
         continue;
@@ -124,17 +137,19 @@ void group_commit::run_group(const std::vector<write_request*>& group) {
   };
   if (lost) {
     fail_succeeded(*lost);
-    return;
+    return outcome::done;
   }
   if (before_commit_) {
     if (auto ready = before_commit_(); !ready) {
       fail_succeeded(ready.error());
-      return;
+      return outcome::done;
     }
   }
   if (auto commit = db_->exec("COMMIT"); !commit) {
+    // PostgreSQL may find a serialization failure only at COMMIT.
+    if (!last_try && db_->must_retry()) return outcome::retry;
     fail_succeeded(commit.error());
-    return;
+    return outcome::done;
   }
 
   write_effects all;
@@ -146,6 +161,7 @@ void group_commit::run_group(const std::vector<write_request*>& group) {
   if (after_commit_ && (!all.referenced_blobs.empty() || !all.released_blobs.empty())) {
     after_commit_(*db_, all);
   }
+  return outcome::done;
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

@@ -8,9 +8,9 @@
 
 #include "store/detail/names.hpp"
 #include "store/detail/try.hpp"
-#include "store/sqlite/codes.hpp"
-#include "store/sqlite/rows.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/codes.hpp"
+#include "store/sql/rows.hpp"
+#include "store/sql/sql_store.hpp"
 
 #define STORE_SQL_QUEUE_COLUMNS                                                                         \
   "id, blob, size, mail_from, dsn_ret, dsn_envid, auth_account, created, next_attempt, attempts, held," \
@@ -18,7 +18,7 @@
 #define STORE_SQL_RECIPIENT_COLUMNS \
   "queue_id, address, dsn_notify, dsn_orcpt, status, last_reply, remote_mta, dsn_sent"
 
-namespace letterhead::store::sqlite {
+namespace letterhead::store::sql {
 
 namespace {
 
@@ -98,7 +98,7 @@ core::result<std::vector<queue_entry>> load_entries(connection& db, const std::v
 
 }  // namespace
 
-core::result<id_t> sqlite_store::enqueue(const queue_entry& e) {
+core::result<id_t> sql_store::enqueue(const queue_entry& e) {
   if (!detail::is_blob_hash(e.blob)) {
     return core::fail(core::errc::invalid, "enqueue: \"" + e.blob + "\" is not a blob hash");
   }
@@ -125,13 +125,12 @@ core::result<id_t> sqlite_store::enqueue(const queue_entry& e) {
     auto size = *stored_size;
     auto created = e.created != 0 ? e.created : now();
     auto next_attempt = e.next_attempt != 0 ? e.next_attempt : created;
-    STORE_TRY(db.run("INSERT INTO queue (blob, size, mail_from, dsn_ret, dsn_envid, auth_account, created,"
+    STORE_TRY_ASSIGN(auto id, db.run_returning("INSERT INTO queue (blob, size, mail_from, dsn_ret, dsn_envid, auth_account, created,"
                      " next_attempt, attempts, held, body_type, smtputf8, requiretls, delay_warned, last_attempt,"
-                     " lease_owner, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     " lease_owner, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                      e.blob, size, e.mail_from, e.dsn_ret, e.dsn_envid, e.auth_account, created, next_attempt,
                      e.attempts, e.held, *body_type, e.smtputf8, e.requiretls, e.delay_warned, e.last_attempt,
                      e.lease_owner, e.lease_until));
-    auto id = db.last_insert_rowid();
     for (std::size_t i = 0; i < e.recipients.size(); ++i) {
       const auto& r = e.recipients[i];
       STORE_TRY(db.run("INSERT INTO queue_recipients (queue_id, position, address, dsn_notify, dsn_orcpt, status,"
@@ -145,7 +144,7 @@ core::result<id_t> sqlite_store::enqueue(const queue_entry& e) {
   });
 }
 
-core::result<std::vector<queue_entry>> sqlite_store::list_queue() {
+core::result<std::vector<queue_entry>> sql_store::list_queue() {
   return read([&](connection& db) -> core::result<std::vector<queue_entry>> {
     std::vector<queue_entry> out;
     std::unordered_map<id_t, std::size_t> index;
@@ -169,7 +168,7 @@ core::result<std::vector<queue_entry>> sqlite_store::list_queue() {
   });
 }
 
-core::result<queue_entry> sqlite_store::get_queue_entry(id_t id) {
+core::result<queue_entry> sql_store::get_queue_entry(id_t id) {
   return read([&](connection& db) -> core::result<queue_entry> {
     STORE_TRY_ASSIGN(auto found, load_entries(db, {id}));
     if (found.empty()) return std::unexpected(no_entry(id));
@@ -177,7 +176,7 @@ core::result<queue_entry> sqlite_store::get_queue_entry(id_t id) {
   });
 }
 
-core::result<void> sqlite_store::remove_queue_entry(id_t id) {
+core::result<void> sql_store::remove_queue_entry(id_t id) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY_ASSIGN(auto st, ctx.db.query("SELECT blob FROM queue WHERE id = ?", id));
     STORE_TRY_ASSIGN(bool row, st.step());
@@ -194,7 +193,7 @@ core::result<void> sqlite_store::remove_queue_entry(id_t id) {
 // and the write-back each run in one write transaction, so two workers never hold
 // a live lease on one entry, and a worker whose lease expired and was taken over
 // learns so (errc::conflict) instead of overwriting the new owner's state.
-core::result<std::vector<queue_entry>> sqlite_store::claim_queue(unix_time now, std::size_t limit,
+core::result<std::vector<queue_entry>> sql_store::claim_queue(unix_time now, std::size_t limit,
                                                                  std::string_view owner, unix_time lease_until) {
   if (owner.empty()) return core::fail(core::errc::invalid, "claim_queue: empty lease owner");
   if (lease_until <= now) return core::fail(core::errc::invalid, "claim_queue: the lease ends before it starts");
@@ -221,7 +220,7 @@ core::result<std::vector<queue_entry>> sqlite_store::claim_queue(unix_time now, 
   });
 }
 
-core::result<void> sqlite_store::update_queue_entry(const queue_entry& e) {
+core::result<void> sql_store::update_queue_entry(const queue_entry& e) {
   return write([&](write_context& ctx) -> core::result<void> {
     auto& db = ctx.db;
     std::int64_t recipients = 0;
@@ -258,7 +257,7 @@ core::result<void> sqlite_store::update_queue_entry(const queue_entry& e) {
   });
 }
 
-core::result<void> sqlite_store::set_queue_held(id_t id, bool held) {
+core::result<void> sql_store::set_queue_held(id_t id, bool held) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY(ctx.db.run("UPDATE queue SET held = ? WHERE id = ?", held ? 1 : 0, id));
     if (ctx.db.changes() == 0) return std::unexpected(no_entry(id));
@@ -266,7 +265,7 @@ core::result<void> sqlite_store::set_queue_held(id_t id, bool held) {
   });
 }
 
-core::result<void> sqlite_store::retry_queue_entry(id_t id, unix_time now) {
+core::result<void> sql_store::retry_queue_entry(id_t id, unix_time now) {
   return write([&](write_context& ctx) -> core::result<void> {
     STORE_TRY(ctx.db.run("UPDATE queue SET held = 0, next_attempt = ? WHERE id = ?", now, id));
     if (ctx.db.changes() == 0) return std::unexpected(no_entry(id));
@@ -276,7 +275,7 @@ core::result<void> sqlite_store::retry_queue_entry(id_t id, unix_time now) {
 
 // --- audit log ---
 
-core::result<void> sqlite_store::audit(std::string_view actor, std::string_view action, std::string_view detail) {
+core::result<void> sql_store::audit(std::string_view actor, std::string_view action, std::string_view detail) {
   auto time = now();
   return write([&](write_context& ctx) {
     return ctx.db.run("INSERT INTO audit_log (time, actor, action, detail) VALUES (?, ?, ?, ?)", time, actor, action,
@@ -284,7 +283,7 @@ core::result<void> sqlite_store::audit(std::string_view actor, std::string_view 
   });
 }
 
-core::result<std::vector<audit_record>> sqlite_store::list_audit(std::size_t limit) {
+core::result<std::vector<audit_record>> sql_store::list_audit(std::size_t limit) {
   return read([&](connection& db) -> core::result<std::vector<audit_record>> {
     STORE_TRY_ASSIGN(auto st, db.query("SELECT id, time, actor, action, detail FROM audit_log ORDER BY id DESC LIMIT ?",
                                        static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX))));
@@ -298,4 +297,4 @@ core::result<std::vector<audit_record>> sqlite_store::list_audit(std::size_t lim
   });
 }
 
-}  // namespace letterhead::store::sqlite
+}  // namespace letterhead::store::sql

@@ -1,0 +1,52 @@
+#include "store/sql/sql_store.hpp"
+
+#include <algorithm>
+#include <system_error>
+
+namespace letterhead::store::sql {
+
+core::result<std::unique_ptr<sql_store>> sql_store::open(backend b) {
+  std::unique_ptr<sql_store> s(new sql_store());
+  s->database_ = std::move(b.database);
+  s->blobs_ = std::move(b.blobs);
+  s->readers_ = std::make_unique<reader_pool>(std::move(b.open_reader), std::max<std::size_t>(b.max_readers, 1));
+  auto* self = s.get();
+  try {
+    s->writer_ = std::make_unique<group_commit>(
+        std::move(b.writer), [self](connection& db, const write_effects& e) { self->after_commit(db, e); },
+        b.max_group, [self]() { return self->blobs_->sync_deferred(); });
+  } catch (const std::system_error& e) {  // std::thread could not start
+    return core::fail(core::errc::unavailable, std::string("store: cannot start the writer thread: ") + e.what());
+  }
+  return s;
+}
+
+sql_store::~sql_store() {
+  // The writer drains its queue and joins first: its after-commit work uses blobs_.
+  writer_.reset();
+  readers_.reset();
+}
+
+void sql_store::after_commit(connection& db, const write_effects& effects) {
+  blobs_->unpin(effects.referenced_blobs);
+  auto released = effects.released_blobs;
+  std::sort(released.begin(), released.end());
+  released.erase(std::unique(released.begin(), released.end()), released.end());
+  for (const auto& hash : released) {
+    // A later request of the same group may have referenced the blob again. Only the
+    // writer changes counts, so what it reads here cannot change under it.
+    auto st = db.query("SELECT 1 FROM blobs WHERE hash = ?", hash);
+    if (!st) continue;
+    auto row = st->step();
+    if (!row || *row) continue;
+    // A failure leaves an orphan file, which the sweep removes later: never an error
+    // for callers whose rows are committed already.
+    (void)blobs_->remove_unless_pinned(hash);
+  }
+}
+
+core::result<void> sql_store::exec_on_writer(std::string_view sql) {
+  return write([&](write_context& ctx) { return ctx.db.exec(sql); });
+}
+
+}  // namespace letterhead::store::sql
