@@ -1,3 +1,4 @@
+#include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 
@@ -10,12 +11,12 @@ core::result<std::unique_ptr<store>> open(const store_options& options) {
     return std::unique_ptr<store>(std::move(*s));
   }
   if (options.backend == "postgres" || options.backend == "postgresql") {
-    return core::fail(core::errc::invalid,
-                      "store backend \"postgres\": the PostgreSQL backend is not built yet; "
-                      "use backend = \"sqlite\"");
+    auto s = postgres::open_store(postgres::postgres_options{.conninfo = options.url, .data_dir = options.data_dir});
+    if (!s) return std::unexpected(s.error());
+    return std::unique_ptr<store>(std::move(*s));
   }
   return core::fail(core::errc::invalid,
-                    "unknown store backend \"" + options.backend + "\" (this build has: sqlite)");
+                    "unknown store backend \"" + options.backend + "\" (this build has: sqlite, postgres)");
 }
 
 }  // namespace letterhead::store

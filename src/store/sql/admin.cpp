@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "store/detail/names.hpp"
 #include "store/detail/try.hpp"
 #include "store/sql/sql_store.hpp"
 
@@ -33,17 +34,21 @@ core::result<std::vector<audit_record>> sql_store::query_audit(const audit_query
   const auto limit = static_cast<std::int64_t>(std::min(q.limit, max_audit_page));
   return read([&](connection& db) -> core::result<std::vector<audit_record>> {
     // One statement with every filter, each disabled by its empty value, so that the
-    // statement cache keeps a single prepared form. instr() rather than LIKE: the text
-    // is matched literally, whatever '%' or '_' it holds.
+    // statement cache keeps a single prepared form. A substring test by replace() rather
+    // than LIKE: the text is matched literally, whatever '%' or '_' it holds, and the
+    // same SQL runs on SQLite and PostgreSQL (neither instr() nor strpos() is in both).
+    // The needle is lowered here: PostgreSQL's lower() of a parameter would also fold
+    // non-ASCII letters, SQLite's does not (the columns are ASCII-folded on both).
     STORE_TRY_ASSIGN(auto st, db.query("SELECT id, time, actor, action, detail FROM audit_log"
-                                       " WHERE (?1 = 0 OR time >= ?1) AND (?2 = 0 OR time < ?2)"
+                                       " WHERE (CAST(?1 AS BIGINT) = 0 OR time >= ?1) AND (CAST(?2 AS BIGINT) = 0 OR time < ?2)"
                                        " AND (?3 = '' OR actor = ?3)"
                                        " AND (?4 = '' OR substr(action, 1, length(?4)) = ?4)"
-                                       " AND (?5 = '' OR instr(lower(actor), lower(?5)) > 0"
-                                       "      OR instr(lower(detail), lower(?5)) > 0)"
-                                       " AND (?6 = 0 OR id < ?6)"
+                                       " AND (?5 = '' OR replace(lower(actor), ?5, '') <> lower(actor)"
+                                       "      OR replace(lower(detail), ?5, '') <> lower(detail))"
+                                       " AND (CAST(?6 AS BIGINT) = 0 OR id < ?6)"
                                        " ORDER BY id DESC LIMIT ?7",
-                                       q.since, q.until, q.actor, q.action_prefix, q.mentions, q.before_id, limit));
+                                       q.since, q.until, q.actor, q.action_prefix, detail::ascii_lower(q.mentions), q.before_id,
+                                       limit));
     std::vector<audit_record> out;
     for (;;) {
       STORE_TRY_ASSIGN(bool row, st.step());
@@ -80,8 +85,9 @@ core::result<admin_session> sql_store::get_admin_session(std::string_view token_
 
 core::result<void> sql_store::touch_admin_session(std::string_view token_hash, unix_time last_seen) {
   return write([&](write_context& ctx) {
-    return ctx.db.run("UPDATE admin_sessions SET last_seen = max(last_seen, ?) WHERE token_hash = ?", last_seen,
-                      token_hash);
+    return ctx.db.run("UPDATE admin_sessions SET last_seen = CASE WHEN last_seen > ?1 THEN last_seen ELSE ?1 END"
+                      " WHERE token_hash = ?2",
+                      last_seen, token_hash);
   });
 }
 

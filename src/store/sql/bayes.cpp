@@ -34,22 +34,24 @@ core::result<void> bayes_add(connection& db, const std::vector<bayes_scope>& sco
   const bool spam = cls == bayes_class::spam;
   for (const auto& sc : scopes) {
     const auto kind = static_cast<int>(sc.kind);
-    STORE_TRY(db.run("INSERT OR IGNORE INTO bayes_totals (scope_kind, scope_id) VALUES (?, ?)", kind, sc.id));
-    STORE_TRY(db.run(spam ? "UPDATE bayes_totals SET spam = max(spam + ?, 0) WHERE scope_kind = ? AND scope_id = ?"
-                          : "UPDATE bayes_totals SET ham = max(ham + ?, 0) WHERE scope_kind = ? AND scope_id = ?",
+    STORE_TRY(db.run("INSERT INTO bayes_totals (scope_kind, scope_id) VALUES (?, ?) ON CONFLICT DO NOTHING", kind, sc.id));
+    STORE_TRY(db.run(spam ? "UPDATE bayes_totals SET spam = CASE WHEN spam + ?1 > 0 THEN spam + ?1 ELSE 0 END"
+                            " WHERE scope_kind = ?2 AND scope_id = ?3"
+                          : "UPDATE bayes_totals SET ham = CASE WHEN ham + ?1 > 0 THEN ham + ?1 ELSE 0 END"
+                            " WHERE scope_kind = ?2 AND scope_id = ?3",
                      delta, kind, sc.id));
     for (const auto token : tokens) {
       const auto t = static_cast<std::int64_t>(token);
       if (delta > 0) {
         STORE_TRY(db.run(spam ? "INSERT INTO bayes_tokens (scope_kind, scope_id, token, spam, ham) VALUES (?, ?, ?, 1, 0)"
-                                " ON CONFLICT (scope_kind, scope_id, token) DO UPDATE SET spam = spam + 1"
+                                " ON CONFLICT (scope_kind, scope_id, token) DO UPDATE SET spam = bayes_tokens.spam + 1"
                               : "INSERT INTO bayes_tokens (scope_kind, scope_id, token, spam, ham) VALUES (?, ?, ?, 0, 1)"
-                                " ON CONFLICT (scope_kind, scope_id, token) DO UPDATE SET ham = ham + 1",
+                                " ON CONFLICT (scope_kind, scope_id, token) DO UPDATE SET ham = bayes_tokens.ham + 1",
                          kind, sc.id, t));
       } else {
-        STORE_TRY(db.run(spam ? "UPDATE bayes_tokens SET spam = max(spam - 1, 0)"
+        STORE_TRY(db.run(spam ? "UPDATE bayes_tokens SET spam = CASE WHEN spam > 0 THEN spam - 1 ELSE 0 END"
                                 " WHERE scope_kind = ? AND scope_id = ? AND token = ?"
-                              : "UPDATE bayes_tokens SET ham = max(ham - 1, 0)"
+                              : "UPDATE bayes_tokens SET ham = CASE WHEN ham > 0 THEN ham - 1 ELSE 0 END"
                                 " WHERE scope_kind = ? AND scope_id = ? AND token = ?",
                          kind, sc.id, t));
         STORE_TRY(db.run("DELETE FROM bayes_tokens WHERE scope_kind = ? AND scope_id = ? AND token = ?"

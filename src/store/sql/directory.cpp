@@ -142,7 +142,7 @@ core::result<std::vector<account>> sql_store::list_accounts(std::string_view dom
       domain_id = d.id;
     }
     STORE_TRY_ASSIGN(auto st, db.query("SELECT " STORE_SQL_ACCOUNT_COLUMNS " FROM accounts"
-                                       " WHERE ?1 = 0 OR domain_id = ?1 ORDER BY address_key",
+                                       " WHERE CAST(?1 AS BIGINT) = 0 OR domain_id = ?1 ORDER BY address_key",
                                        domain_id));
     std::vector<account> out;
     for (;;) {
@@ -245,7 +245,7 @@ core::result<std::vector<alias>> sql_store::list_aliases(std::string_view domain
       domain_id = d.id;
     }
     STORE_TRY_ASSIGN(auto st, db.query("SELECT address_key, address, target FROM aliases"
-                                       " WHERE ?1 = 0 OR domain_id = ?1 ORDER BY address_key, position",
+                                       " WHERE CAST(?1 AS BIGINT) = 0 OR domain_id = ?1 ORDER BY address_key, position",
                                        domain_id));
     std::vector<alias> out;
     std::string last_key;

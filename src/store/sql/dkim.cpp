@@ -103,7 +103,7 @@ core::result<std::vector<dkim_key>> sql_store::list_dkim_keys(std::string_view d
     }
     STORE_TRY_ASSIGN(auto st, db.query("SELECT " STORE_SQL_DKIM_COLUMNS " FROM dkim_keys k"
                                        " JOIN domains d ON d.id = k.domain_id"
-                                       " WHERE ?1 = 0 OR k.domain_id = ?1 ORDER BY k.created, k.id",
+                                       " WHERE CAST(?1 AS BIGINT) = 0 OR k.domain_id = ?1 ORDER BY k.created, k.id",
                                        domain_id));
     std::vector<dkim_key> out;
     for (;;) {

@@ -179,8 +179,20 @@ class connection {
   [[nodiscard]] virtual core::result<void> begin_write() = 0;
   // Starts a read-only transaction that sees one snapshot.
   [[nodiscard]] virtual core::result<void> begin_read() = 0;
-  // Inside begin_write(): serialises schema migrations between processes.
-  [[nodiscard]] virtual core::result<void> lock_schema() { return {}; }
+  // Starts the transaction of one schema migration step, serialised between processes
+  // and nodes, and seeing what the one before it committed. SQLite: begin_write().
+  [[nodiscard]] virtual core::result<void> begin_migration() { return begin_write(); }
+  // Inside a write transaction: tells every node, once it commits, that this account's
+  // change log grew (PostgreSQL NOTIFY; nothing on SQLite, whose one process notifies
+  // its own sessions).
+  [[nodiscard]] virtual core::result<void> announce_change([[maybe_unused]] std::int64_t account) { return {}; }
+  // Inside a transaction, until it ends: the lock between recording a reference to a
+  // blob file (shared) and removing a file whose count reached zero (exclusive), for
+  // nodes that share a blob directory. SQLite needs none: its one writer does both.
+  [[nodiscard]] virtual core::result<void> lock_blob([[maybe_unused]] std::string_view hash,
+                                                     [[maybe_unused]] bool exclusive) {
+    return {};
+  }
   // The last error means the whole transaction must be run again from its start
   // (PostgreSQL serialization failure or deadlock); the caller rolls back and retries.
   [[nodiscard]] virtual bool must_retry() const noexcept { return false; }

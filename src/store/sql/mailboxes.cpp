@@ -112,7 +112,7 @@ core::result<void> sql_store::rename_mailbox(id_t account_id, std::string_view f
     // (renaming "x/y" to "x" where "x" did not exist), and UNIQUE is checked per row.
     // Control characters never occur in valid names, so the temporary ones are free.
     for (const auto& [id, name] : renamed) {
-      STORE_TRY(db.run("UPDATE mailboxes SET name = char(1) || id WHERE id = ?", id));
+      STORE_TRY(db.run("UPDATE mailboxes SET name = ? WHERE id = ?", "\x01" + std::to_string(id), id));
     }
     STORE_TRY_ASSIGN(auto modseq, reserve_modseqs(db, account_id, renamed.size()));
     for (const auto& [id, name] : renamed) {

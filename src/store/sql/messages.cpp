@@ -57,7 +57,7 @@ core::result<void> check_quotas(connection& db, const std::vector<delivery_targe
   for (const auto& t : targets) ++copies[t.account_id];
   for (const auto& [account_id, n] : copies) {
     STORE_TRY_ASSIGN(auto st, db.query("SELECT a.address, a.quota_bytes,"
-                                       " (SELECT coalesce(sum(size), 0) FROM mailboxes WHERE account_id = a.id)"
+                                       " (SELECT CAST(coalesce(sum(size), 0) AS BIGINT) FROM mailboxes WHERE account_id = a.id)"
                                        " FROM accounts a WHERE a.id = ?",
                                        account_id));
     STORE_TRY_ASSIGN(bool row, st.step());
@@ -101,8 +101,10 @@ core::result<std::vector<delivered>> sql_store::deliver(const delivery& d) {
 
   return write([&](write_context& ctx) -> core::result<std::vector<delivered>> {
     auto& db = ctx.db;
-    // Checked here, on the writer thread, where blob removals also happen: a reference
-    // is never recorded to a blob that is not on disk.
+    // Checked here, on the writer thread, where blob removals also happen (and under
+    // the blob's lock against other nodes): a reference is never recorded to a blob
+    // that is not on disk.
+    STORE_TRY(db.lock_blob(d.blob, false));
     auto stored_size = blobs_->files().size(d.blob);
     if (!stored_size) {
       if (stored_size.error().code == core::errc::not_found) {

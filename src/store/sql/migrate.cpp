@@ -8,19 +8,16 @@
 namespace letterhead::store::sql {
 
 core::result<int> migrate(connection& db, std::span<const std::string_view> scripts) {
-  STORE_TRY(db.exec(
-      "CREATE TABLE IF NOT EXISTS schema_version ("
-      " version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)"));
   const int known = static_cast<int>(scripts.size());
   for (;;) {
     // Two processes (or nodes) opening a fresh database at once must not both apply a
-    // script: the write transaction and the schema lock serialise them.
-    STORE_TRY(db.begin_write());
-    if (auto locked = db.lock_schema(); !locked) {
-      (void)db.exec("ROLLBACK");
-      return std::unexpected(locked.error());
-    }
+    // script: the driver serialises them.
+    STORE_TRY(db.begin_migration());
     auto step = [&]() -> core::result<bool> {
+      // Inside the transaction and after the lock: two nodes creating it at once would
+      // collide on PostgreSQL. BIGINT: seconds outlive 2038 (INTEGER is 32-bit there).
+      STORE_TRY(db.exec("CREATE TABLE IF NOT EXISTS schema_version ("
+                        " version BIGINT PRIMARY KEY, applied BIGINT NOT NULL)"));
       STORE_TRY_ASSIGN(auto st, db.query("SELECT coalesce(max(version), 0) FROM schema_version"));
       STORE_TRY_ASSIGN(bool row, st.step());
       int current = row ? static_cast<int>(st.i64(0)) : 0;

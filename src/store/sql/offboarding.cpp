@@ -101,7 +101,7 @@ core::result<bool> change_owner(connection& db, const owner_change& c) {
   }
   if (c.add != 0) {
     STORE_TRY(load_account(db, c.add));
-    STORE_TRY(db.run("INSERT OR IGNORE INTO group_owners (group_id, account_id) VALUES (?, ?)", c.group_id, c.add));
+    STORE_TRY(db.run("INSERT INTO group_owners (group_id, account_id) VALUES (?, ?) ON CONFLICT DO NOTHING", c.group_id, c.add));
   }
   return true;
 }

@@ -91,7 +91,7 @@ core::result<department> sql_store::add_department(std::string_view name, id_t p
     d.parent_id = parent_id;
     d.name = std::string(name);
     d.created = now();
-    STORE_TRY_ASSIGN(d.id, ctx.db.run_returning("INSERT INTO departments (parent_id, name, name_key, created) VALUES (nullif(?, 0), ?, ?, ?) RETURNING id",
+    STORE_TRY_ASSIGN(d.id, ctx.db.run_returning("INSERT INTO departments (parent_id, name, name_key, created) VALUES (nullif(CAST(? AS BIGINT), 0), ?, ?, ?) RETURNING id",
                          parent_id, d.name, key, d.created));
     return d;
   });
@@ -140,7 +140,7 @@ core::result<void> sql_store::move_department(id_t id, id_t new_parent) {
     }
     STORE_TRY_ASSIGN(bool taken, sibling_named(ctx.db, new_parent, detail::ascii_lower(d.name), id));
     if (taken) return core::fail(core::errc::exists, "a department named '" + d.name + "' exists already there");
-    return ctx.db.run("UPDATE departments SET parent_id = nullif(?, 0) WHERE id = ?", new_parent, id);
+    return ctx.db.run("UPDATE departments SET parent_id = nullif(CAST(? AS BIGINT), 0) WHERE id = ?", new_parent, id);
   });
 }
 
@@ -179,11 +179,19 @@ core::result<void> sql_store::remove_department(id_t id, std::optional<id_t> rep
       return core::fail(core::errc::exists, "sub-department '" + clash.text(0) + "' would clash with one of the same name");
     }
     clash = {};
-    STORE_TRY(ctx.db.run("UPDATE departments SET parent_id = nullif(?, 0) WHERE parent_id = ?", target, id));
-    STORE_TRY(ctx.db.run("UPDATE profiles SET department_id = nullif(?, 0) WHERE department_id = ?", target, id));
+    STORE_TRY(ctx.db.run("UPDATE departments SET parent_id = nullif(CAST(? AS BIGINT), 0) WHERE parent_id = ?", target, id));
+    STORE_TRY(ctx.db.run("UPDATE profiles SET department_id = nullif(CAST(? AS BIGINT), 0) WHERE department_id = ?", target, id));
     if (target != 0) {
-      // A group that listed both keeps one membership.
-      STORE_TRY(ctx.db.run("UPDATE OR IGNORE group_members SET department_id = ? WHERE department_id = ?", target, id));
+      // A group that listed both keeps one membership: rows that would clash with the
+      // target's (the columns of the unique index group_members_unique) stay, and the
+      // DELETE below drops them.
+      STORE_TRY(ctx.db.run("UPDATE group_members SET department_id = ?1 WHERE department_id = ?2 AND NOT EXISTS"
+                           " (SELECT 1 FROM group_members o WHERE o.group_id = group_members.group_id"
+                           " AND o.kind = group_members.kind AND o.department_id = ?1"
+                           " AND coalesce(o.account_id, 0) = coalesce(group_members.account_id, 0)"
+                           " AND coalesce(o.member_group, 0) = coalesce(group_members.member_group, 0)"
+                           " AND o.address = group_members.address)",
+                           target, id));
     }
     STORE_TRY(ctx.db.run("DELETE FROM group_members WHERE department_id = ?", id));
     return ctx.db.run("DELETE FROM departments WHERE id = ?", id);
@@ -222,9 +230,9 @@ core::result<void> sql_store::set_profile(const profile& p) {
     STORE_TRY(ctx.db.run("UPDATE accounts SET display_name = ? WHERE id = ?", p.display_name, p.account_id));
     return ctx.db.run(
         "INSERT INTO profiles (account_id, title, phone, employee_id, department_id, manager_id)"
-        " VALUES (?1, ?2, ?3, ?4, nullif(?5, 0), nullif(?6, 0))"
+        " VALUES (?1, ?2, ?3, ?4, nullif(CAST(?5 AS BIGINT), 0), nullif(CAST(?6 AS BIGINT), 0))"
         " ON CONFLICT (account_id) DO UPDATE SET title = ?2, phone = ?3, employee_id = ?4,"
-        " department_id = nullif(?5, 0), manager_id = nullif(?6, 0)",
+        " department_id = nullif(CAST(?5 AS BIGINT), 0), manager_id = nullif(CAST(?6 AS BIGINT), 0)",
         p.account_id, p.title, p.phone, p.employee_id, p.department_id, p.manager_id);
   });
 }
@@ -237,7 +245,7 @@ core::result<std::vector<profile>> sql_store::list_profiles(std::string_view dom
       domain_id = d.id;
     }
     STORE_TRY_ASSIGN(auto st, db.query(std::string(profile_select) +
-                                           " WHERE ?1 = 0 OR a.domain_id = ?1 ORDER BY a.address_key",
+                                           " WHERE CAST(?1 AS BIGINT) = 0 OR a.domain_id = ?1 ORDER BY a.address_key",
                                        domain_id));
     std::vector<profile> out;
     for (;;) {

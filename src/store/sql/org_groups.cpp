@@ -57,12 +57,12 @@ core::result<void> write_group_lists(connection& db, const group& g) {
   STORE_TRY(db.run("DELETE FROM group_allowed WHERE group_id = ?", g.id));
   STORE_TRY(db.run("DELETE FROM group_owners WHERE group_id = ?", g.id));
   for (const auto& e : g.allowed) {
-    STORE_TRY(db.run("INSERT OR IGNORE INTO group_allowed (group_id, entry) VALUES (?, ?)", g.id,
+    STORE_TRY(db.run("INSERT INTO group_allowed (group_id, entry) VALUES (?, ?) ON CONFLICT DO NOTHING", g.id,
                      detail::ascii_lower(e)));
   }
   for (const auto& owner : g.owners) {
     STORE_TRY_ASSIGN(auto acc, load_account_by_address(db, owner));
-    STORE_TRY(db.run("INSERT OR IGNORE INTO group_owners (group_id, account_id) VALUES (?, ?)", g.id, acc.id));
+    STORE_TRY(db.run("INSERT INTO group_owners (group_id, account_id) VALUES (?, ?) ON CONFLICT DO NOTHING", g.id, acc.id));
   }
   return {};
 }
@@ -165,7 +165,7 @@ core::result<std::vector<group>> sql_store::list_groups(std::string_view domain_
       STORE_TRY_ASSIGN(auto d, load_domain(db, domain_name));
       domain_id = d.id;
     }
-    STORE_TRY_ASSIGN(auto st, db.query("SELECT id FROM mail_groups WHERE ?1 = 0 OR domain_id = ?1 ORDER BY address_key",
+    STORE_TRY_ASSIGN(auto st, db.query("SELECT id FROM mail_groups WHERE CAST(?1 AS BIGINT) = 0 OR domain_id = ?1 ORDER BY address_key",
                                        domain_id));
     return read_groups(db, st);
   });
@@ -243,7 +243,7 @@ core::result<void> sql_store::add_group_member(id_t group_id, const group_member
     if (exists) return core::fail(core::errc::exists, "already a member of " + g.address);
     st = {};
     return ctx.db.run("INSERT INTO group_members (group_id, kind, account_id, department_id, member_group, address)"
-                      " VALUES (?, ?, nullif(?, 0), nullif(?, 0), nullif(?, 0), ?)",
+                      " VALUES (?, ?, nullif(CAST(? AS BIGINT), 0), nullif(CAST(? AS BIGINT), 0), nullif(CAST(? AS BIGINT), 0), ?)",
                       g.id, member_kind_name(m.kind), account, dep, nested, external);
   });
 }
@@ -300,6 +300,7 @@ core::result<id_t> sql_store::hold_message(const held_message& h) {
   if (!detail::is_blob_hash(h.blob)) return core::fail(core::errc::invalid, "not a blob name: " + h.blob);
   return write([&](write_context& ctx) -> core::result<id_t> {
     // As in deliver(): checked on the writer thread, where removals happen.
+    STORE_TRY(ctx.db.lock_blob(h.blob, false));
     auto stored_size = blobs_->files().size(h.blob);
     if (!stored_size) return std::unexpected(stored_size.error());
     STORE_TRY(load_group(ctx.db, h.group_id));
@@ -324,7 +325,7 @@ core::result<held_message> sql_store::get_held(id_t id) {
 
 core::result<std::vector<held_message>> sql_store::list_held(id_t group_id) {
   return read([&](connection& db) -> core::result<std::vector<held_message>> {
-    STORE_TRY_ASSIGN(auto st, db.query(std::string(held_select) + " WHERE ?1 = 0 OR h.group_id = ?1 ORDER BY h.id",
+    STORE_TRY_ASSIGN(auto st, db.query(std::string(held_select) + " WHERE CAST(?1 AS BIGINT) = 0 OR h.group_id = ?1 ORDER BY h.id",
                                        group_id));
     std::vector<held_message> out;
     for (;;) {

@@ -68,7 +68,7 @@ core::result<void> sql_store::grant_role(const role_grant& r) {
     if (exists) return core::fail(core::errc::exists, "the account holds this role already");
     st = {};
     return ctx.db.run("INSERT INTO account_roles (account_id, role, domain_id, department_id)"
-                      " VALUES (?, ?, nullif(?, 0), nullif(?, 0))",
+                      " VALUES (?, ?, nullif(CAST(? AS BIGINT), 0), nullif(CAST(? AS BIGINT), 0))",
                       r.account_id, r.role, scope.first, scope.second);
   });
 }
@@ -90,7 +90,7 @@ core::result<std::vector<role_grant>> sql_store::list_roles(id_t account_id) {
                                        " coalesce(r.department_id, 0)"
                                        " FROM account_roles r JOIN accounts a ON a.id = r.account_id"
                                        " LEFT JOIN domains d ON d.id = r.domain_id"
-                                       " WHERE ?1 = 0 OR r.account_id = ?1 ORDER BY a.address_key, r.role",
+                                       " WHERE CAST(?1 AS BIGINT) = 0 OR r.account_id = ?1 ORDER BY a.address_key, r.role",
                                        account_id));
     std::vector<role_grant> out;
     for (;;) {
@@ -130,7 +130,7 @@ core::result<void> sql_store::set_mail_rule(const mail_rule& r) {
     }
     const std::optional<std::string> role = r.role.empty() ? std::nullopt : std::optional<std::string>(r.role);
     return ctx.db.run("INSERT INTO mail_rules (account_id, role, internal_only, allowed_domains, max_recipients,"
-                      " max_message_size) VALUES (nullif(?, 0), ?, nullif(?, -1), ?, nullif(?, -1), nullif(?, -1))",
+                      " max_message_size) VALUES (nullif(CAST(? AS BIGINT), 0), ?, nullif(CAST(? AS BIGINT), -1), ?, nullif(CAST(? AS BIGINT), -1), nullif(CAST(? AS BIGINT), -1))",
                       r.account_id, role, internal, domains, max_rcpt, max_size);
   });
 }

@@ -111,6 +111,7 @@ core::result<id_t> sql_store::enqueue(const queue_entry& e) {
   return write([&](write_context& ctx) -> core::result<id_t> {
     auto& db = ctx.db;
     // As in deliver(): never a reference to a blob that is not on disk.
+    STORE_TRY(db.lock_blob(e.blob, false));
     auto stored_size = blobs_->files().size(e.blob);
     if (!stored_size) {
       if (stored_size.error().code == core::errc::not_found) {
@@ -243,9 +244,10 @@ core::result<void> sql_store::update_queue_entry(const queue_entry& e) {
                                                  std::to_string(recipients) + " recipients, not " +
                                                  std::to_string(e.recipients.size()));
     }
-    // max(): a hold an admin placed while the attempt ran outlives the write-back.
-    STORE_TRY(db.run("UPDATE queue SET attempts = ?, last_attempt = ?, next_attempt = ?, delay_warned = ?,"
-                     " held = max(held, ?), lease_owner = '', lease_until = 0 WHERE id = ?",
+    // The larger held: a hold an admin placed while the attempt ran outlives the write-back.
+    STORE_TRY(db.run("UPDATE queue SET attempts = ?1, last_attempt = ?2, next_attempt = ?3, delay_warned = ?4,"
+                     " held = CASE WHEN held > ?5 THEN held ELSE ?5 END, lease_owner = '', lease_until = 0"
+                     " WHERE id = ?6",
                      e.attempts, e.last_attempt, e.next_attempt, e.delay_warned, e.held ? 1 : 0, e.id));
     for (std::size_t i = 0; i < e.recipients.size(); ++i) {
       const auto& r = e.recipients[i];

@@ -119,16 +119,17 @@ core::result<std::uint64_t> reserve_modseqs(connection& db, id_t account, std::u
 
 core::result<void> log_change(connection& db, id_t account, std::uint64_t modseq, change_kind kind,
                               id_t mailbox, std::uint32_t uid, unix_time time) {
-  return db.run(
+  STORE_TRY(db.run(
       "INSERT INTO changes (account_id, modseq, kind, mailbox_id, uid, time) VALUES (?, ?, ?, ?, ?, ?)",
-      account, modseq, change_code(kind), mailbox, uid, time);
+      account, modseq, change_code(kind), mailbox, uid, time));
+  return db.announce_change(account);
 }
 
 core::result<void> add_blob_refs(write_context& ctx, std::string_view hash, std::uint64_t size,
                                  std::int64_t count) {
   return ctx.db.run(
       "INSERT INTO blobs (hash, size, refcount) VALUES (?, ?, ?)"
-      " ON CONFLICT (hash) DO UPDATE SET refcount = refcount + excluded.refcount",
+      " ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + excluded.refcount",
       hash, size, count);
 }
 

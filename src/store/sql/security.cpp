@@ -354,7 +354,7 @@ core::result<void> sql_store::add_login_event(const login_event& e, std::size_t 
     STORE_TRY_ASSIGN(const auto last, db.run_returning("INSERT INTO login_events (account_id, time, ip, protocol, result) VALUES (?, ?, ?, ?, ?) RETURNING id",
                      e.account_id, e.time, e.ip, e.protocol, e.result));
     // Ids increase, so the newest `keep` have the highest ids.
-    return db.run("DELETE FROM login_events WHERE account_id = ?1 AND id <= ?2 - ?3 AND id NOT IN"
+    return db.run("DELETE FROM login_events WHERE account_id = ?1 AND id <= CAST(?2 AS BIGINT) - CAST(?3 AS BIGINT) AND id NOT IN"
                   " (SELECT id FROM login_events WHERE account_id = ?1 ORDER BY id DESC LIMIT ?3)",
                   e.account_id, last, static_cast<std::int64_t>(keep));
   });
@@ -380,7 +380,7 @@ core::result<network_seen> sql_store::note_login_network(id_t account, std::stri
                                                            unix_time when) {
   return write([&](write_context& ctx) -> core::result<network_seen> {
     auto& db = ctx.db;
-    STORE_TRY_ASSIGN(auto st, db.query("SELECT count(*), coalesce(sum(network = ?2), 0) FROM login_networks"
+    STORE_TRY_ASSIGN(auto st, db.query("SELECT count(*), coalesce(sum(CASE WHEN network = ?2 THEN 1 ELSE 0 END), 0) FROM login_networks"
                                        " WHERE account_id = ?1",
                                        account, network));
     STORE_TRY(st.step());

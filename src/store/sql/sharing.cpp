@@ -66,7 +66,7 @@ core::result<std::vector<shared_mailbox>> sql_store::list_shared_with(id_t grant
 core::result<usage> sql_store::account_usage(id_t account_id) {
   return read([&](connection& db) -> core::result<usage> {
     STORE_TRY(load_account(db, account_id));
-    STORE_TRY_ASSIGN(auto st, db.query("SELECT coalesce(sum(size), 0), coalesce(sum(messages), 0) FROM mailboxes"
+    STORE_TRY_ASSIGN(auto st, db.query("SELECT CAST(coalesce(sum(size), 0) AS BIGINT), CAST(coalesce(sum(messages), 0) AS BIGINT) FROM mailboxes"
                                        " WHERE account_id = ?",
                                        account_id));
     STORE_TRY(st.step());

@@ -22,6 +22,7 @@ core::result<std::unique_ptr<sql_store>> sql_store::open(backend b) {
 }
 
 sql_store::~sql_store() {
+  companions_.clear();
   // The writer drains its queue and joins first: its after-commit work uses blobs_.
   writer_.reset();
   readers_.reset();
@@ -32,17 +33,28 @@ void sql_store::after_commit(connection& db, const write_effects& effects) {
   auto released = effects.released_blobs;
   std::sort(released.begin(), released.end());
   released.erase(std::unique(released.begin(), released.end()), released.end());
+  if (released.empty()) return;
+  // A failure anywhere here leaves orphan files, which the sweep removes later: never
+  // an error for callers whose rows are committed already.
+  // A plain BEGIN: SQLite reads without taking the write lock (only this writer changes
+  // counts); PostgreSQL reads at READ COMMITTED, so each SELECT below sees what other
+  // nodes committed before it got the blob's lock, not a snapshot from before.
+  if (!db.exec("BEGIN")) return;
   for (const auto& hash : released) {
-    // A later request of the same group may have referenced the blob again. Only the
-    // writer changes counts, so what it reads here cannot change under it.
+    // Another node recording a reference holds the blob's lock until it commits; in
+    // sorted order, so two removers cannot deadlock.
+    if (!db.lock_blob(hash, true)) break;
+    // A later request of the same group, or another node, may have referenced the
+    // blob again.
     auto st = db.query("SELECT 1 FROM blobs WHERE hash = ?", hash);
-    if (!st) continue;
+    if (!st) break;
     auto row = st->step();
-    if (!row || *row) continue;
-    // A failure leaves an orphan file, which the sweep removes later: never an error
-    // for callers whose rows are committed already.
+    if (!row) break;
+    if (*row) continue;
     (void)blobs_->remove_unless_pinned(hash);
   }
+  if (db.in_transaction()) (void)db.exec("COMMIT");
+  if (db.in_transaction()) (void)db.exec("ROLLBACK");
 }
 
 core::result<void> sql_store::exec_on_writer(std::string_view sql) {

@@ -213,6 +213,9 @@ class sql_store final : public store {
   [[nodiscard]] core::result<void> exec_on_writer(std::string_view sql);
   [[nodiscard]] group_commit::statistics commit_statistics() { return writer_->stats(); }
   [[nodiscard]] const std::string& database() const noexcept { return database_; }
+  // Keeps an object that lives as long as the store and is destroyed before anything
+  // else of it (a driver's background work, such as PostgreSQL's change listener).
+  void attach(std::shared_ptr<void> companion) { companions_.push_back(std::move(companion)); }
 
  private:
   sql_store() = default;
@@ -255,6 +258,7 @@ class sql_store final : public store {
   void after_commit(connection& db, const write_effects& effects);
 
   std::string database_;
+  std::vector<std::shared_ptr<void>> companions_;
   std::unique_ptr<pinning_blob_store> blobs_;
   std::unique_ptr<reader_pool> readers_;
   std::unique_ptr<group_commit> writer_;  // last: stops first, while blobs_ still exists

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "pg_server.hpp"
 #include "store/store.hpp"
 #include "test_support.hpp"
 
@@ -26,8 +28,8 @@ struct backend {
   std::function<core::result<std::unique_ptr<store>>(const std::filesystem::path& data_dir)> open;
 };
 
-// The PostgreSQL backend joins this list when it exists (with a factory that gives
-// each data_dir a fresh database or schema).
+// PostgreSQL: a real server (pg_server.hpp); each data_dir gets a fresh database,
+// made on the first open of that directory and reused when a test reopens it.
 std::vector<backend> backends() {
   return {
       {"sqlite",
@@ -35,6 +37,22 @@ std::vector<backend> backends() {
          store_options o;
          o.backend = "sqlite";
          o.data_dir = dir.string();
+         return open(o);
+       }},
+      {"postgres",
+       [](const std::filesystem::path& dir) {
+         static std::mutex mutex;
+         static std::map<std::filesystem::path, std::string> databases;
+         auto& server = testing::pg_server::instance();
+         store_options o;
+         o.backend = "postgres";
+         o.data_dir = dir.string();
+         {
+           std::lock_guard lock(mutex);
+           auto [it, fresh] = databases.try_emplace(dir);
+           if (fresh) it->second = server.create_database();
+           o.url = server.conninfo(it->second);
+         }
          return open(o);
        }},
   };

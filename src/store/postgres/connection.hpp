@@ -1,0 +1,97 @@
+#pragma once
+// One PostgreSQL connection (libpq) behind the driver interface of store/sql/, with its
+// prepared-statement cache. See store/README.md "One SQL implementation, two drivers".
+//
+// - `?` parameters are numbered ($1, $2, ...) outside literals, quoted identifiers and
+//   comments; each distinct SQL text is prepared once per session (PQprepare), with the
+//   parameter types inferred by the server.
+// - Integers and text are sent as text parameters, bytes as binary ones; results come
+//   back as text (bytea decoded by bytes() and text()).
+// - A session lost while no transaction is open is re-established (PQreset) before
+//   the next statement, and its statements prepared again; lost inside a transaction,
+//   the next statement fails with `unavailable`, since the transaction is gone.
+// - A whole result set is held in memory once a SELECT runs, so that another statement
+//   can run on the connection while the caller walks the rows (nested queries).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/error.hpp"
+#include "store/sql/driver.hpp"
+
+struct pg_conn;    // libpq's PGconn
+struct pg_result;  // libpq's PGresult
+
+namespace letterhead::store::postgres {
+
+class connection final : public sql::connection {
+ public:
+  // conninfo: a libpq connection string or URI. read_only: every transaction of the
+  // session is READ ONLY (default_transaction_read_only), so that a bug that writes
+  // through a reader connection fails.
+  [[nodiscard]] static core::result<std::unique_ptr<connection>> open(const std::string& conninfo,
+                                                                      bool read_only);
+  ~connection() override;
+
+  [[nodiscard]] core::result<void> exec(std::string_view sql) override;
+  [[nodiscard]] core::result<sql::statement> prepare(std::string_view sql) override;
+  [[nodiscard]] std::int64_t changes() const override { return changes_; }
+  [[nodiscard]] bool in_transaction() const override { return in_transaction_; }
+  [[nodiscard]] const std::string& name() const override { return name_; }
+  [[nodiscard]] core::result<void> begin_write() override;
+  [[nodiscard]] core::result<void> begin_read() override;
+  // READ COMMITTED, then an advisory lock: each statement after the wait sees what
+  // the migration before it committed (a snapshot taken before the wait would not).
+  [[nodiscard]] core::result<void> begin_migration() override;
+  // pg_notify on store/postgres/change_listener.hpp's channel, sent at COMMIT.
+  [[nodiscard]] core::result<void> announce_change(std::int64_t account) override;
+  // A transaction-scoped advisory lock keyed by the hash's first 64 bits (a collision
+  // only makes two blobs wait for each other).
+  [[nodiscard]] core::result<void> lock_blob(std::string_view hash, bool exclusive) override;
+  [[nodiscard]] bool must_retry() const noexcept override { return must_retry_; }
+
+ private:
+  class cursor;
+  // One SQL text: its server-side prepared statement and the cursors that run it (the
+  // first one, plus one more for each level of nested use).
+  struct prepared {
+    std::string statement_name;
+    std::string text;          // with $n parameters
+    std::string first_line;    // for messages
+    int parameters = 0;
+    std::uint64_t session = 0;  // the session it was prepared in (0: none yet)
+    std::vector<std::unique_ptr<cursor>> cursors;
+  };
+  struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+
+  connection(pg_conn* conn, std::string name);  // in the .cpp, where `cursor` is complete
+
+  // Before a statement: re-establishes a session lost while idle; fails when it was
+  // lost inside a transaction.
+  [[nodiscard]] core::result<void> ensure_session(std::string_view context);
+  void read_pending_input();
+  [[nodiscard]] core::result<void> ensure_prepared(prepared& p);
+  // After a command: the transaction state, the error if any, and must_retry (which a
+  // `statement` that succeeds clears; a PQprepare is none).
+  [[nodiscard]] core::result<void> check(pg_result* res, std::string_view context, bool statement);
+  [[nodiscard]] core::result<void> begin(std::string_view sql);
+
+  pg_conn* conn_;
+  std::string name_;
+  std::uint64_t session_ = 1;
+  std::uint64_t next_statement_ = 1;
+  std::int64_t changes_ = 0;
+  bool in_transaction_ = false;
+  bool must_retry_ = false;
+  // Node-based: a cursor keeps a reference to its entry while the map grows.
+  std::unordered_map<std::string, prepared, string_hash, std::equal_to<>> cache_;
+};
+
+}  // namespace letterhead::store::postgres
