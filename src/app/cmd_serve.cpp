@@ -1,6 +1,10 @@
 // letterhead serve: runs every configured listener until SIGTERM/SIGINT.
 // SIGTERM/SIGINT: stop accepting, let sessions finish within [limits] shutdown_grace,
 // then exit. SIGHUP: reload TLS certificates.
+#include <pthread.h>
+
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <ctime>
 #include <filesystem>
@@ -88,8 +92,32 @@ void finish_shutdown(core::runtime& rt, core::tcp_server& net,
   });
 }
 
+// A database that is not reachable yet (PostgreSQL starting, failing over, the
+// network) is waited for with a clear message each time; SIGINT/SIGTERM stop the
+// wait. Any other error (a bad config, a newer schema) ends serve at once.
+core::result<context> open_context_waiting(const std::string& config) {
+  auto delay = std::chrono::seconds(1);
+  for (;;) {
+    auto ctx = open_context(config);
+    if (ctx || ctx.error().code != core::errc::unavailable) return ctx;
+    fmt::print(stderr, "letterhead: the store is unavailable, retrying in {} s / 存储暂不可用，{} 秒后重试: {}\n",
+               delay.count(), delay.count(), ctx.error().message);
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigset_t old;
+    pthread_sigmask(SIG_BLOCK, &stop, &old);
+    const timespec wait{.tv_sec = delay.count(), .tv_nsec = 0};
+    const int sig = sigtimedwait(&stop, nullptr, &wait);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (sig == SIGINT || sig == SIGTERM) return std::unexpected(ctx.error());
+    delay = std::min(delay * 2, std::chrono::seconds(30));
+  }
+}
+
 int serve(const globals& g) {
-  auto ctx = open_context(config_path(g.config));
+  auto ctx = open_context_waiting(config_path(g.config));
   if (!ctx) return report(ctx.error());
   const auto& cfg = ctx->config;
   core::init_logging(cfg.log.level);

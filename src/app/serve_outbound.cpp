@@ -2,6 +2,8 @@
 // recipients, directly to MX hosts or through [relay] host.
 #include <unistd.h>
 
+#include <random>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -44,7 +46,9 @@ core::result<std::shared_ptr<delivery::outbound::queue_worker>> start_outbound(s
 
   delivery::outbound::worker_options options;
   options.hostname = cfg.hostname;
-  options.lease_owner = fmt::format("{}:{}", cfg.hostname, ::getpid());
+  // Unique per process across nodes: they share the hostname, and in containers every
+  // server may be PID 1.
+  options.lease_owner = fmt::format("{}:{}:{:08x}", cfg.hostname, ::getpid(), std::random_device{}());
   options.queue = cfg.queue;
   options.relay = cfg.relay;
   auto worker = std::make_shared<delivery::outbound::queue_worker>(

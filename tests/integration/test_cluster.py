@@ -3,6 +3,10 @@ mail seen from both, a delivery on node A waking an IMAP IDLE client on node B w
 a second (LISTEN/NOTIFY), SMTP answering 451 rather than a false 250 while the
 database is down, and both nodes carrying on once it is back.
 
+The outbound queue is worked by both nodes: with node A killed (-9) while it sends,
+node B finishes A's work once A's leases run out, and a receiving MTA (fakemx.py)
+counts every message exactly once.
+
 The nodes share the data directory, as nodes share a blob filesystem in production
 (docs/cluster.md). PostgreSQL is Debian's postgresql-15, started in a temporary
 directory by pgserver.py."""
@@ -19,7 +23,18 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
 from harness import PASSWORD, Server  # noqa: E402
+from fakemx import FakeMx  # noqa: E402
 from pgserver import PgServer  # noqa: E402
+
+# Loopback AUTH for the submission test; a fast queue working through a smarthost.
+QUEUE = """
+[smtp]
+allow_plaintext_auth_on_loopback = true
+[queue]
+retry_intervals = [1]
+poll_interval = 1
+lease = 6
+"""
 
 
 def insecure():
@@ -39,11 +54,14 @@ class ClusterTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.pg.stop()
 
+    extra_config = ""
+
     def setUp(self):
         self.db = self.pg.create_database()
         store = f'[store]\nbackend = "postgres"\nurl = "{self.pg.conninfo(self.db)}"\n'
-        self.a = Server(store, listen=("smtp", "imaps"))
-        self.b = Server(store, listen=("smtp", "imaps"))
+        listen = ("smtp", "submission", "imaps")
+        self.a = Server(store + self.extra_config, listen=listen)
+        self.b = Server(store + self.extra_config, listen=listen)
         # Node B uses node A's data directory: the shared blob store (and TLS key).
         with open(self.b.config) as f:
             text = f.read()
@@ -58,6 +76,8 @@ class ClusterTest(unittest.TestCase):
     def tearDown(self):
         logs = []
         for node in (self.b, self.a):
+            if node.proc is None:  # killed by the test
+                continue
             code = node.stop()
             log = node.read_log()
             logs.append(log)
@@ -148,6 +168,79 @@ class ClusterTest(unittest.TestCase):
         typ, data = m.select("INBOX")
         self.assertEqual(data, [b"3"])
         m.logout()
+
+
+    def test_5_serve_waits_for_an_unreachable_database(self):
+        self.b.stop()
+        self.pg.stop_server()
+        try:
+            starter = threading.Timer(3.0, self.pg.start_server)
+            starter.start()
+            self.b.start()  # listening only once the database answered
+            starter.join()
+        finally:
+            if self.pg_stopped():
+                self.pg.start_server()
+        self.assertIn("the store is unavailable, retrying", self.b.read_log())
+        self.deliver(self.b, "after the wait")
+        m = self.login(self.b)
+        typ, data = m.select("INBOX")
+        self.assertEqual(data, [b"1"])
+        m.logout()
+
+    def pg_stopped(self):
+        try:
+            self.pg.psql("postgres", "SELECT 1")
+            return False
+        except RuntimeError:
+            return True
+
+
+class ClusterQueueTest(ClusterTest):
+    """The outbound queue across nodes (runs ClusterTest's setup with a relay)."""
+
+    def setUp(self):
+        # Each DATA is answered after a second, so node A is caught in mid-send.
+        self.mx = FakeMx(data_delay=lambda n: 1.0).__enter__()
+        self.extra_config = QUEUE + f'[relay]\nhost = "127.0.0.1:{self.mx.port}"\ntls = "none"\n'
+        super().setUp()
+
+    def tearDown(self):
+        super().tearDown()
+        self.mx.__exit__(None, None, None)
+
+    # ClusterTest's own cases are not run again here.
+    test_1_both_nodes_see_one_store = None
+    test_2_delivery_on_a_wakes_idle_on_b = None
+    test_3_database_restart = None
+    test_5_serve_waits_for_an_unreachable_database = None
+
+    def test_4_a_killed_node_leaves_no_message_unsent_or_sent_twice(self):
+        count = 12
+        with smtplib.SMTP("127.0.0.1", self.a.ports["submission"], timeout=30) as s:
+            s.login("alice@example.com", PASSWORD)
+            for i in range(count):
+                s.sendmail("alice@example.com", [f"r{i}@remote.example"],
+                           f"From: alice@example.com\r\nTo: r{i}@remote.example\r\n"
+                           f"Subject: queued {i}\r\nMessage-ID: <q{i}@example.com>\r\n\r\nbody {i}\r\n")
+        # Node A (and B) start sending; A dies in the middle of a DATA.
+        deadline = time.time() + 30
+        while self.mx.bodies_seen < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertGreaterEqual(self.mx.bodies_seen, 2, self.a.read_log()[-2000:])
+        self.a.kill9()
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.pg.psql(self.db, "SELECT count(*) FROM queue") == [["0"]]:
+                break
+            time.sleep(0.5)
+        self.assertEqual(self.pg.psql(self.db, "SELECT count(*) FROM queue"), [["0"]],
+                         self.b.read_log()[-3000:])
+        with self.mx.lock:
+            ids = sorted(m.data.split(b"Message-ID: <", 1)[1].split(b">", 1)[0].decode()
+                         for m in self.mx.messages)
+        # Every message exactly once: none lost with node A, none sent twice.
+        self.assertEqual(ids, sorted(f"q{i}@example.com" for i in range(count)))
 
 
 if __name__ == "__main__":

@@ -60,7 +60,14 @@ void change_listener::loop() {
     return !stopping_.load();
   };
   while (!stopping_) {
-    conn_ptr conn(PQconnectdb(conninfo_.c_str()));
+    // expand_dbname: the configured string (keywords or URI) is expanded in place of
+    // "dbname", and the name for pg_stat_activity applies unless it sets its own.
+    const char* keys[] = {"dbname", "fallback_application_name", nullptr};
+    const char* values[] = {conninfo_.c_str(), "letterhead", nullptr};
+    conn_ptr conn(PQconnectdbParams(keys, values, 1));
+    // Server notices ("terminating connection ...") are expected here and not ours to
+    // print: a lost connection is simply re-established.
+    PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
     bool listening = false;
     if (PQstatus(conn.get()) == CONNECTION_OK) {
       PGresult* r = PQexec(conn.get(), (std::string("LISTEN ") + change_channel).c_str());
