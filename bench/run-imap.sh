@@ -4,6 +4,7 @@
 # TLS (imaps, the default) or plaintext (imap, logins allowed on loopback).
 #   bench/run-imap.sh [MESSAGES] [IDLE_CONNECTIONS] [tls|plain]
 # BUILD_DIR (default build) names the build whose letterhead and smtp_load run.
+# STORE_URL=<libpq conninfo> runs it on PostgreSQL instead (bench/run-cluster.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 messages=${1:-100000}
@@ -31,6 +32,9 @@ connections_per_ip = 100000
 connections = 100000
 [log]
 level = "warn"
+${STORE_URL:+[store]
+backend = \"postgres\"
+url = \"$STORE_URL\"}
 TOML
 $bin --config "$dir/letterhead.toml" domain add example.com >/dev/null
 echo "Bench-Password-1" | $bin --config "$dir/letterhead.toml" user add alice@example.com --password-stdin >/dev/null

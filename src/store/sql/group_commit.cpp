@@ -1,13 +1,24 @@
 #include "store/sql/group_commit.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
 
 namespace letterhead::store::sql {
 
 namespace {
 
 // Runs of one group when the database keeps asking for a retry; then the error stands.
-constexpr int max_group_runs = 8;
+// Between runs a random pause that grows with each run: two nodes whose groups keep
+// touching the same rows (one busy account) must stop colliding in lockstep.
+constexpr int max_group_runs = 20;
+
+void pause_before_run(int run) {
+  thread_local std::minstd_rand random(std::random_device{}());
+  const int ceiling_ms = 1 << std::min(run, 7);  // 2, 4, ... 128 ms
+  std::this_thread::sleep_for(std::chrono::milliseconds(random() % static_cast<unsigned>(ceiling_ms + 1)));
+}
 
 core::error group_failed(const core::error& cause) {
   return core::error{cause.code, "the commit group was rolled back: " + cause.message};
@@ -80,6 +91,7 @@ void group_commit::run_group(const std::vector<write_request*>& group) {
   for (int run = 1; run <= max_group_runs; ++run) {
     if (try_group(group, run == max_group_runs) == outcome::done) return;
     if (db_->in_transaction()) (void)db_->exec("ROLLBACK");
+    pause_before_run(run);
   }
 }
 
