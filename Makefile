@@ -40,5 +40,10 @@ test-unit: build
 run: build
 	@scripts/demo.sh
 
+# Side by side with Postfix + Dovecot (bench/README.md): minutes long, needs root,
+# not part of `make test`. Options through BENCH_ARGS, e.g. "--rounds 5 --idle 10000".
+bench: build
+	bench/compare $(BENCH_ARGS)
+
 clean:
 	rm -rf build build-asan build-fuzz run

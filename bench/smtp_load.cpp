@@ -14,10 +14,21 @@
 // business mail that carries a file.
 // --auth USER:PASSWORD logs in with AUTH PLAIN (RFC 4954) after EHLO, for a submission
 // port that allows it without TLS on loopback (`[smtp] allow_plaintext_auth_on_loopback`).
+// --users U spreads the mail over U accounts: --rcpt is then a pattern whose "{}" is
+// the account number (user{}@example.com: user0 .. user{U-1}); one recipient each.
+// --mix (with --users) draws each message from a business-mail mix, the same for a
+// given --seed whichever server is measured: a size from a log-normal law of median
+// 20 KB clamped to 2 KB .. 2 MB (sigma 1.5: a tenth over 140 KB), and 1 + 49*u^6
+// recipients (u uniform; half the messages have one, the mean is about 7.5, at most
+// 50 or U), distinct accounts in a row from a random start. Every message has its own
+// Message-ID, so no two are identical.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <numbers>
 #include <string>
 #include <vector>
 
@@ -51,18 +62,24 @@ struct options {
   bool vary = false;
   unsigned attach_every = 0;  // 0: never
   std::string auth;           // "user:password", empty: no AUTH
+  unsigned users = 0;         // 0: --rcpt is one address
+  bool mix = false;
+  std::uint64_t seed = 1;
 };
 
 struct shared_state {
   std::atomic<unsigned> next{0};
   std::atomic<unsigned> accepted{0};
   std::atomic<unsigned> failed{0};
+  std::uint64_t recipients = 0;  // accepted RCPTs of accepted messages
+  std::uint64_t bytes = 0;       // DATA bytes of accepted messages
   std::vector<double> latencies_ms;  // guarded by being single-threaded (one io thread)
 };
 
+constexpr std::string_view line = "The quick brown fox jumps over the lazy dog 0123456789 abcdefghij\r\n";
+
 std::string make_message(std::size_t size, const std::string& from, const std::string& rcpt) {
   std::string m = fmt::format("From: {}\r\nTo: {}\r\nSubject: bench\r\n\r\n", from, rcpt);
-  const std::string line = "The quick brown fox jumps over the lazy dog 0123456789 abcdefghij\r\n";
   while (m.size() + line.size() < size) m += line;
   return m;
 }
@@ -104,6 +121,51 @@ std::string varied_message(const std::string& body, unsigned n, unsigned attach_
   return h + file + fmt::format("\r\n--{}--\r\n", boundary);
 }
 
+// splitmix64: a reproducible stream per message number, independent of the order in
+// which sessions pick messages.
+struct rng {
+  std::uint64_t state;
+  std::uint64_t next() {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
+};
+
+std::string account(const options& o, unsigned k) {
+  std::string a = o.rcpt;
+  if (const auto at = a.find("{}"); at != std::string::npos) a.replace(at, 2, std::to_string(k));
+  return a;
+}
+
+struct message_plan {
+  std::vector<std::string> rcpts;
+  std::string data;  // the message, dot-stuffing free, ending in ".\r\n"
+};
+
+// Message n of the --mix workload; `filler` holds 2 MB of text lines to cut from.
+message_plan mixed_message(const options& o, unsigned n, const std::string& filler) {
+  rng r{o.seed * 0x100000001b3ull + n};
+  // Box-Muller: one standard normal from two uniforms.
+  const double u1 = 1.0 - r.uniform(), u2 = r.uniform();
+  const double normal = std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * std::numbers::pi * u2);
+  const auto size = static_cast<std::size_t>(std::clamp(20480.0 * std::exp(1.5 * normal), 2048.0, 2097152.0));
+  const auto count = std::min<unsigned>({o.users, 50u, 1u + static_cast<unsigned>(49 * std::pow(r.uniform(), 6))});
+  const auto first = static_cast<unsigned>(r.next() % o.users);
+  message_plan p;
+  for (unsigned i = 0; i < count; ++i) p.rcpts.push_back(account(o, (first + i) % o.users));
+  p.data = fmt::format("From: Sender {0} <sender{0}@bench.example>\r\nTo: {1}\r\nDate: Sun, 29 Nov 2026 12:00:00 +0000\r\n"
+                       "Message-ID: <{2}.{3}.mix@bench.example>\r\nSubject: bench mix message {2}\r\n\r\n",
+                       n % 50, p.rcpts.front(), n, o.seed);
+  // Cut at a line end of the filler.
+  const auto body = std::max(size > p.data.size() ? size - p.data.size() : 0, line.size());
+  p.data += filler.substr(0, body - body % line.size());
+  p.data += ".\r\n";
+  return p;
+}
+
 asio::awaitable<letterhead::smtp::proto::reply> read_reply(tcp::socket& s, letterhead::smtp::proto::reply_reader& r) {
   char buf[4096];
   for (;;) {
@@ -115,7 +177,7 @@ asio::awaitable<letterhead::smtp::proto::reply> read_reply(tcp::socket& s, lette
   }
 }
 
-asio::awaitable<void> session(const options& o, shared_state& st, const std::string& body) {
+asio::awaitable<void> session(const options& o, shared_state& st, const std::string& body, const std::string& filler) {
   try {
     auto ex = co_await asio::this_coro::executor;
     tcp::resolver resolver(ex);
@@ -134,29 +196,47 @@ asio::awaitable<void> session(const options& o, shared_state& st, const std::str
       co_await asio::async_write(s, asio::buffer(command), asio::use_awaitable);
       if (auto r = co_await read_reply(s, rr); r.code != 235) throw std::runtime_error(fmt::format("AUTH: {}", r.code));
     }
-    const std::string envelope = fmt::format("MAIL FROM:<{}>\r\nRCPT TO:<{}>\r\nDATA\r\n", o.from, o.rcpt);
-    std::string data = body + ".\r\n";
+    message_plan plan{{o.rcpt}, body + ".\r\n"};
     for (;;) {
       const unsigned n = st.next.fetch_add(1);
       if (n >= o.messages) break;
-      if (o.vary) data = varied_message(body, n, o.attach_every) + ".\r\n";
+      if (o.mix) {
+        plan = mixed_message(o, n, filler);
+      } else {
+        if (o.users > 0) plan.rcpts = {account(o, n % o.users)};
+        if (o.vary) plan.data = varied_message(body, n, o.attach_every) + ".\r\n";
+      }
+      std::string envelope = fmt::format("MAIL FROM:<{}>\r\n", o.from);
+      for (const auto& rcpt : plan.rcpts) envelope += fmt::format("RCPT TO:<{}>\r\n", rcpt);
+      envelope += "DATA\r\n";
       const auto start = clock_type::now();
       // RFC 2920 pipelining: the envelope in one write.
       co_await asio::async_write(s, asio::buffer(envelope), asio::use_awaitable);
       auto mail = co_await read_reply(s, rr);
-      auto rcpt = co_await read_reply(s, rr);
+      unsigned rcpts_ok = 0;
+      for (std::size_t i = 0; i < plan.rcpts.size(); ++i) {
+        if ((co_await read_reply(s, rr)).code == 250) ++rcpts_ok;
+      }
       auto go = co_await read_reply(s, rr);
-      if (mail.code != 250 || rcpt.code != 250 || go.code != 354) {
+      if (go.code == 354 && (mail.code != 250 || rcpts_ok == 0)) {
+        // RFC 2920 §3.1: a server may answer DATA with 354 even after every RCPT
+        // failed; end the empty message so the reply it gets is the one to discard.
+        co_await asio::async_write(s, asio::buffer(std::string(".\r\n")), asio::use_awaitable);
+        (void)co_await read_reply(s, rr);
+      }
+      if (mail.code != 250 || rcpts_ok == 0 || go.code != 354) {
         ++st.failed;
         co_await asio::async_write(s, asio::buffer(std::string("RSET\r\n")), asio::use_awaitable);
         (void)co_await read_reply(s, rr);
         continue;
       }
-      co_await asio::async_write(s, asio::buffer(data), asio::use_awaitable);
+      co_await asio::async_write(s, asio::buffer(plan.data), asio::use_awaitable);
       auto done = co_await read_reply(s, rr);
       const double ms = std::chrono::duration<double, std::milli>(clock_type::now() - start).count();
       if (done.code == 250) {
         ++st.accepted;
+        st.recipients += rcpts_ok;
+        st.bytes += plan.data.size() - 3;
         st.latencies_ms.push_back(ms);
       } else {
         ++st.failed;
@@ -190,17 +270,32 @@ int main(int argc, char** argv) {
   app.add_flag("--vary", o.vary, "a distinct header per message");
   app.add_option("--attach-every", o.attach_every, "with --vary: every Nth message has an attachment");
   app.add_option("--auth", o.auth, "USER:PASSWORD for AUTH PLAIN after EHLO");
+  app.add_option("--users", o.users, "spread over this many accounts: {} in --rcpt is the number");
+  app.add_flag("--mix", o.mix, "with --users: sizes 2 KB..2 MB (median 20 KB), 1..50 recipients");
+  app.add_option("--seed", o.seed, "the --mix sequence");
   CLI11_PARSE(app, argc, argv);
+  if (o.mix && o.users == 0) {
+    std::fprintf(stderr, "--mix needs --users\n");
+    return 2;
+  }
 
   const std::string body = make_message(o.size, o.from, o.rcpt);
+  std::string filler;
+  if (o.mix) {
+    const auto text = make_message(2097152 + 200, o.from, o.rcpt);
+    filler = text.substr(text.find("\r\n\r\n") + 4);
+  }
   asio::io_context io(1);
   shared_state st;
   const auto start = clock_type::now();
-  for (unsigned i = 0; i < o.sessions; ++i) asio::co_spawn(io, session(o, st, body), asio::detached);
+  for (unsigned i = 0; i < o.sessions; ++i) asio::co_spawn(io, session(o, st, body, filler), asio::detached);
   io.run();
   const double secs = std::chrono::duration<double>(clock_type::now() - start).count();
-  std::printf("sessions=%u size=%zu accepted=%u failed=%u seconds=%.2f msgs_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n",
-              o.sessions, body.size(), st.accepted.load(), st.failed.load(), secs, st.accepted / secs,
-              percentile(st.latencies_ms, 0.50), percentile(st.latencies_ms, 0.99));
+  std::printf(
+      "sessions=%u size=%zu accepted=%u failed=%u seconds=%.2f msgs_per_s=%.0f p50_ms=%.2f p99_ms=%.2f "
+      "recipients=%llu bytes=%llu\n",
+      o.sessions, o.mix ? std::size_t{0} : body.size(), st.accepted.load(), st.failed.load(), secs, st.accepted / secs,
+      percentile(st.latencies_ms, 0.50), percentile(st.latencies_ms, 0.99),
+      static_cast<unsigned long long>(st.recipients), static_cast<unsigned long long>(st.bytes));
   return st.failed == 0 ? 0 : 1;
 }
