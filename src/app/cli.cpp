@@ -26,6 +26,7 @@ int run_cli(int argc, char** argv) {
   add_audit_command(app, g);
   add_dkim_commands(app, g);
   add_dns_command(app, g);
+  add_store_commands(app, g);
   add_department_commands(app, g);
   add_group_commands(app, g);
   add_role_commands(app, g);

@@ -29,6 +29,7 @@ void add_audit_command(CLI::App& app, globals& g);  // cmd_audit.cpp
 void add_dkim_commands(CLI::App& app, globals& g);  // cmd_dkim.cpp
 void add_dns_command(CLI::App& app, globals& g);    // cmd_dns.cpp
 void add_spam_commands(CLI::App& app, globals& g);  // cmd_spam.cpp
+void add_store_commands(CLI::App& app, globals& g);  // cmd_store.cpp
 // Organisation (issue 6 part A); add_org_commands extends "user" and "domain", so it
 // runs after them.
 void add_department_commands(CLI::App& app, globals& g);

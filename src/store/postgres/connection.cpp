@@ -9,6 +9,7 @@
 
 #include <libpq-fe.h>
 
+#include "mime/charset.hpp"
 #include "store/detail/try.hpp"
 #include "store/postgres/change_listener.hpp"
 #include "store/postgres/placeholders.hpp"
@@ -21,6 +22,9 @@ namespace {
 // Type OIDs of pg_type (catalog/pg_type.dat), fixed since PostgreSQL 7.
 constexpr Oid bool_oid = 16;
 constexpr Oid bytea_oid = 17;
+constexpr Oid int8_oid = 20;
+constexpr Oid int2_oid = 21;
+constexpr Oid int4_oid = 23;
 
 // Seconds to wait for a connection when the conninfo names no connect_timeout: without
 // one libpq waits for the operating system, minutes for an unreachable host.
@@ -123,6 +127,19 @@ class connection::cursor final : public sql::cursor {
       note_bind_error(core::errc::invalid, "text parameter " + std::to_string(index) + " holds a NUL byte");
       return;
     }
+    // PostgreSQL refuses text that is not UTF-8 (SQLSTATE 22021), which SQLite stores
+    // as given. The store's text comes checked from the protocols, except what remote
+    // peers say (an MTA's reply kept on a queue entry): such bytes become U+FFFD
+    // rather than failing the write that records the attempt.
+    if (!mime::is_valid_utf8(value)) {
+      auto repaired = mime::to_utf8(value, "utf-8");
+      if (!repaired) {
+        note_bind_error(core::errc::invalid, "text parameter " + std::to_string(index) + " is not UTF-8");
+        return;
+      }
+      set(index, *repaired, false);
+      return;
+    }
     set(index, value, false);
   }
   void bind_bytes(int index, std::string_view value) override { set(index, value, true); }
@@ -158,6 +175,21 @@ class connection::cursor final : public sql::cursor {
     auto length = PQgetlength(result_, row_, col);
     if (PQftype(result_, col) == bytea_oid) return decode_bytea(v, length);
     return std::string(v, static_cast<std::size_t>(length));
+  }
+  int column_count() const override { return result_ != nullptr ? PQnfields(result_) : 0; }
+  sql::value_kind kind(int col) const override {
+    if (value(col) == nullptr) return sql::value_kind::null;
+    switch (PQftype(result_, col)) {
+      case bool_oid:
+      case int2_oid:
+      case int4_oid:
+      case int8_oid:
+        return sql::value_kind::integer;
+      case bytea_oid:
+        return sql::value_kind::bytes;
+      default:
+        return sql::value_kind::text;
+    }
   }
 
   void release() noexcept override {
@@ -251,6 +283,13 @@ core::result<std::unique_ptr<connection>> connection::open(const std::string& co
       continue;
     }
     if (key == "connect_timeout") has_timeout = true;
+    // libpq's read-write test asks the session whether it is read-only, which a reader
+    // (default_transaction_read_only below) always is, even on the primary; "primary"
+    // means what the administrator wanted and also fits readers (docs/cluster.md).
+    if (read_only && key == "target_session_attrs" && std::string_view(o->val) == "read-write") {
+      settings.emplace_back(key, "primary");
+      continue;
+    }
     settings.emplace_back(key, o->val);
   }
   PQconninfoFree(parsed);

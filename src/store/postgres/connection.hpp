@@ -53,6 +53,10 @@ class connection final : public sql::connection {
   // only makes two blobs wait for each other).
   [[nodiscard]] core::result<void> lock_blob(std::string_view hash, bool exclusive) override;
   [[nodiscard]] bool must_retry() const noexcept override { return must_retry_; }
+  // catalog.cpp: information_schema and the identity sequences.
+  [[nodiscard]] core::result<std::vector<sql::table_info>> describe_tables() override;
+  [[nodiscard]] core::result<std::optional<std::int64_t>> last_id(std::string_view table) override;
+  [[nodiscard]] core::result<void> set_last_id(std::string_view table, std::int64_t last) override;
 
  private:
   class cursor;

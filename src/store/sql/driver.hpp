@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -27,6 +28,19 @@ namespace letterhead::store::sql {
 // that need not be UTF-8.
 struct bytes_view {
   std::string_view bytes;
+};
+
+// What a column of the current row holds, for code that copies rows it has no model
+// of (sql/copy.hpp): an integer, text, bytes (BLOB/bytea) or NULL.
+enum class value_kind { null, integer, text, bytes };
+
+// A table as the database's catalog describes it (sql/copy.hpp).
+struct table_info {
+  std::string name;
+  std::vector<std::string> columns;      // in the table's order
+  std::vector<std::string> primary_key;  // in the key's order; empty: none
+  std::vector<std::string> references;   // tables its foreign keys name
+  std::vector<std::string> self_references;  // its columns whose foreign key names itself
 };
 
 // One prepared statement of a driver: its bindings and its current row. A driver's
@@ -46,6 +60,9 @@ class cursor {
   [[nodiscard]] virtual std::string text(int col) const = 0;
   // A binary (or text) column's bytes.
   [[nodiscard]] virtual std::string bytes(int col) const = 0;
+  // The current result's number of columns, and what one holds in the current row.
+  [[nodiscard]] virtual int column_count() const = 0;
+  [[nodiscard]] virtual value_kind kind(int col) const = 0;
 
   virtual void release() noexcept = 0;
 
@@ -116,6 +133,8 @@ class statement {
     return text(col);
   }
   [[nodiscard]] std::string bytes(int col) const { return c_->bytes(col); }
+  [[nodiscard]] int column_count() const { return c_->column_count(); }
+  [[nodiscard]] value_kind kind(int col) const { return c_->kind(col); }
 
  private:
   void reset() noexcept {
@@ -196,6 +215,17 @@ class connection {
   // The last error means the whole transaction must be run again from its start
   // (PostgreSQL serialization failure or deadlock); the caller rolls back and retries.
   [[nodiscard]] virtual bool must_retry() const noexcept { return false; }
+
+  // The catalog, for copying a whole store (sql/copy.hpp): every table of the schema
+  // except the driver's own (sqlite_*), in name order.
+  [[nodiscard]] virtual core::result<std::vector<table_info>> describe_tables() = 0;
+  // For a table with an `id` column: the last id its counter handed out (SQLite
+  // sqlite_sequence, a PostgreSQL identity sequence); nullopt when it has no counter
+  // or the counter never handed one out.
+  [[nodiscard]] virtual core::result<std::optional<std::int64_t>> last_id(std::string_view table) = 0;
+  // Moves that counter to `last` after rows were inserted with explicit ids, so that
+  // no id is handed out twice. Nothing for a table without one.
+  [[nodiscard]] virtual core::result<void> set_last_id(std::string_view table, std::int64_t last) = 0;
 };
 
 using connection_factory = std::function<core::result<std::unique_ptr<connection>>()>;

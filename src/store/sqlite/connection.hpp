@@ -39,6 +39,10 @@ class connection final : public sql::connection {
   // IMMEDIATE takes the write lock at once: the CLI and a server share the file.
   [[nodiscard]] core::result<void> begin_write() override { return exec("BEGIN IMMEDIATE"); }
   [[nodiscard]] core::result<void> begin_read() override { return exec("BEGIN"); }
+  // catalog.cpp
+  [[nodiscard]] core::result<std::vector<sql::table_info>> describe_tables() override;
+  [[nodiscard]] core::result<std::optional<std::int64_t>> last_id(std::string_view table) override;
+  [[nodiscard]] core::result<void> set_last_id(std::string_view table, std::int64_t last) override;
 
   [[nodiscard]] sqlite3* handle() const noexcept { return db_; }
 
@@ -61,6 +65,8 @@ class connection final : public sql::connection {
     [[nodiscard]] bool is_null(int col) const override { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
     [[nodiscard]] std::string text(int col) const override;
     [[nodiscard]] std::string bytes(int col) const override;
+    [[nodiscard]] int column_count() const override { return sqlite3_column_count(stmt_); }
+    [[nodiscard]] sql::value_kind kind(int col) const override;
     void release() noexcept override;
 
     bool in_use = false;  // lent to a live sql::statement

@@ -156,6 +156,16 @@ TEST_F(PostgresConnection, TextWithNulByteIsRefused) {
   EXPECT_TRUE(fails_with(st.step(), core::errc::invalid));
 }
 
+TEST_F(PostgresConnection, TextThatIsNotUtf8IsRepaired) {
+  // A remote MTA's reply with a Latin-1 byte: stored with U+FFFD instead of failing.
+  auto st = ok(db_->query("SELECT CAST(? AS TEXT)", std::string("550 Benutzer unbekannt: M\xfcller")));
+  ASSERT_TRUE(ok(st.step()));
+  EXPECT_EQ(st.text(0), "550 Benutzer unbekannt: M\xef\xbf\xbdller");
+  auto valid = ok(db_->query("SELECT CAST(? AS TEXT)", std::string("张伟 \xf0\x9f\x93\xa7")));
+  ASSERT_TRUE(ok(valid.step()));
+  EXPECT_EQ(valid.text(0), "张伟 \xf0\x9f\x93\xa7");
+}
+
 TEST_F(PostgresConnection, ParameterIndexOutOfRangeFails) {
   auto st = ok(db_->prepare("SELECT CAST(? AS BIGINT)"));
   st.bind(2, 1);

@@ -1,0 +1,144 @@
+#include "store/copy.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "store/blobs/fs_blob_store.hpp"
+#include "store/detail/try.hpp"
+#include "store/postgres/connection.hpp"
+#include "store/sqlite/connection.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace letterhead::store {
+
+namespace {
+
+bool is_postgres(const store_options& o) { return o.backend == "postgres" || o.backend == "postgresql"; }
+
+// A connection of the store's own driver. The source's is read-only (SQLite
+// query_only, PostgreSQL default_transaction_read_only), so the copy cannot change it.
+core::result<std::unique_ptr<sql::connection>> connect(const store_options& o, bool read_only) {
+  if (is_postgres(o)) {
+    STORE_TRY_ASSIGN(auto c, postgres::connection::open(o.url, read_only));
+    return std::unique_ptr<sql::connection>(std::move(c));
+  }
+  auto path = std::filesystem::path(o.data_dir) / sqlite::database_file;
+  if (read_only && !std::filesystem::exists(path)) {
+    return core::fail(core::errc::not_found, "store copy: no SQLite store at " + path.string());
+  }
+  STORE_TRY_ASSIGN(auto c, sqlite::connection::open(
+                               path.string(), read_only ? sqlite::connection_role::reader
+                                                        : sqlite::connection_role::writer));
+  return std::unique_ptr<sql::connection>(std::move(c));
+}
+
+// The source's 64-bit id in the target's marker: its database's name and blob
+// directory, so that only a copy from the same place is resumed.
+std::int64_t source_id(const sql::connection& db, const store_options& o) {
+  auto hex = sha256_hex(db.name() + '\n' + o.data_dir);
+  return static_cast<std::int64_t>(std::stoull(hex.substr(0, 15), nullptr, 16)) + 1;
+}
+
+bool same_directory(const std::filesystem::path& a, const std::filesystem::path& b) {
+  std::error_code ec;
+  bool same = std::filesystem::equivalent(a, b, ec);
+  return !ec && same;
+}
+
+// Every blob the source's `blobs` table names, read and hashed, written to the target
+// unless a file with the right content is there already.
+core::result<void> copy_blobs(sql::connection& source, fs_blob_store& from, fs_blob_store& to,
+                              copy_report& report, const copy_settings& settings) {
+  STORE_TRY_ASSIGN(std::int64_t total, source.run_returning("SELECT count(*) FROM blobs"));
+  std::string after;
+  std::int64_t done = 0;
+  for (;;) {
+    std::vector<std::string> hashes;
+    {
+      STORE_TRY_ASSIGN(auto st, source.query("SELECT hash FROM blobs WHERE hash > ? ORDER BY hash LIMIT ?", after,
+                                             static_cast<std::int64_t>(settings.batch_rows)));
+      for (;;) {
+        STORE_TRY_ASSIGN(bool row, st.step());
+        if (!row) break;
+        hashes.push_back(st.text(0));
+      }
+    }
+    if (hashes.empty()) break;
+    for (const auto& hash : hashes) {
+      if (to.contains(hash)) {
+        auto there = to.get(hash);
+        if (there && sha256_hex(*there) == hash) {
+          ++report.blobs_present;
+          continue;
+        }
+        STORE_TRY(to.remove(hash));  // a damaged file: written again below
+      }
+      STORE_TRY_ASSIGN(auto bytes, from.get(hash));
+      if (sha256_hex(bytes) != hash) {
+        return core::fail(core::errc::io, "store copy: the source's blob " + from.path_of(hash).string() +
+                                              " does not match its name (damaged)");
+      }
+      STORE_TRY(to.put_hashed(hash, bytes, fs_blob_store::durability::deferred));
+      ++report.blobs_copied;
+    }
+    // Durable before the rows that name them are committed.
+    STORE_TRY(to.sync_deferred());
+    done += static_cast<std::int64_t>(hashes.size());
+    after = hashes.back();
+    if (settings.progress) settings.progress(fmt::format("blobs: {}/{} files", done, total));
+  }
+  return {};
+}
+
+}  // namespace
+
+bool copy_report::ok() const {
+  return std::ranges::all_of(tables, [](const sql::table_check& t) { return t.ok(); });
+}
+
+core::result<copy_report> copy_store(const store_options& from, const store_options& to,
+                                     const copy_settings& settings) {
+  if (is_postgres(from) == is_postgres(to) &&
+      (is_postgres(from) ? from.url == to.url : same_directory(from.data_dir, to.data_dir))) {
+    return core::fail(core::errc::invalid, "store copy: the source and the target are the same store");
+  }
+  STORE_TRY_ASSIGN(auto source, connect(from, true));
+  // Creates the target's schema (or migrates it) as every command does.
+  {
+    STORE_TRY_ASSIGN(auto created, open(to));
+  }
+  STORE_TRY_ASSIGN(auto target, connect(to, false));
+
+  copy_report report;
+  report.source = source->name();
+  report.target = target->name();
+  sql::copy_options options;
+  options.batch_rows = settings.batch_rows;
+  options.source_id = source_id(*source, from);
+  options.progress = settings.progress;
+  STORE_TRY(sql::begin_copy(*source, *target, options));
+
+  auto from_blobs = std::filesystem::path(from.data_dir) / sqlite::blob_dir;
+  auto to_blobs = std::filesystem::path(to.data_dir) / sqlite::blob_dir;
+  report.blobs_shared = same_directory(from_blobs, to_blobs);
+  if (!report.blobs_shared) {
+    STORE_TRY_ASSIGN(auto source_files, fs_blob_store::open(from_blobs));
+    STORE_TRY_ASSIGN(auto target_files, fs_blob_store::open(to_blobs));
+    STORE_TRY(source->begin_read());
+    auto copied = copy_blobs(*source, *source_files, *target_files, report, settings);
+    (void)source->exec("ROLLBACK");
+    STORE_TRY(std::move(copied));
+  }
+
+  STORE_TRY(sql::copy_tables(*source, *target, options));
+  if (settings.progress) settings.progress("verifying");
+  STORE_TRY_ASSIGN(report.tables, sql::verify_copy(*source, *target, options));
+  if (report.ok()) STORE_TRY(sql::end_copy(*target));
+  return report;
+}
+
+}  // namespace letterhead::store
