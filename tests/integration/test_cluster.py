@@ -188,6 +188,44 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual(data, [b"1"])
         m.logout()
 
+    def test_6_imap_sessions_across_a_database_restart(self):
+        self.deliver(self.a, "before")
+        m = self.login(self.a)
+        m.select("INBOX")
+        self.pg.stop_server()
+        try:
+            # While the database is down a command fails cleanly or ends the session:
+            # a tagged NO or BAD, or BYE; never a hang (imaplib's timeout) or a crash.
+            try:
+                typ, data = m.fetch("1", "(FLAGS)")
+                survived = True
+            except imaplib.IMAP4.abort:
+                survived = False
+            except imaplib.IMAP4.error:
+                survived = True
+        finally:
+            self.pg.start_server()
+        if survived:
+            # The same session works again once the database is back.
+            deadline = time.time() + 30
+            while True:
+                try:
+                    typ, data = m.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+                    if typ == "OK":
+                        break
+                except imaplib.IMAP4.error:
+                    pass
+                self.assertLess(time.time(), deadline, "the session never recovered")
+                time.sleep(0.5)
+            self.assertIn(b"Subject: before", data[0][1])
+            m.logout()
+        # A new session works, and the node is still running (tearDown checks its exit).
+        self.deliver(self.a, "after")
+        m2 = self.login(self.a)
+        typ, data = m2.select("INBOX")
+        self.assertEqual(data, [b"2"])
+        m2.logout()
+
     def pg_stopped(self):
         try:
             self.pg.psql("postgres", "SELECT 1")
@@ -214,6 +252,7 @@ class ClusterQueueTest(ClusterTest):
     test_2_delivery_on_a_wakes_idle_on_b = None
     test_3_database_restart = None
     test_5_serve_waits_for_an_unreachable_database = None
+    test_6_imap_sessions_across_a_database_restart = None
 
     def test_4_a_killed_node_leaves_no_message_unsent_or_sent_twice(self):
         count = 12
