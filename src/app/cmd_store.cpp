@@ -20,11 +20,7 @@ namespace {
 core::result<store::store_options> store_of(const std::string& config_file) {
   auto cfg = read_config(config_file);
   if (!cfg) return std::unexpected(cfg.error());
-  store::store_options o;
-  o.backend = cfg->store.backend;
-  o.url = cfg->store.url;
-  o.data_dir = cfg->data_dir;
-  return o;
+  return store_options_of(*cfg);
 }
 
 int run_copy(const std::string& from_file, const std::string& to_file, std::size_t batch) {

@@ -42,14 +42,18 @@ directory::security_options security_options(const core::security_config& c) {
   return o;
 }
 
+store::store_options store_options_of(const core::config& cfg) {
+  store::store_options o;
+  o.backend = cfg.store.backend;
+  o.url = cfg.store.url;
+  o.data_dir = cfg.data_dir;
+  return o;
+}
+
 core::result<context> open_context(const std::string& config_file) {
   auto cfg = read_config(config_file);
   if (!cfg) return std::unexpected(cfg.error());
-  store::store_options opts;
-  opts.backend = cfg->store.backend;
-  opts.url = cfg->store.url;
-  opts.data_dir = cfg->data_dir;
-  auto st = store::open(opts);
+  auto st = store::open(store_options_of(*cfg));
   if (!st) return std::unexpected(st.error());
   context ctx;
   ctx.config = std::move(*cfg);

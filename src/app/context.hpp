@@ -29,6 +29,9 @@ struct context {
 // Loads the config and opens the store (creating the data directory as needed).
 [[nodiscard]] core::result<context> open_context(const std::string& config_file);
 
+// The store a configuration names ([store], data_dir).
+[[nodiscard]] store::store_options store_options_of(const core::config& cfg);
+
 // Prints "letterhead: MESSAGE" on stderr and returns 1.
 int report(const core::error& e);
 
