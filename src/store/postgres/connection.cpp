@@ -456,6 +456,7 @@ core::result<void> connection::begin(std::string_view sql) {
   }
   bool idle = !in_transaction_;
   must_retry_ = false;
+  announced_.clear();
   auto r = exec(sql);
   // A session that ended just before BEGIN reached it: nothing ran, so the BEGIN can
   // go again on a new session.
@@ -475,7 +476,17 @@ core::result<void> connection::begin_migration() {
 }
 
 core::result<void> connection::announce_change(std::int64_t account) {
-  return run("SELECT pg_notify(CAST(? AS TEXT), CAST(? AS TEXT))", change_channel, std::to_string(account));
+  announced_.insert(account);
+  return {};
+}
+
+core::result<void> connection::commit() {
+  // Inside the transaction, so PostgreSQL delivers them only if the COMMIT succeeds.
+  for (auto account : announced_) {
+    STORE_TRY(run("SELECT pg_notify(CAST(? AS TEXT), CAST(? AS TEXT))", change_channel, std::to_string(account)));
+  }
+  announced_.clear();
+  return exec("COMMIT");
 }
 
 core::result<void> connection::lock_blob(std::string_view hash, bool exclusive) {

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -47,8 +48,12 @@ class connection final : public sql::connection {
   // READ COMMITTED, then an advisory lock: each statement after the wait sees what
   // the migration before it committed (a snapshot taken before the wait would not).
   [[nodiscard]] core::result<void> begin_migration() override;
-  // pg_notify on store/postgres/change_listener.hpp's channel, sent at COMMIT.
+  // Noted, and sent by commit() as one pg_notify per account on
+  // store/postgres/change_listener.hpp's channel: a delivery to many mailboxes of one
+  // account logs many changes but costs one notification. A request rolled back to its
+  // savepoint may leave its accounts noted: a spurious wake-up costs a re-check only.
   [[nodiscard]] core::result<void> announce_change(std::int64_t account) override;
+  [[nodiscard]] core::result<void> commit() override;
   // A transaction-scoped advisory lock keyed by the hash's first 64 bits (a collision
   // only makes two blobs wait for each other).
   [[nodiscard]] core::result<void> lock_blob(std::string_view hash, bool exclusive) override;
@@ -93,6 +98,7 @@ class connection final : public sql::connection {
   std::uint64_t next_statement_ = 1;
   std::int64_t changes_ = 0;
   bool in_transaction_ = false;
+  std::set<std::int64_t> announced_;  // accounts to notify at commit()
   bool must_retry_ = false;
   // Node-based: a cursor keeps a reference to its entry while the map grows.
   std::unordered_map<std::string, prepared, string_hash, std::equal_to<>> cache_;

@@ -196,6 +196,8 @@ class connection {
   // time). PostgreSQL: SERIALIZABLE, because several nodes write at once and the SQL
   // reads counters (UIDNEXT, MODSEQ) before it writes them.
   [[nodiscard]] virtual core::result<void> begin_write() = 0;
+  // Commits the write transaction begin_write() started.
+  [[nodiscard]] virtual core::result<void> commit() { return exec("COMMIT"); }
   // Starts a read-only transaction that sees one snapshot.
   [[nodiscard]] virtual core::result<void> begin_read() = 0;
   // Starts the transaction of one schema migration step, serialised between processes

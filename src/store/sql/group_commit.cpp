@@ -157,7 +157,7 @@ group_commit::outcome group_commit::try_group(const std::vector<write_request*>&
       return outcome::done;
     }
   }
-  if (auto commit = db_->exec("COMMIT"); !commit) {
+  if (auto commit = db_->commit(); !commit) {
     // PostgreSQL may find a serialization failure only at COMMIT.
     if (!last_try && db_->must_retry()) return outcome::retry;
     fail_succeeded(commit.error());

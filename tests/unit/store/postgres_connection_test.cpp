@@ -344,7 +344,7 @@ TEST_F(PostgresConnection, AnnouncedChangeArrivesAtCommit) {
   ok(db_->begin_write());
   ok(db_->announce_change(42));
   EXPECT_EQ(next(200), "");  // not before COMMIT
-  ok(db_->exec("COMMIT"));
+  ok(db_->commit());
   EXPECT_EQ(next(5000), "42");
 
   ok(db_->begin_write());
