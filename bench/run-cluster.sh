@@ -4,6 +4,8 @@
 # mailbox with run-imap.sh. PostgreSQL is Debian's postgresql-15 with its shipped
 # defaults (fsync and synchronous_commit on), started here in a temporary directory.
 #   bench/run-cluster.sh [SESSIONS] [MESSAGES] [SIZE] [IMAP_MESSAGES]
+# PostgreSQL runs with [store] blobs = "directory" and "database" side by side;
+# SKIP_IMAP=1 stops after the SMTP runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sessions=${1:-20}
@@ -41,8 +43,11 @@ new_database() {
 echo "== SMTP, one node: SQLite, then PostgreSQL =="
 echo "-- sqlite"
 bench/run-smtp.sh "$sessions" "$messages" "$size"
-echo "-- postgres"
+echo "-- postgres, blobs = directory"
 STORE_URL=$(new_database) bench/run-smtp.sh "$sessions" "$messages" "$size"
+echo "-- postgres, blobs = database"
+STORE_URL=$(new_database) STORE_BLOBS=database bench/run-smtp.sh "$sessions" "$messages" "$size"
+echo "load: $(uptime)"
 
 echo "== SMTP, two nodes on one PostgreSQL (each node gets half the sessions and messages) =="
 url=$(new_database)
@@ -87,6 +92,7 @@ for port in "${ports[@]}"; do echo "node on $port: $(tail -n 3 "$dir/load-$port.
 stored=$($bin --config "$dir/a.toml" message list alice@example.com | wc -l)
 /usr/bin/python3 -c "print(f'two nodes together: {$messages / ($end - $start):.0f} msgs/s over {$end - $start:.1f} s, stored={$stored}')"
 
+[ -n "${SKIP_IMAP:-}" ] && exit 0
 echo "== IMAP, $imap_messages messages: SQLite, then PostgreSQL =="
 echo "-- sqlite"
 bench/run-imap.sh "$imap_messages" 100 tls

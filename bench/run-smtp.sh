@@ -2,7 +2,8 @@
 # SMTP accept-and-store throughput: a fresh server on loopback (embedded store,
 # default durability: fsync'd blob + committed rows before 250), then smtp_load.
 #   bench/run-smtp.sh [SESSIONS] [MESSAGES] [SIZE]
-# STORE_URL=<libpq conninfo> runs it on PostgreSQL instead (bench/run-cluster.sh).
+# STORE_URL=<libpq conninfo> runs it on PostgreSQL instead (bench/run-cluster.sh),
+# with STORE_BLOBS=database the message bytes in that database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sessions=${1:-20}
@@ -23,7 +24,8 @@ smtp = "127.0.0.1:$port"
 level = "warn"
 ${STORE_URL:+[store]
 backend = \"postgres\"
-url = \"$STORE_URL\"}
+url = \"$STORE_URL\"
+blobs = \"${STORE_BLOBS:-directory}\"}
 [runtime]
 blocking_threads = ${BLOCKING:-0}
 TOML

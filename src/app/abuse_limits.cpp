@@ -57,7 +57,7 @@ abuse_limits::abuse_limits(const core::config& cfg, directory::directory& dir, d
       trust_loopback_(cfg.auth.trust_loopback),
       directory_(dir),
       delivery_(delivery),
-      external_per_hour_(core::make_memory_rate_counter(hour)) {}
+      external_per_hour_(make_rate_counter(cfg, dir.store(), "submission", hour)) {}
 
 core::result<std::optional<refusal>> abuse_limits::check_recipient(const smtp::server::envelope& env,
                                                                   const smtp::server::recipient& r) {
@@ -94,11 +94,11 @@ core::result<std::optional<refusal>> abuse_limits::check_submission(const smtp::
 void abuse_limits::note_accepted(const smtp::server::envelope& env) {
   if (env.kind == smtp::server::listener_kind::mx || !env.authenticated) return;
   if (limits_.submission_external_per_hour == 0) return;
-  const auto key = std::to_string(env.authenticated->account_id);
-  const auto now = core::rate_counter::clock::now();
-  for (const auto& r : env.recipients) {
-    if (!r.local) (void)external_per_hour_->hit(key, now);
-  }
+  const auto outside =
+      static_cast<std::size_t>(std::ranges::count_if(env.recipients, [](const auto& r) { return !r.local; }));
+  if (outside == 0) return;
+  (void)external_per_hour_->add(std::to_string(env.authenticated->account_id), core::rate_counter::clock::now(),
+                                outside);
 }
 
 void abuse_limits::limit_reached(const smtp::server::identity& who, std::size_t count) {
@@ -168,8 +168,11 @@ core::result<std::optional<refusal>> abuse_limits::check_greylist(const smtp::se
   // RFC 6647 §2.2: the triplet; addresses compared without case, the network
   // instead of the host because big senders retry from another address of a pool.
   const auto triplet = fmt::format("{}|{}|{}", greylist_network(env.client_ip), lower(env.mail_from), lower(r.address));
-  auto wait = directory_.store().greylist_check(triplet, static_cast<store::unix_time>(std::time(nullptr)),
-                                                greylist_.delay, greylist_.retry_window, greylist_.expiry);
+  // The store's clock: nodes of a cluster whose clocks disagree judge a triplet alike.
+  auto now = directory_.store().clock();
+  if (!now) return std::unexpected(now.error());
+  auto wait = directory_.store().greylist_check(triplet, *now, greylist_.delay, greylist_.retry_window,
+                                                greylist_.expiry);
   if (!wait) return std::unexpected(wait.error());
   if (*wait == 0) return std::nullopt;
   return refusal{451, "4.7.1", fmt::format("Greylisted, please try again in {} seconds", *wait)};

@@ -13,7 +13,8 @@
 //   kept in the store; a new one is answered 451 4.7.1 until `delay` has passed.
 //   Authenticated sessions and trusted loopback clients skip it.
 //
-// Counters are in memory on this node (core::rate_counter; issue 7 shares them).
+// Counters are in memory on one machine and in the database for a cluster
+// (app/shared_rate_counter.hpp); greylisting is in the store either way.
 
 #include <chrono>
 #include <memory>
@@ -23,6 +24,7 @@
 #include <unordered_map>
 
 #include "core/config.hpp"
+#include "app/shared_rate_counter.hpp"
 #include "core/rate_counter.hpp"
 #include "delivery/local_delivery.hpp"
 #include "directory/directory.hpp"

@@ -46,6 +46,7 @@ store::store_options store_options_of(const core::config& cfg) {
   store::store_options o;
   o.backend = cfg.store.backend;
   o.url = cfg.store.url;
+  o.blobs = cfg.store.blobs;
   o.data_dir = cfg.data_dir;
   return o;
 }

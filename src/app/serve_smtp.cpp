@@ -5,6 +5,7 @@
 #include "app/inbound_auth.hpp"
 #include "app/inbound_filter.hpp"
 #include "app/services.hpp"
+#include "app/shared_rate_counter.hpp"
 #include "app/smtp_backend.hpp"
 #include "smtp/server/server.hpp"
 
@@ -45,10 +46,13 @@ core::result<std::size_t> start_smtp(services& s) {
       {smtp::server::listener_kind::submission, cfg.listen.submission, "submission"},
       {smtp::server::listener_kind::submissions, cfg.listen.submissions, "submissions"},
   };
+  // One count per client address for every SMTP listener (and, in a cluster, node).
+  std::shared_ptr<core::rate_counter> connection_rate =
+      make_rate_counter(cfg, *s.ctx.store, "smtp-connections", std::chrono::minutes(1));
   std::size_t started = 0;
   for (const auto& e : entries) {
     if (!e.address) continue;
-    if (auto r = smtp::server::listen(s.net, s.rt, cfg, *backend, e.kind, *e.address); !r) {
+    if (auto r = smtp::server::listen(s.net, s.rt, cfg, *backend, e.kind, *e.address, connection_rate); !r) {
       return std::unexpected(r.error());
     }
     spdlog::info("{} listening on {}", e.name, *e.address);

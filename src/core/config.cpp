@@ -473,10 +473,19 @@ result<config> parse_config(std::string_view text, std::string_view origin) {
     section_reader sr(**store, "store.", origin);
     LH_TRY(sr.string("backend", c.store.backend));
     LH_TRY(sr.string("url", c.store.url));
+    LH_TRY(sr.string("blobs", c.store.blobs));
     LH_TRY(sr.no_unknown_keys());
     if (c.store.backend != "sqlite" && c.store.backend != "postgres") {
       return fail(errc::invalid, fmt::format("{}: key 'store.backend' must be \"sqlite\" or "
                                              "\"postgres\", not \"{}\"", origin, c.store.backend));
+    }
+    if (c.store.blobs != "directory" && c.store.blobs != "database") {
+      return fail(errc::invalid, fmt::format("{}: key 'store.blobs' must be \"directory\" or "
+                                             "\"database\", not \"{}\"", origin, c.store.blobs));
+    }
+    if (c.store.blobs == "database" && c.store.backend != "postgres") {
+      return fail(errc::invalid, fmt::format("{}: key 'store.blobs' = \"database\" needs "
+                                             "store.backend = \"postgres\"", origin));
     }
   }
 

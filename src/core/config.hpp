@@ -37,6 +37,9 @@ struct tls_config {
 struct store_config {
   std::string backend = "sqlite";
   std::string url;
+  // Where message bodies live: "directory" (<data_dir>/blobs; shared by every node of
+  // a cluster) or "database" (in PostgreSQL, so nodes need no shared filesystem).
+  std::string blobs = "directory";
 };
 
 struct dns_config {

@@ -68,7 +68,8 @@ core::result<void> directory::check_not_blocked(const login_context& ctx, store:
   if (account != 0) keys.push_back(account_key(ctx.remote_ip, account));
   auto records = store_.get_login_throttles(keys);
   if (!records) return std::unexpected(records.error());
-  const auto t = now();
+  // Blocks are on the store's clock: in a cluster, the one every node shares.
+  const auto t = store_.clock().value_or(now());
   for (const auto& r : *records) {
     if (r.blocked_until > t) {
       return core::fail(core::errc::limit,
@@ -80,7 +81,7 @@ core::result<void> directory::check_not_blocked(const login_context& ctx, store:
 }
 
 void directory::note_failure(login_context& ctx, store::id_t account, std::string_view result, bool count) {
-  const auto t = now();
+  const auto t = store_.clock().value_or(now());
   std::uint32_t failures = 1;
   bool blocked = false;
   if (!ctx.remote_ip.empty() && count) {

@@ -161,6 +161,18 @@ class store {
   [[nodiscard]] virtual core::result<std::uint64_t> set_flags(
       id_t mailbox, std::uint32_t uid, std::uint32_t flags,
       const std::vector<std::string>& keywords) = 0;
+  // Applies `change` to the flags and keywords of the messages with these UIDs (any
+  // order, repeats ignored) in one write transaction, computing each message's new
+  // flags from its stored ones: atomic against every other writer, so two sessions
+  // adding different flags to one message both keep theirs (RFC 9051 §6.4.6). A
+  // message whose flags and keywords come out the same keeps its MODSEQ and logs no
+  // change; each changed one gets its own MODSEQ and change-log row. With
+  // unchanged_since, a message whose MODSEQ is greater is left alone and listed in
+  // `modified` (RFC 7162 §3.1.3). UIDs not in the mailbox (expunged) are skipped.
+  // errc::invalid for unknown flag bits or a bad keyword; errc::not_found for no
+  // such mailbox.
+  [[nodiscard]] virtual core::result<flag_update> update_flags(id_t mailbox, std::span<const std::uint32_t> uids,
+                                                               const flag_change& change) = 0;
   // Removes the messages (IMAP EXPUNGE); logs one change per UID; releases blobs.
   // UIDs not in the mailbox are ignored.
   [[nodiscard]] virtual core::result<void> expunge(id_t mailbox,
@@ -381,6 +393,21 @@ class store {
                                                                   std::chrono::seconds retry_window,
                                                                   std::chrono::seconds expiry) = 0;
 
+  // === shared rate counters (abuse limits; issue 7: one count for every node) ===
+  // Adds `add` events for `key` to the fixed window of length `window` that holds
+  // `now` and returns the events of the sliding window ending at `now`: this fixed
+  // window's count plus the previous one's, weighted by the share of it the sliding
+  // window still covers. add 0 only counts. Rows two windows old go. errc::invalid for
+  // an empty key or a window under one second.
+  [[nodiscard]] virtual core::result<std::uint64_t> rate_hit(std::string_view key, unix_time now,
+                                                             std::chrono::seconds window, std::uint64_t add) = 0;
+
+  // === time ===
+  // The store's clock, in seconds since the epoch: the database server's on
+  // PostgreSQL, so that nodes whose clocks disagree still agree on leases and
+  // windows; this machine's on SQLite.
+  [[nodiscard]] virtual core::result<unix_time> clock() = 0;
+
   // === MTA-STS policy cache (RFC 8461 §5.1; delivery/outbound/mta_sts_cache.hpp) ===
   // errc::not_found when none is cached for the domain.
   [[nodiscard]] virtual core::result<mta_sts_record> get_mta_sts(std::string_view domain) = 0;
@@ -422,6 +449,7 @@ inline constexpr std::chrono::seconds orphan_blob_min_age{3600};
 struct store_options {
   std::string backend = "sqlite";   // [store] backend
   std::string url;                  // [store] url (postgres)
+  std::string blobs = "directory";  // [store] blobs: "directory" (data_dir/blobs) or "database" (postgres)
   std::string data_dir;             // sqlite file and blob directory live here
 };
 

@@ -76,6 +76,39 @@ struct message {
   std::uint64_t modseq = 0;
 };
 
+inline constexpr std::uint32_t all_flags = flag_seen | flag_answered | flag_flagged | flag_deleted | flag_draft;
+
+// What store::update_flags does to each message: RFC 9051 §6.4.6 FLAGS (set),
+// +FLAGS (add), -FLAGS (remove); JMAP Email/set keywords patches are add/remove.
+enum class flag_op { set, add, remove };
+
+struct flag_change {
+  flag_op op = flag_op::add;
+  std::uint32_t flags = 0;            // system flag bits
+  std::vector<std::string> keywords;
+  // flag_op::set only: the system flags it replaces (the others keep their value)
+  // and whether it replaces the keywords; RFC 4314 §4: a replacement leaves alone
+  // what the client may not change.
+  std::uint32_t set_mask = all_flags;
+  bool set_keywords = true;
+  // RFC 7162 §3.1.3 UNCHANGEDSINCE: a message whose MODSEQ is greater is not changed.
+  std::optional<std::uint64_t> unchanged_since;
+};
+
+// A message's flags as stored after update_flags.
+struct flag_state {
+  std::uint32_t uid = 0;
+  std::uint32_t flags = 0;
+  std::vector<std::string> keywords;
+  std::uint64_t modseq = 0;
+  bool changed = false;  // this call changed them and gave the message `modseq`
+};
+
+struct flag_update {
+  std::vector<flag_state> messages;     // every UID found and not refused, ascending
+  std::vector<std::uint32_t> modified;  // refused by unchanged_since, ascending
+};
+
 // One entry of an account's change log (serves IMAP CONDSTORE/QRESYNC, JMAP /changes).
 enum class change_kind { mailbox_created, mailbox_deleted, mailbox_renamed, message_added,
                          message_flags, message_expunged };

@@ -34,6 +34,8 @@ class Server:
         self.ports = {name: free_port() for name in listen}
         self.log_path = os.path.join(self.dir, "server.log")
         self.proc = None
+        # Extra environment for `serve` (e.g. libfaketime's, for a node whose clock is off).
+        self.env = {}
         listen_lines = "\n".join(f'{k} = "127.0.0.1:{v}"' for k, v in self.ports.items())
         if "[dns]" not in extra_config:
             # The outbound queue must never ask the machine's resolver (TOOLCHAIN.md):
@@ -87,7 +89,7 @@ class Server:
     def _start_once(self):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([BIN, "--config", self.config, "serve"],
-                                     stdout=self.log, stderr=self.log)
+                                     stdout=self.log, stderr=self.log, env={**os.environ, **self.env})
         deadline = time.time() + 60
         pending = dict(self.ports)
         while pending:

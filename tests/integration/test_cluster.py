@@ -8,9 +8,12 @@ node B finishes A's work once A's leases run out, and a receiving MTA (fakemx.py
 counts every message exactly once.
 
 The nodes share the data directory, as nodes share a blob filesystem in production
-(docs/cluster.md). PostgreSQL is Debian's postgresql-15, started in a temporary
+(docs/cluster.md); with [store] blobs = "database" (ClusterDatabaseBlobsTest) each has
+its own, and a message delivered on one is fetched from the other byte for byte.
+PostgreSQL is Debian's postgresql-15, started in a temporary
 directory by pgserver.py."""
 
+import hashlib
 import imaplib
 import os
 import smtplib
@@ -55,18 +58,21 @@ class ClusterTest(unittest.TestCase):
         cls.pg.stop()
 
     extra_config = ""
+    # "database": blobs in PostgreSQL, and each node has a data directory of its own.
+    blobs = "directory"
 
     def setUp(self):
         self.db = self.pg.create_database()
-        store = f'[store]\nbackend = "postgres"\nurl = "{self.pg.conninfo(self.db)}"\n'
+        store = f'[store]\nbackend = "postgres"\nurl = "{self.pg.conninfo(self.db)}"\nblobs = "{self.blobs}"\n'
         listen = ("smtp", "submission", "imaps")
         self.a = Server(store + self.extra_config, listen=listen)
         self.b = Server(store + self.extra_config, listen=listen)
-        # Node B uses node A's data directory: the shared blob store (and TLS key).
-        with open(self.b.config) as f:
-            text = f.read()
-        with open(self.b.config, "w") as f:
-            f.write(text.replace(f'data_dir = "{self.b.data}"', f'data_dir = "{self.a.data}"'))
+        if self.blobs == "directory":
+            # Node B uses node A's data directory: the shared blob store (and TLS key).
+            with open(self.b.config) as f:
+                text = f.read()
+            with open(self.b.config, "w") as f:
+                f.write(text.replace(f'data_dir = "{self.b.data}"', f'data_dir = "{self.a.data}"'))
         self.a.cli("domain", "add", "example.com")
         self.a.add_user("alice@example.com")
         self.a.add_user("bob@example.com")
@@ -234,6 +240,82 @@ class ClusterTest(unittest.TestCase):
             return True
 
 
+# Shared limits: connections per client address per minute, and messages to outside
+# recipients per account per hour, counted by both nodes together.
+LIMITS = """
+[smtp]
+allow_plaintext_auth_on_loopback = true
+[limits]
+smtp_connections_per_minute_per_ip = 4
+rate_limit_loopback = true
+submission_external_per_hour = 3
+"""
+
+# libfaketime puts a node's clock minutes behind the others' (and PostgreSQL's).
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+
+
+def clock_behind(seconds):
+    return {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": f"-{seconds}", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            # ASan wants to be the first library loaded; libfaketime only wraps the clock.
+            "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
+
+
+class ClusterLimitsTest(ClusterTest):
+    """Rate limits shared by the nodes (issue 7 §3): one count for both."""
+
+    extra_config = LIMITS
+
+    test_1_both_nodes_see_one_store = None
+    test_2_delivery_on_a_wakes_idle_on_b = None
+    test_3_database_restart = None
+    test_5_serve_waits_for_an_unreachable_database = None
+    test_6_imap_sessions_across_a_database_restart = None
+
+    def greeting(self, node, source):
+        # Another loopback address than the harness's readiness probes (127.0.0.1),
+        # so that only this test's connections count for it.
+        with smtplib.SMTP(timeout=30, source_address=(source, 0)) as s:
+            code, msg = s.connect("127.0.0.1", node.ports["smtp"])
+            if code == 220:
+                s.quit()
+            return code
+
+    def test_7_connection_rate_counts_both_nodes(self):
+        codes = [self.greeting(node, "127.0.0.2") for node in (self.a, self.b, self.a, self.b)]
+        self.assertEqual(codes, [220] * 4)
+        # Each node has seen only two, but the address has made four: the fifth waits
+        # (421 instead of the greeting, RFC 5321 §3.1), on either node.
+        self.assertEqual(self.greeting(self.a, "127.0.0.2"), 421)
+        self.assertEqual(self.greeting(self.b, "127.0.0.2"), 421)
+        # Another address is not affected.
+        self.assertEqual(self.greeting(self.b, "127.0.0.4"), 220)
+
+    def send_outside(self, s, i):
+        return s.sendmail("alice@example.com", [f"r{i}@remote.example"],
+                          f"From: alice@example.com\r\nTo: r{i}@remote.example\r\n"
+                          f"Subject: outside {i}\r\n\r\nbody\r\n")
+
+    def test_8_submission_limit_counts_both_nodes(self):
+        with smtplib.SMTP(timeout=30, source_address=("127.0.0.3", 0)) as s:
+            s.connect("127.0.0.1", self.a.ports["submission"])
+            s.login("alice@example.com", PASSWORD)
+            self.send_outside(s, 1)
+            self.send_outside(s, 2)
+        with smtplib.SMTP(timeout=30, source_address=("127.0.0.3", 0)) as s:
+            s.connect("127.0.0.1", self.b.ports["submission"])
+            s.login("alice@example.com", PASSWORD)
+            self.send_outside(s, 3)
+            # The limit is 3 an hour for the account, whichever node took the others.
+            with self.assertRaises(smtplib.SMTPRecipientsRefused) as refused:
+                self.send_outside(s, 4)
+            code, msg = refused.exception.recipients["r4@remote.example"]
+            self.assertEqual(code, 451, msg)
+            self.assertIn(b"4.7.1", msg)
+        rows = self.pg.psql(self.db, "SELECT events FROM rate_counters WHERE key LIKE 'submission:%'")
+        self.assertEqual(sum(int(r[0]) for r in rows), 3)
+
+
 class ClusterQueueTest(ClusterTest):
     """The outbound queue across nodes (runs ClusterTest's setup with a relay)."""
 
@@ -280,6 +362,84 @@ class ClusterQueueTest(ClusterTest):
                          for m in self.mx.messages)
         # Every message exactly once: none lost with node A, none sent twice.
         self.assertEqual(ids, sorted(f"q{i}@example.com" for i in range(count)))
+
+    def test_9_a_node_whose_clock_is_behind_keeps_its_leases(self):
+        # Node A's clock is five minutes behind. Leases on its own clock would look
+        # expired to node B at once, and B would send A's messages a second time.
+        self.a.stop()
+        self.a.env = clock_behind(300)
+        self.a.start()
+        count = 8
+        with smtplib.SMTP("127.0.0.1", self.a.ports["submission"], timeout=30) as s:
+            s.login("alice@example.com", PASSWORD)
+            for i in range(count):
+                s.sendmail("alice@example.com", [f"r{i}@remote.example"],
+                           f"From: alice@example.com\r\nTo: r{i}@remote.example\r\n"
+                           f"Subject: skewed {i}\r\nMessage-ID: <s{i}@example.com>\r\n\r\nbody {i}\r\n")
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.pg.psql(self.db, "SELECT count(*) FROM queue") == [["0"]]:
+                break
+            time.sleep(0.5)
+        self.assertEqual(self.pg.psql(self.db, "SELECT count(*) FROM queue"), [["0"]],
+                         self.a.read_log()[-3000:])
+        time.sleep(2)  # a duplicate still in its 1 s DATA would arrive now
+        with self.mx.lock:
+            ids = sorted(m.data.split(b"Message-ID: <", 1)[1].split(b">", 1)[0].decode()
+                         for m in self.mx.messages)
+        self.assertEqual(ids, sorted(f"s{i}@example.com" for i in range(count)))
+        # Node A did send (it took the entries it queued), so its leases were tested.
+        self.assertIn("done after", self.a.read_log())
+
+
+class ClusterDatabaseBlobsTest(ClusterTest):
+    """[store] blobs = "database": the nodes share no directory at all (issue 7 §1)."""
+
+    blobs = "database"
+
+    test_2_delivery_on_a_wakes_idle_on_b = None
+    test_3_database_restart = None
+    test_5_serve_waits_for_an_unreachable_database = None
+    test_6_imap_sessions_across_a_database_restart = None
+
+    def fetch_all(self, node):
+        m = self.login(node)
+        m.select("INBOX", readonly=True)
+        typ, data = m.fetch("1:*", "(BODY.PEEK[])")
+        m.logout()
+        return [part[1] for part in data if isinstance(part, tuple)]
+
+    def test_10_bytes_delivered_on_a_are_fetched_from_b(self):
+        self.assertNotEqual(self.a.data, self.b.data)
+        # Large enough to be stored out of line (TOAST) and to span many TLS records.
+        body = "".join(f"line {i:06d} {hashlib.sha256(str(i).encode()).hexdigest()}\r\n" for i in range(4000))
+        message = (f"From: partner@remote.example\r\nTo: alice@example.com\r\nSubject: big\r\n\r\n"
+                   f"{body}").encode()
+        with smtplib.SMTP("127.0.0.1", self.a.ports["smtp"], timeout=30) as s:
+            s.sendmail("partner@remote.example", ["alice@example.com"], message)
+        self.deliver(self.b, "small via B")
+        on_a = self.fetch_all(self.a)
+        on_b = self.fetch_all(self.b)
+        self.assertEqual(len(on_b), 2)
+        self.assertEqual(on_a, on_b, "the identical bytes from either node")
+        self.assertTrue(on_b[0].endswith(message.split(b"\r\n\r\n", 1)[1]))
+        # The bytes are rows, checked by PostgreSQL's own sha256(); no node wrote a file.
+        rows = self.pg.psql(self.db, "SELECT hash, encode(sha256(data), 'hex') = hash FROM blob_data ORDER BY hash")
+        self.assertEqual(sorted(r[0] for r in rows), sorted(hashlib.sha256(b).hexdigest() for b in on_b))
+        self.assertTrue(all(r[1] == "t" for r in rows), rows)
+        for node in (self.a, self.b):
+            root = os.path.join(node.data, "blobs")
+            self.assertEqual([n for _, _, names in os.walk(root) for n in names], [])
+        # Expunged on B, the last reference takes the bytes along, for A as well.
+        m = self.login(self.b)
+        m.select("INBOX")
+        m.store("1:*", "+FLAGS", r"(\Deleted)")
+        m.expunge()
+        m.logout()
+        self.assertEqual(self.pg.psql(self.db, "SELECT count(*) FROM blob_data"), [["0"]])
+        m = self.login(self.a)
+        self.assertEqual(m.select("INBOX")[1], [b"0"])
+        m.logout()
 
 
 if __name__ == "__main__":

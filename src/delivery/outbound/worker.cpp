@@ -172,10 +172,15 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
   asio::awaitable<void> claim_and_start() {
     while (!stopping && in_flight.size() < opt.queue.concurrency) {
       const std::size_t want = opt.queue.concurrency - in_flight.size();
-      const auto now = unix_now();
-      const auto until = now + static_cast<store::unix_time>(opt.queue.lease.count());
-      auto claim = [st = &store, now, want, owner = opt.lease_owner, until] {
-        return st->claim_queue(now, want, owner, until);
+      // Leases on the store's clock (the database server's in a cluster): a node whose
+      // own clock is minutes behind neither takes entries whose leases still run nor
+      // hands out leases that others see as expired.
+      auto claim = [st = &store, want, owner = opt.lease_owner,
+                    lease = static_cast<store::unix_time>(opt.queue.lease.count())]()
+          -> core::result<std::vector<store::queue_entry>> {
+        auto now = st->clock();
+        if (!now) return std::unexpected(now.error());
+        return st->claim_queue(*now, want, owner, *now + lease);
       };
       auto claimed = co_await core::run_blocking(blocking, std::move(claim));
       if (!claimed) {
@@ -298,7 +303,10 @@ struct queue_worker::impl : std::enable_shared_from_this<impl> {
   }
 
   asio::awaitable<void> finish(store::queue_entry e, const std::vector<std::size_t>& relayed, bool attempted) {
-    const auto now = unix_now();
+    // The next attempt on the store's clock, like the leases.
+    auto ask = [st = &store] { return st->clock(); };
+    const auto store_now = co_await core::run_blocking(blocking, std::move(ask));
+    const auto now = store_now ? *store_now : unix_now();
     attempt_outcome out;
     if (attempted) {
       out = finish_attempt(e, opt.queue, now, relayed);

@@ -10,7 +10,8 @@
 namespace letterhead::smtp::server {
 
 core::result<void> listen(core::tcp_server& tcp, core::runtime& rt, const core::config& config,
-                          backend& backend, listener_kind kind, std::string_view address) {
+                          backend& backend, listener_kind kind, std::string_view address,
+                          std::shared_ptr<core::rate_counter> connection_rate) {
   auto settings = std::make_shared<session_settings>();
   settings->hostname = config.hostname;
   settings->kind = kind;
@@ -20,7 +21,8 @@ core::result<void> listen(core::tcp_server& tcp, core::runtime& rt, const core::
   settings->max_received_headers = config.smtp.max_received_headers;
   settings->limits = config.limits;
   if (config.limits.smtp_connections_per_minute_per_ip != 0) {
-    settings->connection_rate = core::make_memory_rate_counter(std::chrono::minutes(1));
+    settings->connection_rate =
+        connection_rate ? std::move(connection_rate) : core::make_memory_rate_counter(std::chrono::minutes(1));
   }
   const char* name = kind == listener_kind::mx ? "smtp" : kind == listener_kind::submission ? "submission"
                                                                                             : "submissions";

@@ -5,6 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/metrics.hpp"
+#include "core/runtime.hpp"
 #include <fmt/format.h>
 
 #include "smtp/proto/reply.hpp"
@@ -45,8 +46,16 @@ asio::awaitable<void> session::loop() {
       (settings_.limits.rate_limit_loopback || !transport_->peer_is_loopback())) {
     // Every attempt counts, refused ones too: a client that keeps hammering stays
     // refused until it slows down. RFC 5321 §3.1: 421 instead of the greeting.
-    const auto n =
-        settings_.connection_rate->hit(core::client_rate_key(transport_->peer_ip()), core::rate_counter::clock::now());
+    std::size_t n = 0;
+    auto hit = [counter = settings_.connection_rate, key = core::client_rate_key(transport_->peer_ip())] {
+      return counter->hit(key, core::rate_counter::clock::now());
+    };
+    if (settings_.connection_rate->blocks()) {
+      // A cluster's shared counter asks the database.
+      n = co_await core::run_blocking(blocking_, std::move(hit));
+    } else {
+      n = hit();
+    }
     if (n > settings_.limits.smtp_connections_per_minute_per_ip) {
       log_.info("refused: {} connections from {} in the last minute", n, transport_->peer_ip());
       static auto& limited = core::metrics::global().counter(

@@ -86,12 +86,6 @@ fs_blob_store::~fs_blob_store() {
   if (root_fd_ >= 0) ::close(root_fd_);
 }
 
-core::result<std::string> fs_blob_store::put_deferred(std::string_view bytes) {
-  auto hash = sha256_hex(bytes);
-  if (auto r = put_hashed(hash, bytes, durability::deferred); !r) return std::unexpected(r.error());
-  return hash;
-}
-
 core::result<void> fs_blob_store::sync_deferred() {
   // One syncfs(2) flushes every file written and renamed on this filesystem, the
   // directory entries included: a whole group of messages for the price of one sync.
@@ -122,12 +116,6 @@ core::result<void> fs_blob_store::ensure_dir(const std::filesystem::path& dir) {
   std::lock_guard lock(dirs_mutex_);
   durable_dirs_.insert(dir.string());
   return {};
-}
-
-core::result<std::string> fs_blob_store::put(std::string_view bytes) {
-  auto hash = sha256_hex(bytes);
-  if (auto r = put_hashed(hash, bytes); !r) return std::unexpected(r.error());
-  return hash;
 }
 
 core::result<void> fs_blob_store::put_hashed(std::string_view hash, std::string_view bytes,
@@ -257,8 +245,7 @@ core::result<void> fs_blob_store::remove(std::string_view hash) {
 }
 
 core::result<void> fs_blob_store::scan(
-    const std::function<void(std::string_view hash, unix_time mtime)>& fn,
-    std::int64_t stale_temp_age_seconds) {
+    const std::function<void(std::string_view hash, unix_time stored)>& fn, std::int64_t stale_age_seconds) {
   std::error_code ec;
   auto now = static_cast<unix_time>(::time(nullptr));
   std::filesystem::recursive_directory_iterator it(root_, ec), end;
@@ -272,7 +259,7 @@ core::result<void> fs_blob_store::scan(
     auto name = path.filename().string();
     auto mtime = static_cast<unix_time>(st.st_mtime);
     if (name.starts_with(".tmp.")) {
-      if (now - mtime >= stale_temp_age_seconds) ::unlink(path.c_str());
+      if (now - mtime >= stale_age_seconds) ::unlink(path.c_str());
       continue;
     }
     if (detail::is_blob_hash(name) && path_of(name) == path) fn(name, mtime);

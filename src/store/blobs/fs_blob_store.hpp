@@ -13,7 +13,6 @@
 
 #include <atomic>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,45 +20,33 @@
 #include <unordered_set>
 
 #include "core/error.hpp"
-#include "store/blob_store.hpp"
-#include "store/types.hpp"
+#include "store/blobs/raw_blob_store.hpp"
 
 namespace letterhead::store {
 
-// SHA-256 of the bytes as 64 lower-case hex digits (empty if OpenSSL fails).
-[[nodiscard]] std::string sha256_hex(std::string_view bytes);
-
-class fs_blob_store final : public blob_store {
+class fs_blob_store final : public raw_blob_store {
  public:
   // Creates root (and its parents) if needed. Errors name the path.
   [[nodiscard]] static core::result<std::unique_ptr<fs_blob_store>> open(
       const std::filesystem::path& root);
 
-  [[nodiscard]] core::result<std::string> put(std::string_view bytes) override;
   [[nodiscard]] core::result<std::string> get(std::string_view hash) const override;
   [[nodiscard]] bool contains(std::string_view hash) const override;
   // Removing a blob that is not there succeeds: removal is idempotent.
   [[nodiscard]] core::result<void> remove(std::string_view hash) override;
 
-  [[nodiscard]] core::result<std::string> put_deferred(std::string_view bytes) override;
   [[nodiscard]] core::result<void> sync_deferred() override;
-
-  enum class durability { now, deferred };
-  // put() for a caller that has hashed the bytes already (hash must be their SHA-256).
   [[nodiscard]] core::result<void> put_hashed(std::string_view hash, std::string_view bytes,
-                                              durability when = durability::now);
-
-  // Size in bytes of a stored blob; errc::not_found if absent.
-  [[nodiscard]] core::result<std::uint64_t> size(std::string_view hash) const;
+                                              durability when) override;
+  [[nodiscard]] core::result<std::uint64_t> size(std::string_view hash) const override;
+  // Every blob file with its modification time; temporary files of interrupted puts
+  // older than stale_age_seconds are removed.
+  [[nodiscard]] core::result<void> scan(const std::function<void(std::string_view hash, unix_time stored)>& fn,
+                                        std::int64_t stale_age_seconds) override;
+  [[nodiscard]] std::string location_of(std::string_view hash) const override { return path_of(hash).string(); }
 
   [[nodiscard]] std::filesystem::path path_of(std::string_view hash) const;
   [[nodiscard]] const std::filesystem::path& root() const noexcept { return root_; }
-
-  // Calls fn for every stored blob with its modification time, and on the way removes
-  // temporary files older than stale_temp_age (left by a crash during put).
-  [[nodiscard]] core::result<void> scan(
-      const std::function<void(std::string_view hash, unix_time mtime)>& fn,
-      std::int64_t stale_temp_age_seconds);
 
  private:
   fs_blob_store(std::filesystem::path root, int root_fd) : root_(std::move(root)), root_fd_(root_fd) {}

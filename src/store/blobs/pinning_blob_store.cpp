@@ -12,15 +12,15 @@ constexpr std::size_t prune_threshold = 4096;
 }  // namespace
 
 core::result<std::string> pinning_blob_store::put(std::string_view bytes) {
-  return put_with(bytes, fs_blob_store::durability::now);
+  return put_with(bytes, raw_blob_store::durability::now);
 }
 
 core::result<std::string> pinning_blob_store::put_deferred(std::string_view bytes) {
-  return put_with(bytes, fs_blob_store::durability::deferred);
+  return put_with(bytes, raw_blob_store::durability::deferred);
 }
 
 core::result<std::string> pinning_blob_store::put_with(std::string_view bytes,
-                                                       fs_blob_store::durability when) {
+                                                       raw_blob_store::durability when) {
   auto hash = sha256_hex(bytes);
   {
     std::lock_guard lock(mutex_);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -259,7 +260,8 @@ class connection::cursor final : public sql::cursor {
   std::optional<core::error> bind_error_;
 };
 
-core::result<std::unique_ptr<connection>> connection::open(const std::string& conninfo, bool read_only) {
+core::result<std::unique_ptr<connection>> connection::open(const std::string& conninfo, bool read_only,
+                                                          std::string_view server_options) {
   char* parse_error = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &parse_error);
   if (parsed == nullptr) {
@@ -298,6 +300,10 @@ core::result<std::unique_ptr<connection>> connection::open(const std::string& co
   settings.emplace_back("fallback_application_name", "letterhead");
   // A server option rather than a SET, so that it holds again after PQreset.
   if (read_only) options += " -c default_transaction_read_only=on";
+  if (!server_options.empty()) {
+    options += ' ';
+    options += server_options;
+  }
   if (!options.empty()) settings.emplace_back("options", options);
 
   std::vector<const char*> keys;
@@ -421,6 +427,34 @@ core::result<void> connection::exec(std::string_view sql) {
   return checked;
 }
 
+core::result<void> connection::exec_binary(const char* sql, std::span<const std::string_view> params,
+                                           const std::function<void(const pg_result&)>& read) {
+  auto context = first_line(sql);
+  STORE_TRY(ensure_session(context));
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats(params.size(), 1);
+  values.reserve(params.size());
+  lengths.reserve(params.size());
+  for (auto p : params) {
+    if (p.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+      return core::fail(core::errc::limit, "postgres: " + std::string(context) + ": a parameter is too large");
+    }
+    // A null pointer would be SQL NULL: an empty value still needs one.
+    values.push_back(p.data() != nullptr ? p.data() : "");
+    lengths.push_back(static_cast<int>(p.size()));
+  }
+  PGresult* res = PQexecParams(conn_, sql, static_cast<int>(params.size()), nullptr, values.data(), lengths.data(),
+                               formats.data(), 1);
+  auto checked = check(res, context, true);
+  if (checked) {
+    if (auto n = rows_changed(res)) changes_ = *n;
+    read(*res);
+  }
+  PQclear(res);
+  return checked;
+}
+
 core::result<sql::statement> connection::prepare(std::string_view sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
@@ -467,6 +501,16 @@ core::result<void> connection::begin(std::string_view sql) {
 core::result<void> connection::begin_write() { return begin("BEGIN ISOLATION LEVEL SERIALIZABLE"); }
 
 core::result<void> connection::begin_read() { return begin("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"); }
+
+core::result<void> connection::begin_short_write() { return begin("BEGIN ISOLATION LEVEL READ COMMITTED"); }
+
+core::result<std::optional<std::int64_t>> connection::server_clock() {
+  // clock_timestamp(), not now(): now() is the start of the current transaction.
+  STORE_TRY_ASSIGN(auto st, query("SELECT CAST(floor(EXTRACT(EPOCH FROM clock_timestamp())) AS BIGINT)"));
+  STORE_TRY_ASSIGN(bool row, st.step());
+  if (!row) return core::fail(core::errc::internal, "postgres: no row for the server's clock");
+  return std::optional<std::int64_t>(st.i64(0));
+}
 
 core::result<void> connection::begin_migration() {
   STORE_TRY(begin("BEGIN ISOLATION LEVEL READ COMMITTED"));

@@ -14,8 +14,10 @@
 //   can run on the connection while the caller walks the rows (nested queries).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -33,9 +35,11 @@ class connection final : public sql::connection {
  public:
   // conninfo: a libpq connection string or URI. read_only: every transaction of the
   // session is READ ONLY (default_transaction_read_only), so that a bug that writes
-  // through a reader connection fails.
+  // through a reader connection fails. server_options: more `-c name=value` settings
+  // of the session, kept when the session is re-established.
   [[nodiscard]] static core::result<std::unique_ptr<connection>> open(const std::string& conninfo,
-                                                                      bool read_only);
+                                                                      bool read_only,
+                                                                      std::string_view server_options = {});
   ~connection() override;
 
   [[nodiscard]] core::result<void> exec(std::string_view sql) override;
@@ -45,6 +49,9 @@ class connection final : public sql::connection {
   [[nodiscard]] const std::string& name() const override { return name_; }
   [[nodiscard]] core::result<void> begin_write() override;
   [[nodiscard]] core::result<void> begin_read() override;
+  [[nodiscard]] core::result<void> begin_short_write() override;
+  [[nodiscard]] std::string_view take_rows_clause() const override { return " FOR UPDATE SKIP LOCKED"; }
+  [[nodiscard]] core::result<std::optional<std::int64_t>> server_clock() override;
   // READ COMMITTED, then an advisory lock: each statement after the wait sees what
   // the migration before it committed (a snapshot taken before the wait would not).
   [[nodiscard]] core::result<void> begin_migration() override;
@@ -62,6 +69,15 @@ class connection final : public sql::connection {
   [[nodiscard]] core::result<std::vector<sql::table_info>> describe_tables() override;
   [[nodiscard]] core::result<std::optional<std::int64_t>> last_id(std::string_view table) override;
   [[nodiscard]] core::result<void> set_last_id(std::string_view table, std::int64_t last) override;
+
+  // For the database blob store (pg_blob_store.hpp), which moves message bytes of up to
+  // tens of megabytes: one statement (with $n parameters) outside the statement cache,
+  // every parameter and result column in binary, so bytes go from the caller's buffer
+  // to libpq's and come back without hex text or a copy of ours. read gets the
+  // successful result (valid during the call). A session lost while idle is
+  // re-established first, as for every statement.
+  [[nodiscard]] core::result<void> exec_binary(const char* sql, std::span<const std::string_view> params,
+                                               const std::function<void(const pg_result&)>& read);
 
  private:
   class cursor;

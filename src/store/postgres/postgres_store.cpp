@@ -2,9 +2,11 @@
 
 #include <system_error>
 
+#include "store/blobs/fs_blob_store.hpp"
 #include "store/detail/try.hpp"
 #include "store/postgres/change_listener.hpp"
 #include "store/postgres/connection.hpp"
+#include "store/postgres/pg_blob_store.hpp"
 #include "store/postgres/schema.hpp"
 #include "store/sql/migrate.hpp"
 
@@ -23,14 +25,25 @@ core::result<std::unique_ptr<sql::sql_store>> open_store(const postgres_options&
   }
 
   sql::backend b;
-  STORE_TRY_ASSIGN(auto files, fs_blob_store::open(options.data_dir / "blobs"));
-  b.blobs = std::make_unique<pinning_blob_store>(std::move(files));
+  if (!options.blobs_in_database) {
+    STORE_TRY_ASSIGN(auto files, fs_blob_store::open(options.data_dir / "blobs"));
+    b.blobs = std::make_unique<pinning_blob_store>(std::move(files));
+  }
   STORE_TRY_ASSIGN(auto writer, connection::open(options.conninfo, false));
   b.database = writer->name();
   STORE_TRY(sql::migrate(*writer, migrations()));
+  if (options.blobs_in_database) {
+    // After the migration, which creates its table.
+    STORE_TRY_ASSIGN(auto rows, pg_blob_store::open(options.conninfo));
+    b.blobs = std::make_unique<pinning_blob_store>(std::move(rows));
+  }
   b.writer = std::move(writer);
   b.open_reader = [conninfo = options.conninfo]() -> core::result<std::unique_ptr<sql::connection>> {
     STORE_TRY_ASSIGN(auto c, connection::open(conninfo, true));
+    return std::unique_ptr<sql::connection>(std::move(c));
+  };
+  b.open_short_writer = [conninfo = options.conninfo]() -> core::result<std::unique_ptr<sql::connection>> {
+    STORE_TRY_ASSIGN(auto c, connection::open(conninfo, false));
     return std::unique_ptr<sql::connection>(std::move(c));
   };
   b.max_group = options.max_group;

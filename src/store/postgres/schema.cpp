@@ -477,7 +477,33 @@ CREATE TABLE mta_sts_policies (
 );
 )sql";
 
-constexpr std::string_view all[] = {v1, v2, v3, v4, v5, v6, v7, v8, v9, v10};
+// Version 11: rate counters shared by every node (store::rate_hit).
+constexpr std::string_view v11 = R"sql(
+CREATE TABLE rate_counters (
+  key          TEXT COLLATE "C" NOT NULL,
+  window_start BIGINT NOT NULL,
+  events       BIGINT NOT NULL,
+  expires      BIGINT NOT NULL,
+  PRIMARY KEY (key, window_start)
+);
+CREATE INDEX rate_counters_expires ON rate_counters (expires);
+)sql";
+
+// Version 12: blob bytes in the database, for [store] blobs = "database"
+// (pg_blob_store.hpp): one row per blob, keyed by its SHA-256; `created` is the
+// server's clock when stored (or last put again), for the orphan sweep. Not counted by
+// `blobs` and not referenced by it: the bytes are stored before the rows that count
+// them, and outlive them until the count reaches zero.
+constexpr std::string_view v12 = R"sql(
+CREATE TABLE blob_data (
+  hash    TEXT COLLATE "C" PRIMARY KEY,
+  size    BIGINT NOT NULL,
+  data    BYTEA NOT NULL,
+  created BIGINT NOT NULL
+);
+)sql";
+
+constexpr std::string_view all[] = {v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12};
 
 }  // namespace
 

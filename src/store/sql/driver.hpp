@@ -203,6 +203,18 @@ class connection {
   // Starts the transaction of one schema migration step, serialised between processes
   // and nodes, and seeing what the one before it committed. SQLite: begin_write().
   [[nodiscard]] virtual core::result<void> begin_migration() { return begin_write(); }
+  // Starts the transaction of one short write outside the commit groups (sql_store's
+  // write_short: queue claims, rate counters), on a connection of its own. PostgreSQL:
+  // READ COMMITTED, where `FOR UPDATE SKIP LOCKED` and upserts let nodes work side by
+  // side without serialization failures. SQLite never gets here (one writer).
+  [[nodiscard]] virtual core::result<void> begin_short_write() { return begin_write(); }
+  // Appended to a SELECT that picks rows to take for this transaction, such as queue
+  // entries to lease: PostgreSQL " FOR UPDATE SKIP LOCKED", so that two nodes claiming
+  // at once take different rows instead of waiting on each other; nothing on SQLite.
+  [[nodiscard]] virtual std::string_view take_rows_clause() const { return {}; }
+  // The database server's clock in seconds since the epoch; nullopt when the database
+  // is a file on this machine (SQLite) and this machine's clock is the store's.
+  [[nodiscard]] virtual core::result<std::optional<std::int64_t>> server_clock() { return std::nullopt; }
   // Inside a write transaction: tells every node, once it commits, that this account's
   // change log grew (PostgreSQL NOTIFY; nothing on SQLite, whose one process notifies
   // its own sessions).

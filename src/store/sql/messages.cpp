@@ -14,15 +14,6 @@ namespace letterhead::store::sql {
 
 namespace {
 
-constexpr std::uint32_t known_flags = flag_seen | flag_answered | flag_flagged | flag_deleted | flag_draft;
-
-core::result<void> check_flags(std::uint32_t flags) {
-  if ((flags & ~known_flags) != 0) {
-    return core::fail(core::errc::invalid, "unknown flag bits " + std::to_string(flags & ~known_flags));
-  }
-  return {};
-}
-
 // UIDs are 32-bit (RFC 9051 §2.3.1.1); the last one cannot be followed by a UIDNEXT.
 core::result<void> check_uid_room(const mailbox& m, std::uint64_t needed) {
   if (m.uidnext + needed >= std::numeric_limits<std::uint32_t>::max()) {
@@ -103,7 +94,7 @@ core::result<std::vector<delivered>> sql_store::deliver(const delivery& d) {
     auto& db = ctx.db;
     // Checked here, on the writer thread, where blob removals also happen (and under
     // the blob's lock against other nodes): a reference is never recorded to a blob
-    // that is not on disk.
+    // that is not stored (a file, or a row of blob_data).
     STORE_TRY(db.lock_blob(d.blob, false));
     auto stored_size = blobs_->files().size(d.blob);
     if (!stored_size) {

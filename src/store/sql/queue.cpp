@@ -110,7 +110,7 @@ core::result<id_t> sql_store::enqueue(const queue_entry& e) {
   if (!body_type) return core::fail(core::errc::invalid, "enqueue: unknown body type \"" + e.body_type + "\"");
   return write([&](write_context& ctx) -> core::result<id_t> {
     auto& db = ctx.db;
-    // As in deliver(): never a reference to a blob that is not on disk.
+    // As in deliver(): never a reference to a blob that is not stored.
     STORE_TRY(db.lock_blob(e.blob, false));
     auto stored_size = blobs_->files().size(e.blob);
     if (!stored_size) {
@@ -200,14 +200,18 @@ core::result<std::vector<queue_entry>> sql_store::claim_queue(unix_time now, std
   if (lease_until <= now) return core::fail(core::errc::invalid, "claim_queue: the lease ends before it starts");
   if (limit == 0) return std::vector<queue_entry>{};
   auto max = static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX));
-  return write([&](write_context& ctx) -> core::result<std::vector<queue_entry>> {
-    auto& db = ctx.db;
+  // A short write: on PostgreSQL, nodes claiming at once skip each other's locked rows
+  // instead of failing each other's serializable commit groups. Under READ COMMITTED a
+  // row locked after a wait is checked against the WHERE clause again, so an entry
+  // another node leased meanwhile is not taken twice.
+  return write_short([&](connection& db) -> core::result<std::vector<queue_entry>> {
     std::vector<id_t> ids;
     {
       // `held = 0` as written lets SQLite use the partial index queue_due.
-      STORE_TRY_ASSIGN(auto st, db.query("SELECT id FROM queue WHERE held = 0 AND next_attempt <= ?1"
-                                         " AND lease_until <= ?1 ORDER BY next_attempt, id LIMIT ?2",
-                                         now, max));
+      const std::string sql = std::string("SELECT id FROM queue WHERE held = 0 AND next_attempt <= ?1"
+                                          " AND lease_until <= ?1 ORDER BY next_attempt, id LIMIT ?2") +
+                              std::string(db.take_rows_clause());
+      STORE_TRY_ASSIGN(auto st, db.query(sql, now, max));
       for (;;) {
         STORE_TRY_ASSIGN(bool row, st.step());
         if (!row) break;

@@ -125,6 +125,13 @@ core::result<void> log_change(connection& db, id_t account, std::uint64_t modseq
   return db.announce_change(account);
 }
 
+core::result<void> check_flags(std::uint32_t flags) {
+  if ((flags & ~all_flags) != 0) {
+    return core::fail(core::errc::invalid, "unknown flag bits " + std::to_string(flags & ~all_flags));
+  }
+  return {};
+}
+
 core::result<void> add_blob_refs(write_context& ctx, std::string_view hash, std::uint64_t size,
                                  std::int64_t count) {
   return ctx.db.run(

@@ -49,6 +49,9 @@ namespace letterhead::store::sql {
                                             change_kind kind, id_t mailbox, std::uint32_t uid,
                                             unix_time time);
 
+// errc::invalid for bits that are no system flag (store::all_flags).
+[[nodiscard]] core::result<void> check_flags(std::uint32_t flags);
+
 // blobs.refcount += count (creating the row). The blob must exist in the blob store.
 [[nodiscard]] core::result<void> add_blob_refs(write_context& ctx, std::string_view hash,
                                                std::uint64_t size, std::int64_t count);

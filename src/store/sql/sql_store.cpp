@@ -10,6 +10,10 @@ core::result<std::unique_ptr<sql_store>> sql_store::open(backend b) {
   s->database_ = std::move(b.database);
   s->blobs_ = std::move(b.blobs);
   s->readers_ = std::make_unique<reader_pool>(std::move(b.open_reader), std::max<std::size_t>(b.max_readers, 1));
+  if (b.open_short_writer) {
+    s->short_writers_ =
+        std::make_unique<reader_pool>(std::move(b.open_short_writer), std::max<std::size_t>(b.max_short_writers, 1));
+  }
   auto* self = s.get();
   try {
     s->writer_ = std::make_unique<group_commit>(
@@ -25,6 +29,7 @@ sql_store::~sql_store() {
   companions_.clear();
   // The writer drains its queue and joins first: its after-commit work uses blobs_.
   writer_.reset();
+  short_writers_.reset();
   readers_.reset();
 }
 

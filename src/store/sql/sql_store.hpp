@@ -7,6 +7,7 @@
 // Threads: every write goes through one writer thread (group_commit.hpp); reads use a
 // pool of read-only connections and never wait for the writer.
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -33,6 +34,11 @@ struct backend {
   std::size_t max_group = 256;
   // Most read connections open at once.
   std::size_t max_readers = 16;
+  // Connections for short writes outside the commit groups (write_short), opened
+  // lazily; empty where the database has one writer (SQLite), whose short writes join
+  // the commit groups.
+  connection_factory open_short_writer;
+  std::size_t max_short_writers = 4;
 };
 
 class sql_store final : public store {
@@ -93,6 +99,8 @@ class sql_store final : public store {
   [[nodiscard]] core::result<message> get_message(id_t mailbox, std::uint32_t uid) override;
   [[nodiscard]] core::result<std::uint64_t> set_flags(id_t mailbox, std::uint32_t uid, std::uint32_t flags,
                                                       const std::vector<std::string>& keywords) override;
+  [[nodiscard]] core::result<flag_update> update_flags(id_t mailbox, std::span<const std::uint32_t> uids,
+                                                       const flag_change& change) override;
   [[nodiscard]] core::result<void> expunge(id_t mailbox, const std::vector<std::uint32_t>& uids) override;
   [[nodiscard]] core::result<std::vector<std::uint32_t>> copy_messages(
       id_t from_mailbox, const std::vector<std::uint32_t>& uids, id_t to_mailbox) override;
@@ -207,6 +215,10 @@ class sql_store final : public store {
 
   [[nodiscard]] core::result<std::size_t> sweep_orphan_blobs(std::chrono::seconds min_age) override;
 
+  [[nodiscard]] core::result<std::uint64_t> rate_hit(std::string_view key, unix_time now,
+                                                     std::chrono::seconds window, std::uint64_t add) override;
+  [[nodiscard]] core::result<unix_time> clock() override;
+
   // --- for tests and maintenance tools ---
   // Runs SQL on the writer connection as a write request (e.g. a PRAGMA that makes the
   // disk look full, to test that no caller ever sees a false success).
@@ -240,6 +252,32 @@ class sql_store final : public store {
     return std::move(req.result);
   }
 
+  // Runs fn(connection&) as a transaction of its own on a short-write connection
+  // (driver begin_short_write: READ COMMITTED on PostgreSQL), run again from its start
+  // a few times when the database asks for it; without such connections (SQLite), as
+  // a request of the commit group. For writes whose statements are correct under READ
+  // COMMITTED on their own (row locks, upserts) and that touch no blob or change log.
+  template <class F>
+  [[nodiscard]] std::invoke_result_t<F&, connection&> write_short(F&& fn) {
+    if (!short_writers_) return write([&](write_context& ctx) { return fn(ctx.db); });
+    auto lease = short_writers_->acquire();
+    if (!lease) return std::unexpected(lease.error());
+    connection& db = **lease;
+    for (int attempt = 1;; ++attempt) {
+      if (auto b = db.begin_short_write(); !b) return std::unexpected(b.error());
+      auto result = fn(db);
+      if (result) {
+        auto committed = db.commit();
+        if (committed) return result;
+        result = std::unexpected(committed.error());
+      }
+      const bool again = db.must_retry() && attempt < short_write_attempts;
+      if (db.in_transaction()) (void)db.exec("ROLLBACK");
+      if (!again) return result;
+    }
+  }
+  static constexpr int short_write_attempts = 5;
+
   // Runs fn(connection&) on a reader connection inside one read transaction, so that
   // a read of several statements sees one snapshot.
   template <class F>
@@ -261,6 +299,13 @@ class sql_store final : public store {
   std::vector<std::shared_ptr<void>> companions_;
   std::unique_ptr<pinning_blob_store> blobs_;
   std::unique_ptr<reader_pool> readers_;
+  std::unique_ptr<reader_pool> short_writers_;  // null: short writes join the commit groups
+  // clock(): the database server's clock minus this machine's, asked again after
+  // clock_recheck; the server's clock is then never more than a query away.
+  static constexpr std::int64_t clock_recheck_seconds = 60;
+  std::atomic<std::int64_t> clock_offset_{0};
+  std::atomic<std::int64_t> clock_checked_{INT64_MIN};  // steady clock, seconds
+  std::atomic<bool> clock_local_{false};                  // the driver has no server clock
   std::unique_ptr<group_commit> writer_;  // last: stops first, while blobs_ still exists
 };
 

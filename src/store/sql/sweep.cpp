@@ -1,14 +1,17 @@
 // The orphan sweep. A crash between blob_store::put (durable first, as DESIGN.md
 // requires) and the commit of the rows that reference the blob leaves a file that no
 // row counts; so may a removal undone by a power loss. The sweep walks the blob
-// directory and removes every blob without a `blobs` row that is older than min_age
-// (younger ones may belong to a delivery whose rows are about to commit), and
+// directory, or the database's blob_data rows that no `blobs` row names ([store]
+// blobs = "database"), and removes every blob without a `blobs` row that is older than
+// min_age (younger ones may belong to a delivery whose rows are about to commit), and
 // temporary files of interrupted puts older than min_age.
 //
 // The decision uses the same path as a count falling to zero: candidates are handed
 // to the writer as released blobs, and after a commit the writer removes those that
-// still have no row and no pin. So the check and the unlink are serialised with every
-// write, and a concurrent put() of the same bytes is protected by its pin.
+// still have no row and no pin, under the blob's lock against other nodes. So the
+// check and the removal are serialised with every write, and a concurrent put() of the
+// same bytes is protected by its pin (on another node, in the database, by the row's
+// age: such a put moves it forward, pg_blob_store.hpp).
 
 #include <cstdint>
 

@@ -487,7 +487,33 @@ CREATE TABLE mta_sts_policies (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::string_view all[] = {v1, v2, v3, v4, v5, v6, v7, v8, v9, v10};
+// v11: rate counters shared by every node (store::rate_hit): events per key and fixed
+// window. `expires` (two windows after the start) lets one range delete drop old rows.
+constexpr std::string_view v11 = R"sql(
+CREATE TABLE rate_counters (
+  key          TEXT NOT NULL,
+  window_start INTEGER NOT NULL,
+  events       INTEGER NOT NULL,
+  expires      INTEGER NOT NULL,
+  PRIMARY KEY (key, window_start)
+) WITHOUT ROWID;
+CREATE INDEX rate_counters_expires ON rate_counters (expires);
+)sql";
+
+// v12: blob bytes in the database. Used on PostgreSQL only ([store] blobs =
+// "database" needs it; postgres/pg_blob_store.hpp); the empty table here keeps the
+// versions and the table sets of both backends equal. `store copy` moves blobs with
+// the blob stores, never as rows of this table.
+constexpr std::string_view v12 = R"sql(
+CREATE TABLE blob_data (
+  hash    TEXT PRIMARY KEY,
+  size    INTEGER NOT NULL,
+  data    BLOB NOT NULL,
+  created INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::string_view all[] = {v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12};
 
 }  // namespace
 

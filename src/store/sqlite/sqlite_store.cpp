@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <system_error>
 
+#include "store/blobs/fs_blob_store.hpp"
 #include "store/detail/try.hpp"
 #include "store/sql/migrate.hpp"
 #include "store/sqlite/connection.hpp"

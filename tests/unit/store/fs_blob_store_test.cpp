@@ -79,7 +79,7 @@ TEST(fs_blob_store, refuses_names_that_are_not_hashes) {
   }
   std::string upper(64, 'A');
   EXPECT_TRUE(fails_with(blobs->get(upper), errc::invalid));
-  EXPECT_TRUE(fails_with(blobs->put_hashed("../x", "bytes"), errc::invalid));
+  EXPECT_TRUE(fails_with(blobs->put_hashed("../x", "bytes", fs_blob_store::durability::now), errc::invalid));
 }
 
 TEST(fs_blob_store, open_error_names_the_path) {

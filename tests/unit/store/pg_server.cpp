@@ -194,9 +194,11 @@ std::string pg_server::conninfo(std::string_view dbname) const {
          "'";
 }
 
-std::string pg_server::create_database() {
+std::string pg_server::create_database(std::string_view template_name) {
   std::string name = "letterhead_test_" + std::to_string(next_database_++);
-  execute("postgres", "CREATE DATABASE " + name);
+  std::string sql = "CREATE DATABASE " + name;
+  if (!template_name.empty()) sql += " TEMPLATE " + std::string(template_name);
+  execute("postgres", sql);
   return name;
 }
 

@@ -34,7 +34,8 @@ class pg_server {
   // A libpq connection string for a database of this server.
   [[nodiscard]] std::string conninfo(std::string_view dbname) const;
   // Creates an empty database with a name unique in this process; returns the name.
-  [[nodiscard]] std::string create_database();
+  // With a template: a copy of that database (which no session may be using).
+  [[nodiscard]] std::string create_database(std::string_view template_name = {});
   // Runs SQL on a database outside any connection under test (throws on error).
   void execute(std::string_view dbname, std::string_view sql) const;
 

@@ -28,8 +28,46 @@ struct backend {
   std::function<core::result<std::unique_ptr<store>>(const std::filesystem::path& data_dir)> open;
 };
 
+// A database with the schema in place, made once: each test's database is a copy
+// (CREATE DATABASE ... TEMPLATE), which costs far less than running every schema
+// script again for each of the cases of two PostgreSQL backends.
+std::string migrated_template() {
+  static const std::string name = [] {
+    auto& server = testing::pg_server::instance();
+    auto db = server.create_database();
+    testing::temp_dir dir;
+    store_options o;
+    o.backend = "postgres";
+    o.url = server.conninfo(db);
+    o.data_dir = dir.path().string();
+    ok(open(o));  // migrates, and closes every connection again
+    return db;
+  }();
+  return name;
+}
+
 // PostgreSQL: a real server (pg_server.hpp); each data_dir gets a fresh database,
 // made on the first open of that directory and reused when a test reopens it.
+// "postgres_db_blobs" is the same server with [store] blobs = "database".
+backend postgres_backend(std::string name, std::string blobs) {
+  return {std::move(name), [blobs](const std::filesystem::path& dir) {
+            static std::mutex mutex;
+            static std::map<std::filesystem::path, std::string> databases;
+            auto& server = testing::pg_server::instance();
+            store_options o;
+            o.backend = "postgres";
+            o.blobs = blobs;
+            o.data_dir = dir.string();
+            {
+              std::lock_guard lock(mutex);
+              auto [it, fresh] = databases.try_emplace(dir);
+              if (fresh) it->second = server.create_database(migrated_template());
+              o.url = server.conninfo(it->second);
+            }
+            return open(o);
+          }};
+}
+
 std::vector<backend> backends() {
   return {
       {"sqlite",
@@ -39,22 +77,8 @@ std::vector<backend> backends() {
          o.data_dir = dir.string();
          return open(o);
        }},
-      {"postgres",
-       [](const std::filesystem::path& dir) {
-         static std::mutex mutex;
-         static std::map<std::filesystem::path, std::string> databases;
-         auto& server = testing::pg_server::instance();
-         store_options o;
-         o.backend = "postgres";
-         o.data_dir = dir.string();
-         {
-           std::lock_guard lock(mutex);
-           auto [it, fresh] = databases.try_emplace(dir);
-           if (fresh) it->second = server.create_database();
-           o.url = server.conninfo(it->second);
-         }
-         return open(o);
-       }},
+      postgres_backend("postgres", "directory"),
+      postgres_backend("postgres_db_blobs", "database"),
   };
 }
 
@@ -1488,6 +1512,55 @@ TEST_P(store_suite, concurrent_claims_never_share_an_entry) {
   std::set<id_t> unique(claimed.begin(), claimed.end());
   EXPECT_EQ(claimed.size(), static_cast<std::size_t>(entries));
   EXPECT_EQ(unique.size(), static_cast<std::size_t>(entries));
+}
+
+// --- shared rate counters and the clock ---
+
+TEST_P(store_suite, rate_hit_counts_a_sliding_window_per_key) {
+  const std::chrono::seconds minute{60};
+  EXPECT_EQ(ok(s().rate_hit("ip:192.0.2.1", 6000, minute, 1)), 1u);
+  EXPECT_EQ(ok(s().rate_hit("ip:192.0.2.1", 6010, minute, 1)), 2u);
+  EXPECT_EQ(ok(s().rate_hit("ip:192.0.2.1", 6059, minute, 3)), 5u);
+  EXPECT_EQ(ok(s().rate_hit("ip:192.0.2.2", 6059, minute, 1)), 1u) << "keys count apart";
+  EXPECT_EQ(ok(s().rate_hit("ip:192.0.2.1", 6059, minute, 0)), 5u) << "0 only counts";
+  // 15 s into the next window: the previous one's 5 weigh 45/60, floored.
+  EXPECT_EQ(ok(s().rate_hit("ip:192.0.2.1", 6075, minute, 0)), 3u);
+  EXPECT_EQ(ok(s().rate_hit("ip:192.0.2.1", 6075, minute, 2)), 5u);
+  // Two windows later nothing of 6000..6059 counts, and the rows are gone.
+  EXPECT_EQ(ok(s().rate_hit("ip:192.0.2.1", 6180, minute, 1)), 1u);
+  EXPECT_EQ(ok(s().rate_hit("ip:192.0.2.2", 6180, minute, 0)), 0u);
+  // Windows of different lengths under different keys, as the limits use them.
+  EXPECT_EQ(ok(s().rate_hit("submission:7", 7200, std::chrono::hours(1), 40)), 40u);
+  EXPECT_EQ(ok(s().rate_hit("submission:7", 9000, std::chrono::hours(1), 10)), 50u);  // the same hour
+  EXPECT_EQ(ok(s().rate_hit("submission:7", 12600, std::chrono::hours(1), 10)), 35u);  // 50 * 1800/3600 + 10
+  EXPECT_TRUE(fails_with(s().rate_hit("", 6000, minute, 1), errc::invalid));
+  EXPECT_TRUE(fails_with(s().rate_hit("k", 6000, std::chrono::seconds(0), 1), errc::invalid));
+}
+
+TEST_P(store_suite, concurrent_rate_hits_lose_no_event) {
+  constexpr int threads = 6, hits = 25;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      for (int i = 0; i < hits; ++i) {
+        if (!s().rate_hit("ip:198.51.100.9", 12000, std::chrono::seconds(60), 1)) ++failures;
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(ok(s().rate_hit("ip:198.51.100.9", 12000, std::chrono::seconds(60), 0)),
+            static_cast<std::uint64_t>(threads * hits));
+}
+
+TEST_P(store_suite, clock_is_near_this_machine_s) {
+  // The database server here runs on this machine, so the two clocks agree.
+  const auto before = static_cast<unix_time>(std::time(nullptr));
+  const auto t = ok(s().clock());
+  const auto after = static_cast<unix_time>(std::time(nullptr));
+  EXPECT_GE(t, before - 1);
+  EXPECT_LE(t, after + 1);
 }
 
 // --- audit ---
