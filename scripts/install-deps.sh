@@ -17,7 +17,7 @@ packages=(
   libarchive-dev clamav-daemon rspamd
   publicsuffix python3-authres
   haproxy postfix
-  libpq-dev postgresql
+  libpq-dev postgresql faketime
 )
 
 missing=()
