@@ -21,6 +21,7 @@
 #include "app/commands.hpp"
 #include "app/context.hpp"
 #include "app/delivery_setup.hpp"
+#include "app/serve_lock.hpp"
 #include "app/services.hpp"
 #include "core/log.hpp"
 #include "core/runtime.hpp"
@@ -120,6 +121,9 @@ int serve(const globals& g) {
   auto ctx = open_context_waiting(config_path(g.config));
   if (!ctx) return report(ctx.error());
   const auto& cfg = ctx->config;
+  // Held until serve returns: `store copy` refuses this data directory meanwhile.
+  auto running = serve_lock::acquire(cfg.data_dir, serve_lock::mode::serve);
+  if (!running) return report(running.error());
   core::init_logging(cfg.log.level);
   // TOTP seeds stored before they were bound to their account are sealed again.
   if (auto n = ctx->directory->reseal_totp_secrets(); !n) {

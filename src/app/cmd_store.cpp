@@ -2,15 +2,20 @@
 // stores (SQLite <-> PostgreSQL), verified by per-table counts and hashes, resumable
 // (store/copy.hpp). Progress goes to stderr, the verification table to stdout.
 //
-// The source must be stopped first: nothing here can tell whether a `serve` is using
-// it, and mail it accepted during the copy would be lost in the copy.
+// The source must be stopped first, or mail it accepted during the copy would be lost
+// in the copy: the copy holds both data directories' serve lock (app/serve_lock.hpp)
+// exclusively, so it refuses while a `serve` runs on either, and no `serve` starts on
+// them until it ends.
+#include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "app/commands.hpp"
 #include "app/context.hpp"
+#include "app/serve_lock.hpp"
 #include "store/copy.hpp"
 
 namespace letterhead::app {
@@ -28,6 +33,15 @@ int run_copy(const std::string& from_file, const std::string& to_file, std::size
   if (!from) return report(from.error());
   auto to = store_of(to_file);
   if (!to) return report(to.error());
+  auto source_lock = serve_lock::acquire(from->data_dir, serve_lock::mode::copy);
+  if (!source_lock) return report(source_lock.error());
+  std::optional<serve_lock> target_lock;
+  std::error_code ec;
+  if (!std::filesystem::exists(to->data_dir, ec) || !std::filesystem::equivalent(from->data_dir, to->data_dir, ec)) {
+    auto held = serve_lock::acquire(to->data_dir, serve_lock::mode::copy);
+    if (!held) return report(held.error());
+    target_lock.emplace(std::move(*held));
+  }
   store::copy_settings settings;
   settings.batch_rows = batch;
   settings.progress = [](const std::string& line) { std::cerr << "letterhead: store copy: " << line << '\n'; };

@@ -8,6 +8,7 @@ hashes), and copies refused into a foreign target or across schema versions.
 PostgreSQL is Debian's postgresql-15 (pgserver.py); SQLite files are read with
 Python's sqlite3 module; everything else goes through the real binary."""
 
+import fcntl
 import imaplib
 import os
 import re
@@ -405,6 +406,20 @@ class StoreCopyTest(unittest.TestCase):
         r = copy(a, a)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn(b"the same store", r.stderr)
+        # A source that a running server still writes to, and no server starting on a
+        # data directory while a copy holds it.
+        e = self.sqlite_server()
+        a.start()
+        r = copy(a, e)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(b"letterhead serve is running on", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(e.data, "letterhead.db")), "nothing was copied")
+        a.stop()
+        with open(os.path.join(a.data, "serve.lock"), "w") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)  # as `store copy` holds it
+            proc = subprocess.run([BIN, "--config", a.config, "serve"], capture_output=True, timeout=60)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn(b"a store copy is running on", proc.stderr)
         # A source one schema version behind (as an older program left it).
         with sqlite3.connect(os.path.join(a.data, "letterhead.db")) as db:
             db.execute("DELETE FROM schema_version WHERE version = (SELECT max(version) FROM schema_version)")
