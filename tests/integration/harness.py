@@ -2,6 +2,7 @@
 directory, and drives its CLI. Used by every integration test; Debian's python3
 standard library only."""
 
+import mmap
 import os
 import shutil
 import signal
@@ -15,6 +16,12 @@ BIN = os.environ.get("LETTERHEAD_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "bin", "letterhead")
 
 PASSWORD = "Correct-Horse-42"
+
+
+def built_with_asan():
+    """Whether BIN is an AddressSanitizer build (its runtime is linked in statically)."""
+    with open(BIN, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        return m.find(b"__asan_init") != -1
 
 
 def free_port():

@@ -504,9 +504,9 @@ core::result<void> connection::begin_read() { return begin("BEGIN ISOLATION LEVE
 
 core::result<void> connection::begin_short_write() { return begin("BEGIN ISOLATION LEVEL READ COMMITTED"); }
 
-core::result<std::optional<std::int64_t>> connection::server_clock() {
+core::result<std::optional<std::int64_t>> connection::server_clock_ms() {
   // clock_timestamp(), not now(): now() is the start of the current transaction.
-  STORE_TRY_ASSIGN(auto st, query("SELECT CAST(floor(EXTRACT(EPOCH FROM clock_timestamp())) AS BIGINT)"));
+  STORE_TRY_ASSIGN(auto st, query("SELECT CAST(floor(EXTRACT(EPOCH FROM clock_timestamp()) * 1000) AS BIGINT)"));
   STORE_TRY_ASSIGN(bool row, st.step());
   if (!row) return core::fail(core::errc::internal, "postgres: no row for the server's clock");
   return std::optional<std::int64_t>(st.i64(0));

@@ -51,7 +51,7 @@ class connection final : public sql::connection {
   [[nodiscard]] core::result<void> begin_read() override;
   [[nodiscard]] core::result<void> begin_short_write() override;
   [[nodiscard]] std::string_view take_rows_clause() const override { return " FOR UPDATE SKIP LOCKED"; }
-  [[nodiscard]] core::result<std::optional<std::int64_t>> server_clock() override;
+  [[nodiscard]] core::result<std::optional<std::int64_t>> server_clock_ms() override;
   // READ COMMITTED, then an advisory lock: each statement after the wait sees what
   // the migration before it committed (a snapshot taken before the wait would not).
   [[nodiscard]] core::result<void> begin_migration() override;

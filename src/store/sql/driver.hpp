@@ -212,9 +212,9 @@ class connection {
   // entries to lease: PostgreSQL " FOR UPDATE SKIP LOCKED", so that two nodes claiming
   // at once take different rows instead of waiting on each other; nothing on SQLite.
   [[nodiscard]] virtual std::string_view take_rows_clause() const { return {}; }
-  // The database server's clock in seconds since the epoch; nullopt when the database
-  // is a file on this machine (SQLite) and this machine's clock is the store's.
-  [[nodiscard]] virtual core::result<std::optional<std::int64_t>> server_clock() { return std::nullopt; }
+  // The database server's clock in milliseconds since the epoch; nullopt when the
+  // database is a file on this machine (SQLite) and this machine's clock is the store's.
+  [[nodiscard]] virtual core::result<std::optional<std::int64_t>> server_clock_ms() { return std::nullopt; }
   // Inside a write transaction: tells every node, once it commits, that this account's
   // change log grew (PostgreSQL NOTIFY; nothing on SQLite, whose one process notifies
   // its own sessions).

@@ -51,23 +51,27 @@ core::result<std::uint64_t> sql_store::rate_hit(std::string_view key, unix_time 
 }
 
 core::result<unix_time> sql_store::clock() {
-  const auto local = static_cast<std::int64_t>(std::time(nullptr));
-  if (clock_local_.load(std::memory_order_relaxed)) return local;
-  const auto steady =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  using namespace std::chrono;
+  const auto local_ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  // Floor division: whole seconds since the epoch, as time() gives them.
+  auto seconds_of = [](std::int64_t ms) { return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000); };
+  if (clock_local_.load(std::memory_order_relaxed)) return seconds_of(local_ms);
+  const auto steady = duration_cast<seconds>(steady_clock::now().time_since_epoch()).count();
   const auto checked = clock_checked_.load(std::memory_order_relaxed);
   if (checked != INT64_MIN && steady - checked < clock_recheck_seconds) {
-    return local + clock_offset_.load(std::memory_order_relaxed);
+    return seconds_of(local_ms + clock_offset_ms_.load(std::memory_order_relaxed));
   }
-  auto server = read([](connection& db) { return db.server_clock(); });
+  // In milliseconds: an offset in whole seconds would be up to a second off, and two
+  // nodes could then disagree by two about a lease.
+  auto server = read([](connection& db) { return db.server_clock_ms(); });
   if (!server) return std::unexpected(server.error());
   if (!*server) {
     clock_local_.store(true, std::memory_order_relaxed);
-    return local;
+    return seconds_of(local_ms);
   }
-  clock_offset_.store(**server - local, std::memory_order_relaxed);
+  clock_offset_ms_.store(**server - local_ms, std::memory_order_relaxed);
   clock_checked_.store(steady, std::memory_order_relaxed);
-  return **server;
+  return seconds_of(**server);
 }
 
 }  // namespace letterhead::store::sql

@@ -303,7 +303,7 @@ class sql_store final : public store {
   // clock(): the database server's clock minus this machine's, asked again after
   // clock_recheck; the server's clock is then never more than a query away.
   static constexpr std::int64_t clock_recheck_seconds = 60;
-  std::atomic<std::int64_t> clock_offset_{0};
+  std::atomic<std::int64_t> clock_offset_ms_{0};
   std::atomic<std::int64_t> clock_checked_{INT64_MIN};  // steady clock, seconds
   std::atomic<bool> clock_local_{false};                  // the driver has no server clock
   std::unique_ptr<group_commit> writer_;  // last: stops first, while blobs_ still exists
