@@ -109,6 +109,16 @@ struct flag_update {
   std::vector<std::uint32_t> modified;  // refused by unchanged_since, ascending
 };
 
+// What `c` makes of a message's flags and keywords: what update_flags stores (with
+// c.keywords normalised), and what a client expects after its STORE.
+struct flag_set {
+  std::uint32_t flags = 0;
+  std::vector<std::string> keywords;
+  // The same flags and the same keywords in whatever order (keywords are a set).
+  [[nodiscard]] bool same_as(std::uint32_t other_flags, const std::vector<std::string>& other_keywords) const;
+};
+[[nodiscard]] flag_set apply_flag_change(const flag_change& c, std::uint32_t flags, std::vector<std::string> keywords);
+
 // One entry of an account's change log (serves IMAP CONDSTORE/QRESYNC, JMAP /changes).
 enum class change_kind { mailbox_created, mailbox_deleted, mailbox_renamed, message_added,
                          message_flags, message_expunged };

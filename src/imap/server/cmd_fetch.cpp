@@ -3,6 +3,8 @@
 // library's byte offsets; the bytes themselves are never rewritten. ENVELOPE, BODY,
 // BODYSTRUCTURE, the root header and THREADID come from the message's cached summary
 // (summaries.hpp) when it has one, so such a FETCH reads no message file.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "core/runtime.hpp"
@@ -163,6 +165,41 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
   summary_batches batches(store_, selected_->mailbox.id, version, summary_depth::whole);
   std::size_t batch_start = 0;
 
+  // RFC 9051 §6.4.5: \Seen for every message whose body this FETCH returns, added in
+  // one write for them all (store::update_flags keeps what other sessions set).
+  std::vector<std::uint32_t> seen_now;  // UIDs whose new flags this FETCH reports, ascending
+  if (want_seen) {
+    std::vector<std::uint32_t> unseen;
+    for (const auto idx : chosen) {
+      const auto& msg = selected_->messages[idx];
+      if (a->changedsince && msg.modseq <= *a->changedsince) continue;
+      if (!(msg.flags & store::flag_seen)) unseen.push_back(msg.uid);
+    }
+    if (!unseen.empty()) {
+      store::flag_change seen;
+      seen.flags = store::flag_seen;
+      auto set = [&st = store_, mb = selected_->mailbox.id, &unseen, &seen]() {
+        return st.update_flags(mb, unseen, seen);
+      };
+      auto updated = co_await blocking(set);
+      if (!updated) {
+        log_.warn("cannot set \\Seen: {}", updated.error().message);
+      } else {
+        for (const auto& state : updated->messages) {
+          const auto idx = selected_->index_of_uid(state.uid);
+          if (!idx) continue;
+          auto& msg = selected_->messages[*idx];
+          msg.flags = state.flags;
+          msg.keywords = state.keywords;
+          msg.modseq = state.modseq;
+          seen_now.push_back(state.uid);
+        }
+        if (!seen_now.empty()) store_.notifier().notify(selected_->owner);
+      }
+    }
+  }
+  bool expunged_meanwhile = false;
+
   for (std::size_t n = 0; n < chosen.size(); ++n) {
     const auto idx = chosen[n];
     auto& msg = selected_->messages[idx];
@@ -192,13 +229,21 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
     std::string bytes;
     std::optional<mime::message> parsed;
     if (want_bytes) {
-      auto get = [&st = store_, blob = msg.blob]() { return st.blobs().get(blob); };
+      auto get = [&st = store_, mb = selected_->mailbox.id, uid = msg.uid, blob = msg.blob]() {
+        return read_message_bytes(st, mb, uid, blob);
+      };
       auto b = co_await blocking(get);
       if (!b) {
         log_.error("cannot read message {}: {}", msg.uid, b.error().message);
         co_return co_await no(cmd, "[SERVERBUG] Cannot read a message");
       }
-      bytes = std::move(*b);
+      // RFC 2180 §4.1.3: expunged by another session, which we have not reported yet;
+      // the others are answered and the command ends NO [EXPUNGEISSUED] (RFC 5530).
+      if (!*b) {
+        expunged_meanwhile = true;
+        continue;
+      }
+      bytes = std::move(**b);
     }
     auto parsed_message = [&]() -> const mime::message& {
       if (!parsed) parsed = mime::parse(bytes, limits);
@@ -208,19 +253,7 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
       // No usable cache entry: answer from the parse, and cache its summary.
       batches.computed(n - batch_start, mime::summarize(bytes, parsed_message()));
     }
-    bool flags_changed = false;
-    if (want_seen && !(msg.flags & store::flag_seen)) {
-      const auto new_flags = msg.flags | store::flag_seen;
-      auto set = [&st = store_, mb = selected_->mailbox.id, uid = msg.uid, new_flags, kw = msg.keywords]() {
-        return st.set_flags(mb, uid, new_flags, kw);
-      };
-      auto modseq = co_await blocking(set);
-      if (modseq) {
-        msg.flags = new_flags;
-        msg.modseq = *modseq;
-        flags_changed = true;
-      }
-    }
+    const bool flags_changed = std::binary_search(seen_now.begin(), seen_now.end(), msg.uid);
     std::string items;
     auto add = [&items](std::string_view s) {
       if (!items.empty()) items += ' ';
@@ -313,6 +346,7 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
     auto save = [&batches]() { return batches.flush(); };
     if (auto saved = co_await blocking(save); !saved) log_.warn("cannot cache message summaries: {}", saved.error().message);
   }
+  if (expunged_meanwhile) co_return co_await no(cmd, "[EXPUNGEISSUED] Some messages were expunged meanwhile");
   co_return co_await ok(cmd, fmt::format("{}FETCH completed", cmd.uid ? "UID " : ""));
 }
 

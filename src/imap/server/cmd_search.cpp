@@ -218,10 +218,14 @@ asio::awaitable<core::result<std::vector<std::size_t>>> session::search_messages
       std::optional<mime::message> parsed;
       c.bytes = {};
       if (!cached || (what == need::header && !cached->header_complete)) {
-        auto get = [&st = store_, blob = msg.blob]() { return st.blobs().get(blob); };
+        auto get = [&st = store_, mb = selected_->mailbox.id, uid = msg.uid, blob = msg.blob]() {
+          return read_message_bytes(st, mb, uid, blob);
+        };
         auto b = co_await blocking(get);
         if (!b) co_return std::unexpected(b.error());
-        bytes = std::move(*b);
+        // Expunged by another session meanwhile (RFC 2180 §4.1.2): it matches nothing.
+        if (!*b) continue;
+        bytes = std::move(**b);
         parsed = mime::parse(bytes, limits);
         c.bytes = bytes;
         if (!cached) batches.computed(i - batch_start, mime::summarize(bytes, *parsed));
@@ -238,10 +242,13 @@ asio::awaitable<core::result<std::vector<std::size_t>>> session::search_messages
     std::string bytes;
     std::optional<mime::message> parsed;
     if (what == need::body) {
-      auto get = [&st = store_, blob = msg.blob]() { return st.blobs().get(blob); };
+      auto get = [&st = store_, mb = selected_->mailbox.id, uid = msg.uid, blob = msg.blob]() {
+        return read_message_bytes(st, mb, uid, blob);
+      };
       auto b = co_await blocking(get);
       if (!b) co_return std::unexpected(b.error());
-      bytes = std::move(*b);
+      if (!*b) continue;  // expunged meanwhile, as above
+      bytes = std::move(**b);
       parsed = mime::parse(bytes, limits);
       c.bytes = bytes;
       c.parsed = &*parsed;
@@ -262,7 +269,10 @@ asio::awaitable<session::outcome> session::cmd_search(const command& cmd) {
   const bool modseq_key = uses_modseq(a->key);
   if (modseq_key) condstore_ = true;
   auto found = co_await search_messages(a->key);
-  if (!found) co_return co_await no(cmd, "[SERVERBUG] Cannot read a message");
+  if (!found) {
+    log_.error("cannot search: {}", found.error().message);
+    co_return co_await no(cmd, "[SERVERBUG] Cannot read a message");
+  }
   const auto& hits = *found;
   std::vector<std::uint32_t> numbers;
   std::uint64_t highest = 0;

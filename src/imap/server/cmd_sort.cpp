@@ -69,7 +69,10 @@ asio::awaitable<session::outcome> session::cmd_sort(const command& cmd) {
   }
   co_await sync_selected(cmd.uid);
   auto found = co_await search_messages(a->key);
-  if (!found) co_return co_await no(cmd, "[SERVERBUG] Cannot read a message");
+  if (!found) {
+    log_.error("cannot search: {}", found.error().message);
+    co_return co_await no(cmd, "[SERVERBUG] Cannot read a message");
+  }
 
   // Each hit's summary (cached, or parsed once and cached), keeping only the small keys.
   const auto limits = mime::parse_limits::from_config(settings_.limits);
@@ -77,6 +80,8 @@ asio::awaitable<session::outcome> session::cmd_sort(const command& cmd) {
   summary_batches batches(store_, selected_->mailbox.id, version, summary_depth::keys);
   std::vector<mime::sort_keys> keys;
   std::vector<mime::thread_input> inputs;
+  std::vector<std::size_t> hits;  // the found messages still readable, with keys[i]/inputs[i]
+  hits.reserve(found->size());
   for (std::size_t n = 0; n < found->size(); ++n) {
     if (n % summary_batch == 0) {
       std::vector<const store::message*> batch;
@@ -92,11 +97,19 @@ asio::awaitable<session::outcome> session::cmd_sort(const command& cmd) {
     const auto& msg = selected_->messages[idx];
     auto& cached = batches.at(n % summary_batch);
     if (!cached) {
-      auto get = [&st = store_, blob = msg.blob]() { return st.blobs().get(blob); };
+      auto get = [&st = store_, mb = selected_->mailbox.id, uid = msg.uid, blob = msg.blob]() {
+        return read_message_bytes(st, mb, uid, blob);
+      };
       auto bytes = co_await blocking(get);
-      if (!bytes) co_return co_await no(cmd, "[SERVERBUG] Cannot read a message");
-      batches.computed(n % summary_batch, mime::summarize(*bytes, mime::parse(*bytes, limits)));
+      if (!bytes) {
+        log_.error("cannot read message {}: {}", msg.uid, bytes.error().message);
+        co_return co_await no(cmd, "[SERVERBUG] Cannot read a message");
+      }
+      // Expunged by another session meanwhile (RFC 2180 §4.1.2): left out, as by SEARCH.
+      if (!*bytes) continue;
+      batches.computed(n % summary_batch, mime::summarize(**bytes, mime::parse(**bytes, limits)));
     }
+    hits.push_back(idx);
     const std::uint32_t id = cmd.uid ? msg.uid : static_cast<std::uint32_t>(idx + 1);
     if (thread) {
       inputs.push_back(thread_input_from(*cached, id, msg.internal_date));
@@ -116,7 +129,7 @@ asio::awaitable<session::outcome> session::cmd_sort(const command& cmd) {
     co_return co_await ok(cmd, fmt::format("{}THREAD completed", cmd.uid ? "UID " : ""));
   }
 
-  std::vector<std::size_t> order(found->size());
+  std::vector<std::size_t> order(hits.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   // The sequence-number tie-break makes this a total order: std::sort is enough.
   std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
@@ -131,11 +144,11 @@ asio::awaitable<session::outcome> session::cmd_sort(const command& cmd) {
       reverse = false;
       if (r != 0) return r < 0;
     }
-    return (*found)[x] < (*found)[y];  // RFC 5256 §3: then by sequence number
+    return hits[x] < hits[y];  // RFC 5256 §3: then by sequence number
   });
   std::string line = "SORT";
   for (const auto i : order) {
-    const auto idx = (*found)[i];
+    const auto idx = hits[i];
     line += fmt::format(" {}", cmd.uid ? selected_->messages[idx].uid : static_cast<std::uint32_t>(idx + 1));
   }
   untagged(line);

@@ -29,59 +29,73 @@ asio::awaitable<session::outcome> session::cmd_store(const command& cmd) {
   if (a->unchangedsince) condstore_ = true;
   co_await sync_selected(cmd.uid);
   const auto chosen = resolve_set(a->set, cmd.uid);
-  std::vector<std::uint32_t> modified;  // RFC 7162 §3.1.3: failed UNCHANGEDSINCE
-  for (const auto idx : chosen) {
-    auto& msg = selected_->messages[idx];
-    if (a->unchangedsince && msg.modseq > *a->unchangedsince) {
-      modified.push_back(cmd.uid ? msg.uid : static_cast<std::uint32_t>(idx + 1));
-      continue;
-    }
-    std::uint32_t flags = msg.flags;
-    std::vector<std::string> keywords = msg.keywords;
-    switch (a->how) {
-      case proto::store_args::mode::replace:
-        flags = (msg.flags & ~changeable) | parsed->bits;
-        if (may_write) keywords = parsed->keywords;
-        break;
-      case proto::store_args::mode::add:
-        flags |= parsed->bits;
-        for (const auto& k : parsed->keywords) {
-          if (std::find(keywords.begin(), keywords.end(), k) == keywords.end()) keywords.push_back(k);
-        }
-        break;
-      case proto::store_args::mode::remove:
-        flags &= ~parsed->bits;
-        std::erase_if(keywords, [&](const std::string& k) {
-          return std::find(parsed->keywords.begin(), parsed->keywords.end(), k) != parsed->keywords.end();
-        });
-        break;
-    }
-    if (flags != msg.flags || keywords != msg.keywords) {
-      auto set = [&st = store_, mb = selected_->mailbox.id, uid = msg.uid, flags, keywords]() {
-        return st.set_flags(mb, uid, flags, keywords);
-      };
-      auto modseq = co_await blocking(set);
-      if (!modseq) {
-        if (modseq.error().code == core::errc::not_found) continue;  // expunged meanwhile
-        co_return co_await no(cmd, "[SERVERBUG] Cannot store flags");
+  store::flag_change change;
+  change.flags = parsed->bits;
+  change.keywords = parsed->keywords;
+  change.unchanged_since = a->unchangedsince;
+  switch (a->how) {
+    case proto::store_args::mode::replace:
+      change.op = store::flag_op::set;
+      change.set_mask = changeable;
+      change.set_keywords = may_write;
+      break;
+    case proto::store_args::mode::add: change.op = store::flag_op::add; break;
+    case proto::store_args::mode::remove: change.op = store::flag_op::remove; break;
+  }
+  std::vector<std::uint32_t> uids;
+  uids.reserve(chosen.size());
+  for (const auto idx : chosen) uids.push_back(selected_->messages[idx].uid);
+  // One write for the whole set, computed from the stored flags (store::update_flags):
+  // another session's change made since our view was synced is kept, not overwritten.
+  store::flag_update done;
+  if (!uids.empty()) {
+    auto update = [&st = store_, mb = selected_->mailbox.id, &uids, &change]() {
+      return st.update_flags(mb, uids, change);
+    };
+    auto updated = co_await blocking(update);
+    if (!updated) {
+      if (updated.error().code == core::errc::not_found) {
+        co_return co_await no(cmd, "[NONEXISTENT] Mailbox was deleted");
       }
-      msg.flags = flags;
-      msg.keywords = std::move(keywords);
-      msg.modseq = *modseq;
+      log_.error("cannot store flags: {}", updated.error().message);
+      co_return co_await no(cmd, "[SERVERBUG] Cannot store flags");
     }
-    if (!a->silent) {
-      std::string line = fmt::format("* {} FETCH (", idx + 1);
-      // With QRESYNC a client keys its cache by UID: give it always.
-      if (cmd.uid || qresync_) line += fmt::format("UID {} ", msg.uid);
-      line += "FLAGS " + flag_list(msg);
-      if (condstore_) line += fmt::format(" MODSEQ ({})", msg.modseq);
-      out_ += line + ")\r\n";
-    }
+    done = std::move(*updated);
+  }
+  // Messages expunged meanwhile are not in `done` and get no FETCH (RFC 2180 §4.2.1).
+  bool any_changed = false;
+  for (const auto& state : done.messages) {
+    const auto idx = selected_->index_of_uid(state.uid);
+    if (!idx) continue;
+    auto& msg = selected_->messages[*idx];
+    const auto expected = store::apply_flag_change(change, msg.flags, msg.keywords);
+    // RFC 9051 §6.4.6: even with .SILENT, flags that another session changed are sent;
+    // RFC 7162 §3.1.3: with CONDSTORE, each changed message's new MODSEQ is sent.
+    const bool surprising = !expected.same_as(state.flags, state.keywords);
+    any_changed = any_changed || state.changed;
+    msg.flags = state.flags;
+    msg.keywords = state.keywords;
+    msg.modseq = state.modseq;
+    const bool send_flags = !a->silent || surprising;
+    if (!send_flags && !(condstore_ && state.changed)) continue;
+    std::string line = fmt::format("* {} FETCH (", *idx + 1);
+    // With QRESYNC a client keys its cache by UID: give it always.
+    if (cmd.uid || qresync_) line += fmt::format("UID {} ", msg.uid);
+    if (send_flags) line += "FLAGS " + flag_list(msg);
+    if (condstore_) line += fmt::format("{}MODSEQ ({})", send_flags ? " " : "", msg.modseq);
+    out_ += line + ")\r\n";
     if (!co_await maybe_flush()) co_return outcome::close;
   }
-  if (!chosen.empty()) store_.notifier().notify(selected_->owner);
-  if (!modified.empty()) {
-    std::sort(modified.begin(), modified.end());
+  if (any_changed) store_.notifier().notify(selected_->owner);
+  if (!done.modified.empty()) {
+    std::vector<std::uint32_t> modified;  // RFC 7162 §3.1.3: failed UNCHANGEDSINCE
+    for (const auto uid : done.modified) {
+      if (cmd.uid) {
+        modified.push_back(uid);
+      } else if (const auto idx = selected_->index_of_uid(uid)) {
+        modified.push_back(static_cast<std::uint32_t>(*idx + 1));
+      }
+    }
     co_return co_await ok(cmd, fmt::format("[MODIFIED {}] Conditional STORE failed for some",
                                            proto::format_sequence_set(modified)));
   }

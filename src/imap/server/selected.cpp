@@ -55,6 +55,15 @@ core::result<mailbox_delta> read_delta(store::store& st, store::id_t account, co
   return d;
 }
 
+core::result<std::optional<std::string>> read_message_bytes(store::store& st, store::id_t mailbox,
+                                                             std::uint32_t uid, const std::string& blob) {
+  auto bytes = st.blobs().get(blob);
+  if (bytes) return std::optional<std::string>(std::move(*bytes));
+  auto row = st.get_message(mailbox, uid);
+  if (!row && row.error().code == core::errc::not_found) return std::optional<std::string>();
+  return std::unexpected(bytes.error());
+}
+
 std::string mailbox_objectid(store::id_t mailbox) { return fmt::format("M{}", mailbox); }
 
 std::string email_objectid(const store::message& m) { return "M" + m.blob.substr(0, 24); }

@@ -70,6 +70,14 @@ struct selected_mailbox {
 [[nodiscard]] core::result<mailbox_delta> read_delta(store::store& st, store::id_t account,
                                                      const selected_mailbox& sel);
 
+// The stored bytes of the message with `uid` and content hash `blob` in `mailbox`
+// (blocking: run on the pool). nullopt when another session expunged it meanwhile:
+// its row is gone, and with it perhaps the last reference to its blob, while this
+// session still lists it (RFC 2180 §4.1). A message still stored whose bytes cannot
+// be read is an error.
+[[nodiscard]] core::result<std::optional<std::string>> read_message_bytes(store::store& st, store::id_t mailbox,
+                                                                         std::uint32_t uid, const std::string& blob);
+
 // RFC 8474 object identifiers: MAILBOXID is "M" and the store's mailbox id (kept by
 // RENAME, new for a re-created name); EMAILID is "M" and the first 24 hex digits of the
 // content hash, so COPY and MOVE keep it (§5.1) and it needs no extra column.

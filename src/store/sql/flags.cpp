@@ -26,42 +26,6 @@ struct row {
   std::uint64_t modseq = 0;
 };
 
-struct outcome {
-  std::uint32_t flags = 0;
-  std::vector<std::string> keywords;
-};
-
-outcome apply(const flag_change& c, const std::vector<std::string>& keywords, const row& r) {
-  outcome out{r.flags, detail::split_keywords(r.keywords)};
-  auto named = [&keywords](const std::string& k) {
-    return std::find(keywords.begin(), keywords.end(), k) != keywords.end();
-  };
-  switch (c.op) {
-    case flag_op::set:
-      out.flags = (r.flags & ~c.set_mask) | c.flags;
-      if (c.set_keywords) out.keywords = keywords;
-      break;
-    case flag_op::add:
-      out.flags |= c.flags;
-      for (const auto& k : keywords) {
-        if (std::find(out.keywords.begin(), out.keywords.end(), k) == out.keywords.end()) out.keywords.push_back(k);
-      }
-      break;
-    case flag_op::remove:
-      out.flags &= ~c.flags;
-      std::erase_if(out.keywords, named);
-      break;
-  }
-  return out;
-}
-
-// Keywords are a set: a replacement naming the stored ones in another order changes nothing.
-bool same_keywords(std::vector<std::string> a, std::vector<std::string> b) {
-  std::sort(a.begin(), a.end());
-  std::sort(b.begin(), b.end());
-  return a == b;
-}
-
 core::result<std::vector<row>> read_rows(connection& db, id_t mailbox_id, const std::vector<std::uint32_t>& uids) {
   std::vector<row> rows;
   rows.reserve(uids.size());
@@ -86,6 +50,37 @@ core::result<std::vector<row>> read_rows(connection& db, id_t mailbox_id, const 
   return rows;
 }
 
+// The outcome of `change` on the stored rows, before anything is written.
+struct plan {
+  id_t account = 0;
+  flag_update update;
+  std::vector<std::size_t> changing;  // indexes into update.messages
+};
+
+core::result<plan> make_plan(connection& db, id_t mailbox_id, const std::vector<std::uint32_t>& uids,
+                             const flag_change& change) {
+  STORE_TRY_ASSIGN(auto box, load_mailbox(db, mailbox_id));
+  plan out;
+  out.account = box.account_id;
+  if (uids.empty()) return out;
+  STORE_TRY_ASSIGN(auto rows, read_rows(db, mailbox_id, uids));
+  auto& messages = out.update.messages;
+  messages.reserve(rows.size());
+  for (const auto& r : rows) {
+    if (change.unchanged_since && r.modseq > *change.unchanged_since) {
+      out.update.modified.push_back(r.uid);
+      continue;
+    }
+    auto stored = detail::split_keywords(r.keywords);
+    auto next = apply_flag_change(change, r.flags, stored);
+    const bool changed = !next.same_as(r.flags, stored);
+    if (changed) out.changing.push_back(messages.size());
+    messages.push_back(flag_state{r.uid, next.flags, changed ? std::move(next.keywords) : std::move(stored), r.modseq,
+                                  changed});
+  }
+  return out;
+}
+
 }  // namespace
 
 core::result<flag_update> sql_store::update_flags(id_t mailbox_id, std::span<const std::uint32_t> uids,
@@ -95,46 +90,37 @@ core::result<flag_update> sql_store::update_flags(id_t mailbox_id, std::span<con
   if (change.op == flag_op::set && (change.flags & ~change.set_mask) != 0) {
     return core::fail(core::errc::invalid, "update_flags: flags outside the replaced set");
   }
-  STORE_TRY_ASSIGN(auto keywords, detail::normalize_keywords(change.keywords));
+  auto normalized = change;
+  STORE_TRY_ASSIGN(normalized.keywords, detail::normalize_keywords(change.keywords));
   std::vector<std::uint32_t> wanted(uids.begin(), uids.end());
   std::sort(wanted.begin(), wanted.end());
   wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
 
-  // Runs again from the start when the group commit retries: everything is built here.
+  // Many STOREs change nothing (a client marks seen what is seen). A read decides that
+  // without queueing for the writer: the answer is the stored flags at that snapshot,
+  // as if the STORE had run then.
+  STORE_TRY_ASSIGN(auto looked, read([&](connection& db) { return make_plan(db, mailbox_id, wanted, normalized); }));
+  if (looked.changing.empty()) return std::move(looked.update);
+
+  // Planned again inside the write transaction, from the rows as they are now; runs
+  // again from the start when the group commit retries.
   return write([&](write_context& ctx) -> core::result<flag_update> {
     auto& db = ctx.db;
-    STORE_TRY_ASSIGN(auto box, load_mailbox(db, mailbox_id));
-    flag_update out;
-    if (wanted.empty()) return out;
-    STORE_TRY_ASSIGN(auto rows, read_rows(db, mailbox_id, wanted));
-    std::vector<std::size_t> changing;  // indexes into out.messages
-    out.messages.reserve(rows.size());
-    for (const auto& r : rows) {
-      if (change.unchanged_since && r.modseq > *change.unchanged_since) {
-        out.modified.push_back(r.uid);
-        continue;
-      }
-      auto next = apply(change, keywords, r);
-      const auto stored = detail::split_keywords(r.keywords);
-      const bool changed = next.flags != r.flags || !same_keywords(next.keywords, stored);
-      if (changed) changing.push_back(out.messages.size());
-      out.messages.push_back(
-          flag_state{r.uid, next.flags, changed ? std::move(next.keywords) : stored, r.modseq, changed});
-    }
-    if (changing.empty()) return out;
+    STORE_TRY_ASSIGN(auto p, make_plan(db, mailbox_id, wanted, normalized));
+    if (p.changing.empty()) return std::move(p.update);
     // RFC 7162 §3.1.3 leaves it open whether an unchanged message gets a new MODSEQ:
     // it does not here, so that a repeated STORE adds nothing to the change log.
-    STORE_TRY_ASSIGN(auto modseq, reserve_modseqs(db, box.account_id, changing.size()));
+    STORE_TRY_ASSIGN(auto modseq, reserve_modseqs(db, p.account, p.changing.size()));
     const auto time = now();
-    for (const auto i : changing) {
-      auto& m = out.messages[i];
+    for (const auto i : p.changing) {
+      auto& m = p.update.messages[i];
       m.modseq = modseq++;
       STORE_TRY(db.run("UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?",
                        m.flags, detail::join_keywords(m.keywords), m.modseq, mailbox_id, m.uid));
-      STORE_TRY(log_change(db, box.account_id, m.modseq, change_kind::message_flags, mailbox_id, m.uid, time));
+      STORE_TRY(log_change(db, p.account, m.modseq, change_kind::message_flags, mailbox_id, m.uid, time));
     }
     STORE_TRY(db.run("UPDATE mailboxes SET highest_modseq = ? WHERE id = ?", modseq - 1, mailbox_id));
-    return out;
+    return std::move(p.update);
   });
 }
 
