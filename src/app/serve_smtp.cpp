@@ -46,12 +46,13 @@ core::result<std::size_t> start_smtp(services& s) {
       {smtp::server::listener_kind::submission, cfg.listen.submission, "submission"},
       {smtp::server::listener_kind::submissions, cfg.listen.submissions, "submissions"},
   };
-  // One count per client address for every SMTP listener (and, in a cluster, node).
-  std::shared_ptr<core::rate_counter> connection_rate =
-      make_rate_counter(cfg, *s.ctx.store, "smtp-connections", std::chrono::minutes(1));
   std::size_t started = 0;
   for (const auto& e : entries) {
     if (!e.address) continue;
+    // Each listener counts connections per client address on its own (a busy MX
+    // client does not lock a user out of submission); in a cluster, over all nodes.
+    std::shared_ptr<core::rate_counter> connection_rate =
+        make_rate_counter(cfg, *s.ctx.store, std::string("connections-") + e.name, std::chrono::minutes(1));
     if (auto r = smtp::server::listen(s.net, s.rt, cfg, *backend, e.kind, *e.address, connection_rate); !r) {
       return std::unexpected(r.error());
     }
