@@ -1,7 +1,9 @@
 // SMTP load generator: N concurrent sessions on one connection each, sending
 // messages of a given size to one recipient until a total is reached. Reports
 // messages/s accepted (250 after DATA) and the latency of that final reply.
-// Plain TCP to an MX port: what is measured is the server's accept-and-store path.
+// Plain TCP to an MX port: what is measured is the server's accept-and-store path;
+// --starttls upgrades each session with STARTTLS (RFC 3207) first, as a sending MTA
+// that finds it offered does, so that both sides of a comparison pay for the same TLS.
 //
 //   smtp_load --port 2525 --sessions 20 --messages 5000 --size 20480 --rcpt alice@example.com
 //
@@ -37,6 +39,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <CLI/CLI.hpp>
@@ -46,6 +49,7 @@
 #include "smtp/proto/reply.hpp"
 
 namespace asio = boost::asio;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
@@ -65,6 +69,7 @@ struct options {
   unsigned users = 0;         // 0: --rcpt is one address
   bool mix = false;
   std::uint64_t seed = 1;
+  bool starttls = false;
 };
 
 struct shared_state {
@@ -166,7 +171,8 @@ message_plan mixed_message(const options& o, unsigned n, const std::string& fill
   return p;
 }
 
-asio::awaitable<letterhead::smtp::proto::reply> read_reply(tcp::socket& s, letterhead::smtp::proto::reply_reader& r) {
+template <class Stream>
+asio::awaitable<letterhead::smtp::proto::reply> read_reply(Stream& s, letterhead::smtp::proto::reply_reader& r) {
   char buf[4096];
   for (;;) {
     auto next = r.next();
@@ -177,7 +183,69 @@ asio::awaitable<letterhead::smtp::proto::reply> read_reply(tcp::socket& s, lette
   }
 }
 
-asio::awaitable<void> session(const options& o, shared_state& st, const std::string& body, const std::string& filler) {
+// After the greeting (and, with TLS, the second EHLO): AUTH if asked, then messages
+// until the shared count runs out, then QUIT.
+template <class Stream>
+asio::awaitable<void> converse(Stream& s, letterhead::smtp::proto::reply_reader& rr, const options& o,
+                               shared_state& st, const std::string& body, const std::string& filler) {
+  if (const auto colon = o.auth.find(':'); colon != std::string::npos) {
+    // RFC 4616: authzid NUL authcid NUL passwd.
+    const auto plain = std::string(1, '\0') + o.auth.substr(0, colon) + '\0' + o.auth.substr(colon + 1);
+    const auto command = "AUTH PLAIN " + letterhead::smtp::proto::base64_encode(plain) + "\r\n";
+    co_await asio::async_write(s, asio::buffer(command), asio::use_awaitable);
+    if (auto r = co_await read_reply(s, rr); r.code != 235) throw std::runtime_error(fmt::format("AUTH: {}", r.code));
+  }
+  message_plan plan{{o.rcpt}, body + ".\r\n"};
+  for (;;) {
+    const unsigned n = st.next.fetch_add(1);
+    if (n >= o.messages) break;
+    if (o.mix) {
+      plan = mixed_message(o, n, filler);
+    } else {
+      if (o.users > 0) plan.rcpts = {account(o, n % o.users)};
+      if (o.vary) plan.data = varied_message(body, n, o.attach_every) + ".\r\n";
+    }
+    std::string envelope = fmt::format("MAIL FROM:<{}>\r\n", o.from);
+    for (const auto& rcpt : plan.rcpts) envelope += fmt::format("RCPT TO:<{}>\r\n", rcpt);
+    envelope += "DATA\r\n";
+    const auto start = clock_type::now();
+    // RFC 2920 pipelining: the envelope in one write.
+    co_await asio::async_write(s, asio::buffer(envelope), asio::use_awaitable);
+    auto mail = co_await read_reply(s, rr);
+    unsigned rcpts_ok = 0;
+    for (std::size_t i = 0; i < plan.rcpts.size(); ++i) {
+      if ((co_await read_reply(s, rr)).code == 250) ++rcpts_ok;
+    }
+    auto go = co_await read_reply(s, rr);
+    if (go.code == 354 && (mail.code != 250 || rcpts_ok == 0)) {
+      // RFC 2920 §3.1: a server may answer DATA with 354 even after every RCPT
+      // failed; end the empty message so the reply it gets is the one to discard.
+      co_await asio::async_write(s, asio::buffer(std::string(".\r\n")), asio::use_awaitable);
+      (void)co_await read_reply(s, rr);
+    }
+    if (mail.code != 250 || rcpts_ok == 0 || go.code != 354) {
+      ++st.failed;
+      co_await asio::async_write(s, asio::buffer(std::string("RSET\r\n")), asio::use_awaitable);
+      (void)co_await read_reply(s, rr);
+      continue;
+    }
+    co_await asio::async_write(s, asio::buffer(plan.data), asio::use_awaitable);
+    auto done = co_await read_reply(s, rr);
+    const double ms = std::chrono::duration<double, std::milli>(clock_type::now() - start).count();
+    if (done.code == 250) {
+      ++st.accepted;
+      st.recipients += rcpts_ok;
+      st.bytes += plan.data.size() - 3;
+      st.latencies_ms.push_back(ms);
+    } else {
+      ++st.failed;
+    }
+  }
+  co_await asio::async_write(s, asio::buffer(std::string("QUIT\r\n")), asio::use_awaitable);
+}
+
+asio::awaitable<void> session(const options& o, shared_state& st, const std::string& body, const std::string& filler,
+                              ssl::context& tls) {
   try {
     auto ex = co_await asio::this_coro::executor;
     tcp::resolver resolver(ex);
@@ -189,60 +257,19 @@ asio::awaitable<void> session(const options& o, shared_state& st, const std::str
     (void)co_await read_reply(s, rr);
     co_await asio::async_write(s, asio::buffer(std::string("EHLO bench.example\r\n")), asio::use_awaitable);
     (void)co_await read_reply(s, rr);
-    if (const auto colon = o.auth.find(':'); colon != std::string::npos) {
-      // RFC 4616: authzid NUL authcid NUL passwd.
-      const auto plain = std::string(1, '\0') + o.auth.substr(0, colon) + '\0' + o.auth.substr(colon + 1);
-      const auto command = "AUTH PLAIN " + letterhead::smtp::proto::base64_encode(plain) + "\r\n";
-      co_await asio::async_write(s, asio::buffer(command), asio::use_awaitable);
-      if (auto r = co_await read_reply(s, rr); r.code != 235) throw std::runtime_error(fmt::format("AUTH: {}", r.code));
+    if (!o.starttls) {
+      co_await converse(s, rr, o, st, body, filler);
+      co_return;
     }
-    message_plan plan{{o.rcpt}, body + ".\r\n"};
-    for (;;) {
-      const unsigned n = st.next.fetch_add(1);
-      if (n >= o.messages) break;
-      if (o.mix) {
-        plan = mixed_message(o, n, filler);
-      } else {
-        if (o.users > 0) plan.rcpts = {account(o, n % o.users)};
-        if (o.vary) plan.data = varied_message(body, n, o.attach_every) + ".\r\n";
-      }
-      std::string envelope = fmt::format("MAIL FROM:<{}>\r\n", o.from);
-      for (const auto& rcpt : plan.rcpts) envelope += fmt::format("RCPT TO:<{}>\r\n", rcpt);
-      envelope += "DATA\r\n";
-      const auto start = clock_type::now();
-      // RFC 2920 pipelining: the envelope in one write.
-      co_await asio::async_write(s, asio::buffer(envelope), asio::use_awaitable);
-      auto mail = co_await read_reply(s, rr);
-      unsigned rcpts_ok = 0;
-      for (std::size_t i = 0; i < plan.rcpts.size(); ++i) {
-        if ((co_await read_reply(s, rr)).code == 250) ++rcpts_ok;
-      }
-      auto go = co_await read_reply(s, rr);
-      if (go.code == 354 && (mail.code != 250 || rcpts_ok == 0)) {
-        // RFC 2920 §3.1: a server may answer DATA with 354 even after every RCPT
-        // failed; end the empty message so the reply it gets is the one to discard.
-        co_await asio::async_write(s, asio::buffer(std::string(".\r\n")), asio::use_awaitable);
-        (void)co_await read_reply(s, rr);
-      }
-      if (mail.code != 250 || rcpts_ok == 0 || go.code != 354) {
-        ++st.failed;
-        co_await asio::async_write(s, asio::buffer(std::string("RSET\r\n")), asio::use_awaitable);
-        (void)co_await read_reply(s, rr);
-        continue;
-      }
-      co_await asio::async_write(s, asio::buffer(plan.data), asio::use_awaitable);
-      auto done = co_await read_reply(s, rr);
-      const double ms = std::chrono::duration<double, std::milli>(clock_type::now() - start).count();
-      if (done.code == 250) {
-        ++st.accepted;
-        st.recipients += rcpts_ok;
-        st.bytes += plan.data.size() - 3;
-        st.latencies_ms.push_back(ms);
-      } else {
-        ++st.failed;
-      }
-    }
-    co_await asio::async_write(s, asio::buffer(std::string("QUIT\r\n")), asio::use_awaitable);
+    co_await asio::async_write(s, asio::buffer(std::string("STARTTLS\r\n")), asio::use_awaitable);
+    if (auto r = co_await read_reply(s, rr); r.code != 220) throw std::runtime_error(fmt::format("STARTTLS: {}", r.code));
+    ssl::stream<tcp::socket> t(std::move(s), tls);
+    co_await t.async_handshake(ssl::stream_base::client, asio::use_awaitable);
+    // RFC 3207 §4.2: the client forgets what it knew and says EHLO again.
+    letterhead::smtp::proto::reply_reader fresh;
+    co_await asio::async_write(t, asio::buffer(std::string("EHLO bench.example\r\n")), asio::use_awaitable);
+    (void)co_await read_reply(t, fresh);
+    co_await converse(t, fresh, o, st, body, filler);
   } catch (const std::exception& e) {
     ++st.failed;
     std::fprintf(stderr, "session error: %s\n", e.what());
@@ -273,6 +300,7 @@ int main(int argc, char** argv) {
   app.add_option("--users", o.users, "spread over this many accounts: {} in --rcpt is the number");
   app.add_flag("--mix", o.mix, "with --users: sizes 2 KB..2 MB (median 20 KB), 1..50 recipients");
   app.add_option("--seed", o.seed, "the --mix sequence");
+  app.add_flag("--starttls", o.starttls, "STARTTLS after EHLO (the certificate is not verified: loopback)");
   CLI11_PARSE(app, argc, argv);
   if (o.mix && o.users == 0) {
     std::fprintf(stderr, "--mix needs --users\n");
@@ -286,15 +314,17 @@ int main(int argc, char** argv) {
     filler = text.substr(text.find("\r\n\r\n") + 4);
   }
   asio::io_context io(1);
+  ssl::context tls(ssl::context::tls_client);
+  tls.set_verify_mode(ssl::verify_none);
   shared_state st;
   const auto start = clock_type::now();
-  for (unsigned i = 0; i < o.sessions; ++i) asio::co_spawn(io, session(o, st, body, filler), asio::detached);
+  for (unsigned i = 0; i < o.sessions; ++i) asio::co_spawn(io, session(o, st, body, filler, tls), asio::detached);
   io.run();
   const double secs = std::chrono::duration<double>(clock_type::now() - start).count();
   std::printf(
-      "sessions=%u size=%zu accepted=%u failed=%u seconds=%.2f msgs_per_s=%.0f p50_ms=%.2f p99_ms=%.2f "
+      "sessions=%u tls=%s size=%zu accepted=%u failed=%u seconds=%.2f msgs_per_s=%.0f p50_ms=%.2f p99_ms=%.2f "
       "recipients=%llu bytes=%llu\n",
-      o.sessions, o.mix ? std::size_t{0} : body.size(), st.accepted.load(), st.failed.load(), secs, st.accepted / secs,
+      o.sessions, o.starttls ? "starttls" : "no", o.mix ? std::size_t{0} : body.size(), st.accepted.load(), st.failed.load(), secs, st.accepted / secs,
       percentile(st.latencies_ms, 0.50), percentile(st.latencies_ms, 0.99),
       static_cast<unsigned long long>(st.recipients), static_cast<unsigned long long>(st.bytes));
   return st.failed == 0 ? 0 : 1;
