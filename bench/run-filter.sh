@@ -10,6 +10,8 @@
 # carries an attachment. Rounds alternate off/on so that both see the same noise on a
 # shared machine.
 #   bench/run-filter.sh [SESSIONS] [MESSAGES] [SIZE]     (ROUNDS=2 by default)
+# PROFILE=off|on records the whole machine (perf record -a --call-graph dwarf) while
+# that mode's load runs, into $PROFILE_OUT (default /tmp/filter-MODE-ROUND.perf).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sessions=${1:-20}
@@ -83,9 +85,15 @@ run() {  # MODE ROUND -> prints msgs/s
   $bin --config "$d/letterhead.toml" serve 2>"$d/server.log" &
   pid=$!
   for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
-  local out
+  local out perf_pid=
+  if [ "${PROFILE:-}" = "$mode" ]; then
+    perf record -a --call-graph dwarf,16384 -F 199 -o "${PROFILE_OUT:-/tmp/filter-$mode-$round.perf}" 2>/dev/null &
+    perf_pid=$!
+    sleep 1
+  fi
   out=$($load --port "$port" --sessions "$sessions" --messages "$messages" --size "$size" --vary --attach-every "$attach_every" \
         --from load@bench.example --rcpt alice@example.com)
+  if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
   echo "$mode round $round: $out" >&2
   local rate

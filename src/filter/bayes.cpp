@@ -36,35 +36,6 @@ icu::BreakIterator* word_breaker() {
   return bi.get();
 }
 
-// Adds `prefix + word` for each word of `text` until `out` holds o.max_tokens.
-void add_words(std::string_view text, std::string_view prefix, const bayes_options& o,
-               std::unordered_set<std::string>& seen, std::vector<std::string>& out) {
-  if (out.size() >= o.max_tokens) return;
-  std::string token(prefix);
-  for (const auto& w : bayes_words(text, o)) {
-    token.resize(prefix.size());
-    token += w;
-    if (seen.contains(token)) continue;  // most words repeat: no copy for those
-    seen.insert(token);
-    out.push_back(token);
-    if (out.size() >= o.max_tokens) return;
-  }
-}
-
-void add_domains(std::string_view bytes, const mime::message& m, std::string_view field, std::string_view prefix,
-                 const bayes_options& o, std::unordered_set<std::string>& seen, std::vector<std::string>& out) {
-  const auto raw = mime::raw_value(bytes, m.root().fields, field);
-  if (!raw) return;
-  const auto list = mime::parse_address_list(raw->substr(0, 4096));
-  for (std::size_t i = 0; i < list.mailboxes.size() && i < 20 && out.size() < o.max_tokens; ++i) {
-    std::string d = list.mailboxes[i].domain;
-    if (d.empty() || d.size() > 255) continue;
-    d = directory::lower_ascii(d);
-    std::string token = std::string(prefix) + d;
-    if (seen.insert(token).second) out.push_back(std::move(token));
-  }
-}
-
 // The probability that a chi-square variable with v (even) degrees of freedom is
 // at least x2 (SpamBayes' chi2Q: the series for the regularised upper gamma).
 double chi2_q(double x2, std::size_t v) {
@@ -114,8 +85,10 @@ bool ascii_joins(char before, char c, char after) noexcept {
 bool ascii_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
 // The words of ASCII text without ICU: the same words its word BreakIterator finds
-// for ordinary ASCII, at a small fraction of the cost.
-void ascii_words(std::string_view text, const bayes_options& o, std::vector<std::string>& words) {
+// for ordinary ASCII, at a small fraction of the cost. Each is lower-cased into
+// `buffer` and passed to `emit` as a view of it.
+template <class Emit>
+void ascii_words(std::string_view text, const bayes_options& o, std::string& buffer, Emit& emit) {
   std::size_t i = 0;
   while (i < text.size()) {
     if (!ascii_word_char(text[i])) {
@@ -129,13 +102,20 @@ void ascii_words(std::string_view text, const bayes_options& o, std::vector<std:
     }
     // One Latin letter or digit says nothing.
     const std::size_t length = i - start;
-    if (length >= 2 && length <= o.max_word) words.push_back(directory::lower_ascii(text.substr(start, length)));
+    if (length < 2 || length > o.max_word) continue;
+    buffer.resize(length);
+    for (std::size_t k = 0; k < length; ++k) {
+      const char c = text[start + k];
+      buffer[k] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+    emit(std::string_view(buffer));
   }
 }
 
 // The words of text with letters beyond ASCII, by ICU's word BreakIterator (UAX #29,
 // with dictionaries for Chinese, Japanese, Thai and the like).
-void icu_words(std::string_view utf8, const bayes_options& o, std::vector<std::string>& words) {
+template <class Emit>
+void icu_words(std::string_view utf8, const bayes_options& o, std::string& folded, Emit& emit) {
   auto* bi = word_breaker();
   if (bi == nullptr || utf8.empty()) return;
   UErrorCode status = U_ZERO_ERROR;
@@ -153,22 +133,22 @@ void icu_words(std::string_view utf8, const bayes_options& o, std::vector<std::s
       if (length > o.max_word) continue;
       // One Latin letter or digit says nothing; one Chinese character may be a word.
       if (length < 2 && kind < UBRK_WORD_KANA) continue;
-      std::string folded;
+      folded.clear();
       u.foldCase().toUTF8String(folded);
-      words.push_back(std::move(folded));
+      emit(std::string_view(folded));
     }
   }
   bi->setText(icu::UnicodeString());  // drop the reference to ut before closing it
   utext_close(ut);
 }
 
-}  // namespace
-
 // Whitespace-separated chunks that are all ASCII are split by ascii_words; each run
 // of chunks with other characters goes to ICU as one piece (Chinese has no spaces,
-// and a run keeps ICU's per-call cost to one per run).
-std::vector<std::string> bayes_words(std::string_view utf8, const bayes_options& o) {
-  std::vector<std::string> words;
+// and a run keeps ICU's per-call cost to one per run). `emit` sees each word as a
+// view that is valid until its next call: tokenising allocates nothing per word.
+template <class Emit>
+void for_each_word(std::string_view utf8, const bayes_options& o, Emit&& emit) {
+  std::string buffer;
   std::size_t run_start = std::string_view::npos;
   std::size_t run_end = 0;
   std::size_t i = 0;
@@ -189,63 +169,132 @@ std::vector<std::string> bayes_words(std::string_view utf8, const bayes_options&
       continue;
     }
     if (run_start != std::string_view::npos) {
-      icu_words(utf8.substr(run_start, run_end - run_start), o, words);
+      icu_words(utf8.substr(run_start, run_end - run_start), o, buffer, emit);
       run_start = std::string_view::npos;
     }
-    ascii_words(utf8.substr(start, i - start), o, words);
+    ascii_words(utf8.substr(start, i - start), o, buffer, emit);
   }
-  if (run_start != std::string_view::npos) icu_words(utf8.substr(run_start, run_end - run_start), o, words);
-  return words;
+  if (run_start != std::string_view::npos) icu_words(utf8.substr(run_start, run_end - run_start), o, buffer, emit);
 }
 
-std::vector<std::string> bayes_token_strings(std::string_view bytes, const mime::message& parsed,
-                                             const bayes_options& o, const std::vector<detail::text_part>* texts) {
-  std::vector<std::string> out;
-  std::unordered_set<std::string> seen;
-  if (parsed.parts.empty()) return out;
+// Where the tokens of a message go: their strings (for reading and tests) or their
+// hashes (what the store keeps). Both keep the first max_tokens distinct ones.
+class string_sink {
+ public:
+  explicit string_sink(std::size_t max) : max_(max) {}
+  [[nodiscard]] bool full() const noexcept { return out_.size() >= max_; }
+  void add(std::string_view prefix, std::string_view word) {
+    if (full()) return;
+    token_.assign(prefix);
+    token_ += word;
+    if (seen_.insert(token_).second) out_.push_back(token_);
+  }
+  std::vector<std::string> take() { return std::move(out_); }
+
+ private:
+  std::size_t max_;
+  std::string token_;
+  std::unordered_set<std::string> seen_;
+  std::vector<std::string> out_;
+};
+
+// FNV-1a over prefix then word is the hash of their concatenation, so the hashes
+// are bayes_hash of the tokens string_sink would give, without building them.
+class hash_sink {
+ public:
+  explicit hash_sink(std::size_t max) : max_(max) { seen_.reserve(std::min<std::size_t>(max, 4096)); }
+  [[nodiscard]] bool full() const noexcept { return out_.size() >= max_; }
+  void add(std::string_view prefix, std::string_view word) {
+    if (full()) return;
+    if (const auto h = fnv1a(fnv1a(fnv_basis, prefix), word); seen_.insert(h).second) out_.push_back(h);
+  }
+  std::vector<std::uint64_t> take() {
+    std::ranges::sort(out_);
+    return std::move(out_);
+  }
+  static constexpr std::uint64_t fnv_basis = 14695981039346656037ull;  // FNV-1a 64 offset basis
+  static std::uint64_t fnv1a(std::uint64_t h, std::string_view bytes) noexcept {
+    for (const unsigned char c : bytes) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+    return h;
+  }
+
+ private:
+  std::size_t max_;
+  std::unordered_set<std::uint64_t> seen_;
+  std::vector<std::uint64_t> out_;
+};
+
+template <class Sink>
+void add_words(std::string_view text, std::string_view prefix, const bayes_options& o, Sink& sink) {
+  if (sink.full()) return;
+  for_each_word(text, o, [&](std::string_view w) { sink.add(prefix, w); });
+}
+
+template <class Sink>
+void add_domains(std::string_view bytes, const mime::message& m, std::string_view field, std::string_view prefix,
+                 Sink& sink) {
+  const auto raw = mime::raw_value(bytes, m.root().fields, field);
+  if (!raw) return;
+  const auto list = mime::parse_address_list(raw->substr(0, 4096));
+  for (std::size_t i = 0; i < list.mailboxes.size() && i < 20 && !sink.full(); ++i) {
+    const auto& d = list.mailboxes[i].domain;
+    if (d.empty() || d.size() > 255) continue;
+    sink.add(prefix, directory::lower_ascii(d));
+  }
+}
+
+// The first max_text bytes of text, HTML as what it shows, plus where it links to.
+template <class Sink>
+void collect_tokens(std::string_view bytes, const mime::message& parsed, const bayes_options& o,
+                    const std::vector<detail::text_part>* texts, Sink& sink) {
+  if (parsed.parts.empty()) return;
   auto subject = mime::decoded_header_text(bytes, parsed, 0, "Subject");
   if (subject.size() > 1024) subject.resize(1024);
-  add_words(subject, "s:", o, seen, out);
-  add_domains(bytes, parsed, "From", "from:", o, seen, out);
-  add_domains(bytes, parsed, "To", "to:", o, seen, out);
-  add_domains(bytes, parsed, "Cc", "to:", o, seen, out);
+  add_words(subject, "s:", o, sink);
+  add_domains(bytes, parsed, "From", "from:", sink);
+  add_domains(bytes, parsed, "To", "to:", sink);
+  add_domains(bytes, parsed, "Cc", "to:", sink);
   std::vector<detail::text_part> decoded;
   if (texts == nullptr) {
     decoded = detail::readable_texts(bytes, parsed);
     texts = &decoded;
   }
-  // The first max_text bytes of text, HTML as what it shows, plus where it links to.
   std::string body;
   for (const auto& t : *texts) {
     if (body.size() >= o.max_text) break;
     if (!body.empty()) body += '\n';
     body += t.html ? mime::html_to_text(t.text) : t.text;
-    for (const auto& host : link_hosts(t.text, max_link_hosts)) {
-      if (out.size() >= o.max_tokens) break;
-      if (std::string token = "url:" + host; seen.insert(token).second) out.push_back(std::move(token));
-    }
+    for (const auto& host : link_hosts(t.text, max_link_hosts)) sink.add("url:", host);
   }
-  if (body.size() > o.max_text) body.resize(o.max_text);  // bayes_words copes with a cut character
-  add_words(body, "b:", o, seen, out);
-  return out;
+  if (body.size() > o.max_text) body.resize(o.max_text);  // for_each_word copes with a cut character
+  add_words(body, "b:", o, sink);
 }
 
-std::uint64_t bayes_hash(std::string_view token) noexcept {
-  std::uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis
-  for (const unsigned char c : token) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
+}  // namespace
+
+std::vector<std::string> bayes_words(std::string_view utf8, const bayes_options& o) {
+  std::vector<std::string> words;
+  for_each_word(utf8, o, [&](std::string_view w) { words.emplace_back(w); });
+  return words;
 }
+
+std::vector<std::string> bayes_token_strings(std::string_view bytes, const mime::message& parsed,
+                                             const bayes_options& o, const std::vector<detail::text_part>* texts) {
+  string_sink sink(o.max_tokens);
+  collect_tokens(bytes, parsed, o, texts, sink);
+  return sink.take();
+}
+
+std::uint64_t bayes_hash(std::string_view token) noexcept { return hash_sink::fnv1a(hash_sink::fnv_basis, token); }
 
 std::vector<std::uint64_t> bayes_tokens(std::string_view bytes, const mime::message& parsed,
                                         const bayes_options& o, const std::vector<detail::text_part>* texts) {
-  std::vector<std::uint64_t> out;
-  for (const auto& t : bayes_token_strings(bytes, parsed, o, texts)) out.push_back(bayes_hash(t));
-  std::ranges::sort(out);
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+  hash_sink sink(o.max_tokens);
+  collect_tokens(bytes, parsed, o, texts, sink);
+  return sink.take();
 }
 
 double bayes_token_probability(std::uint32_t spam, std::uint32_t ham, std::uint64_t spam_total,

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <ctime>
+#include <iterator>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "store/detail/try.hpp"
 #include "store/sql/rows.hpp"
@@ -13,18 +15,34 @@ namespace letterhead::store::sql {
 
 namespace {
 
-// Tokens per lookup statement. One statement text for every batch (the last one is
-// padded by repeating a token), so it is prepared once and cached.
-constexpr std::size_t token_batch = 256;
+// Tokens per lookup statement: the smallest of these sizes that holds the rest of
+// the tokens, the last batch padded by repeating a token. A few statement texts,
+// each prepared once per connection and cached; a short message does not bind 256
+// values for its few dozen tokens.
+constexpr std::size_t token_batches[] = {16, 64, 256};
 
-const std::string& token_lookup_sql() {
-  static const std::string sql = [] {
-    std::string s = "SELECT token, spam, ham FROM bayes_tokens WHERE scope_kind = ? AND scope_id = ? AND token IN (?";
-    for (std::size_t i = 1; i < token_batch; ++i) s += ", ?";
-    s += ")";
-    return s;
+const std::string& token_lookup_sql(std::size_t batch) {
+  static const auto texts = [] {
+    std::vector<std::string> out;
+    for (const auto n : token_batches) {
+      std::string s = "SELECT token, spam, ham FROM bayes_tokens WHERE scope_kind = ? AND scope_id = ? AND token IN (?";
+      for (std::size_t i = 1; i < n; ++i) s += ", ?";
+      s += ")";
+      out.push_back(std::move(s));
+    }
+    return out;
   }();
-  return sql;
+  for (std::size_t k = 0; k < std::size(token_batches); ++k) {
+    if (token_batches[k] == batch) return texts[k];
+  }
+  return texts.back();
+}
+
+std::size_t token_batch_for(std::size_t remaining) {
+  for (const auto n : token_batches) {
+    if (remaining <= n) return n;
+  }
+  return token_batches[std::size(token_batches) - 1];
 }
 
 // Adds `delta` (+1 or -1) to the spam or ham column of the scope's totals and of
@@ -86,11 +104,12 @@ core::result<bayes_table> sql_store::bayes_lookup(const bayes_scope& scope,
     std::unordered_map<std::int64_t, std::size_t> index;
     index.reserve(tokens.size());
     for (std::size_t i = 0; i < tokens.size(); ++i) index.emplace(static_cast<std::int64_t>(tokens[i]), i);
-    for (std::size_t first = 0; first < tokens.size(); first += token_batch) {
-      STORE_TRY_ASSIGN(auto st, db.prepare(token_lookup_sql()));
+    for (std::size_t first = 0, batch = 0; first < tokens.size(); first += batch) {
+      batch = token_batch_for(tokens.size() - first);
+      STORE_TRY_ASSIGN(auto st, db.prepare(token_lookup_sql(batch)));
       st.bind(1, kind);
       st.bind(2, scope.id);
-      for (std::size_t i = 0; i < token_batch; ++i) {
+      for (std::size_t i = 0; i < batch; ++i) {
         st.bind(static_cast<int>(i + 3), static_cast<std::int64_t>(tokens[std::min(first + i, tokens.size() - 1)]));
       }
       for (;;) {

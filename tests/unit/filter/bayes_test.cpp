@@ -101,6 +101,16 @@ TEST(bayes_tokens, message_parts_prefixed_and_bounded) {
   const auto hashes = bayes_tokens(msg, parsed);
   EXPECT_EQ(hashes.size(), t.size());
   EXPECT_TRUE(std::ranges::is_sorted(hashes));
+  // The hashes are made without the strings: they must be the strings' hashes.
+  std::vector<std::uint64_t> of_strings;
+  for (const auto& token : t) of_strings.push_back(bayes_hash(token));
+  std::ranges::sort(of_strings);
+  EXPECT_EQ(hashes, of_strings);
+  const auto few = bayes_tokens(msg, parsed, small);
+  ASSERT_EQ(few.size(), 3u);
+  for (const auto& token : bayes_token_strings(msg, parsed, small)) {
+    EXPECT_TRUE(std::ranges::binary_search(few, bayes_hash(token))) << token;
+  }
 }
 
 TEST(bayes_tokens, text_is_bounded) {
@@ -268,6 +278,18 @@ TEST_F(bayes_store, lookups_of_many_tokens_keep_their_order) {
     const bool in_few = !unseen && (asked[i] - 1) / 7919 < 10;
     EXPECT_EQ(t->tokens[i].spam, unseen ? 0u : 1u) << i;
     EXPECT_EQ(t->tokens[i].ham, in_few ? 1u : 0u) << i;
+  }
+  // Every batch size (16, 64 and 256 tokens a statement) and the boundaries between
+  // them: each prefix of the request must find the same counts as the whole.
+  for (const std::size_t n : {1u, 15u, 16u, 17u, 63u, 64u, 65u, 80u, 255u, 256u, 257u, 330u}) {
+    const std::vector<std::uint64_t> part(asked.begin(), asked.begin() + static_cast<std::ptrdiff_t>(n));
+    auto p = st_->bayes_lookup(scopes[0], part);
+    ASSERT_TRUE(p) << p.error().message;
+    ASSERT_EQ(p->tokens.size(), n);
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(p->tokens[i].spam, t->tokens[i].spam) << n << " " << i;
+      EXPECT_EQ(p->tokens[i].ham, t->tokens[i].ham) << n << " " << i;
+    }
   }
   // Totals alone: no tokens asked.
   auto totals = st_->bayes_lookup(scopes[0], {});
