@@ -23,7 +23,7 @@
 // could upset are made only when no two clients share an account.
 //
 // Output: a table per command on stdout, then one line
-//   result clients=.. seconds=.. ops=.. ops_per_s=.. p50_ms=.. p99_ms=.. surprises=.. errors=.. <op>_ops=.. ...
+//   result clients=.. seconds=.. ops=.. ops_per_s=.. busy_ops_per_s=.. p50_ms=.. p99_ms=.. surprises=.. errors=.. <op>_ops=.. ...
 // (p50/p99 over every command but IDLE, whose wait is not latency). Exits 1 when a
 // client failed or a surprise was seen.
 #include <algorithm>
@@ -1086,13 +1086,22 @@ int main(int argc, char** argv) {
     fields += fmt::format(" {0}_ops={1} {0}_p50_ms={2:.2f} {0}_p99_ms={3:.2f}", op_names[i], v.size(), p50, p99);
   }
   const double p50 = percentile(all, 0.50), p99 = percentile(all, 0.99);
+  // IDLE is a wait (for another client's APPEND, or --idle-ms), the same on any
+  // server: the commands outside it over the time the clients spent outside it say
+  // how fast the server answers.
+  double idle_seconds = 0;
+  for (const double ms : r.ms[op_idle]) idle_seconds += ms / 1000.0;
+  const double busy_seconds = secs - idle_seconds / static_cast<double>(o.clients);
+  const double busy_rate = busy_seconds > 0 ? static_cast<double>(total - r.ms[op_idle].size()) / busy_seconds : 0;
   std::printf("%-14s %9llu %9.1f %9.2f %9.2f   (p50/p99 without idle)\n", "total",
               static_cast<unsigned long long>(total), static_cast<double>(total) / secs, p50, p99);
+  std::printf("outside IDLE: %.1f commands/s (each client spent %.2f of %.2f s in IDLE)\n", busy_rate,
+              idle_seconds / static_cast<double>(o.clients), secs);
   std::printf("surprises %u, failed clients %u\n", r.surprises, r.errors);
   for (const auto& [kind, n] : r.kinds) std::printf("  %6u  %s\n", n, kind.c_str());
-  std::printf("result clients=%u tls=%d seconds=%.2f ops=%llu ops_per_s=%.1f p50_ms=%.2f p99_ms=%.2f surprises=%u "
-              "errors=%u%s\n",
+  std::printf("result clients=%u tls=%d seconds=%.2f ops=%llu ops_per_s=%.1f busy_ops_per_s=%.1f p50_ms=%.2f "
+              "p99_ms=%.2f surprises=%u errors=%u%s\n",
               o.clients, o.tls ? 1 : 0, secs, static_cast<unsigned long long>(total), static_cast<double>(total) / secs,
-              p50, p99, r.surprises, r.errors, fields.c_str());
+              busy_rate, p50, p99, r.surprises, r.errors, fields.c_str());
   return r.errors == 0 && r.surprises == 0 ? 0 : 1;
 }
