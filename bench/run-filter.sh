@@ -10,6 +10,7 @@
 # carries an attachment. Rounds alternate off/on so that both see the same noise on a
 # shared machine.
 #   bench/run-filter.sh [SESSIONS] [MESSAGES] [SIZE]     (ROUNDS=2 by default)
+# CLAMD=off leaves clamd out of "on" (every other check stays).
 # PROFILE=off|on records the whole machine (perf record -a --call-graph dwarf) while
 # that mode's load runs, into $PROFILE_OUT (default /tmp/filter-MODE-ROUND.perf).
 set -euo pipefail
@@ -69,7 +70,7 @@ run() {  # MODE ROUND -> prints msgs/s
     else
       echo "[auth]"; echo "trust_loopback = false"
       echo "[spam]"; echo 'dnsbl = ["dnsbl.test"]'; echo 'uribl = ["uribl.test"]'
-      if [ -n "$CLAMD_PORT" ]; then
+      if [ -n "$CLAMD_PORT" ] && [ "${CLAMD:-on}" != off ]; then
         echo "[antivirus]"; echo "clamd = \"tcp://127.0.0.1:$CLAMD_PORT\""; echo "scan = \"${SCAN:-attachments}\""
       fi
     fi
