@@ -7,7 +7,8 @@ the two bugs bench/imap_mix found when clients share an account.
 - FETCH, SEARCH, SORT, THREAD and STORE of a message that the other session expunged
   and that this session still lists (it has not been told): FETCH answers what it
   can and ends NO [EXPUNGEISSUED] (RFC 2180 §4.1.3, RFC 5530), SEARCH/SORT/THREAD
-  leave the message out and end OK, never [SERVERBUG]."""
+  leave the message out and end OK, COPY and MOVE copy nothing and end NO
+  [EXPUNGEISSUED], never [SERVERBUG]."""
 
 import imaplib
 import os
@@ -180,6 +181,20 @@ class ImapConcurrencyTest(harness.ServerTest):
         typ, data = a.store("1:3", "+FLAGS", "(\\Flagged)")
         self.assertEqual(typ, "OK")
         self.assertEqual(sorted(fetch_flags(data)), [1, 3])
+
+        # COPY and MOVE of a set with message 2: all or nothing, so nothing, and the
+        # reason is the expunge (RFC 5530), not a server bug. Message 1 alone copies.
+        typ, _ = a.create("Kept")
+        self.assertEqual(typ, "OK")
+        for command in ("COPY", "MOVE"):
+            typ, data = a._simple_command(command, "1:3", "Kept")
+            self.assertEqual(typ, "NO", (command, data))
+            self.assertIn(b"[EXPUNGEISSUED]", data[-1], command)
+            self.assertEqual(b.status("Kept", "(MESSAGES)")[1], [b'Kept (MESSAGES 0)'])
+        self.assertEqual(len(self.server.messages(USER)), 2)
+        typ, data = a.copy("1", "Kept")
+        self.assertEqual(typ, "OK", data)
+        self.assertEqual(b.status("Kept", "(MESSAGES)")[1], [b'Kept (MESSAGES 1)'])
 
         # Now a may be told.
         a.untagged_responses.clear()

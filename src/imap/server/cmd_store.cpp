@@ -199,6 +199,17 @@ asio::awaitable<session::outcome> session::cmd_copy(const command& cmd) {
   }
   if (!new_uids) {
     if (new_uids.error().code == core::errc::limit) co_return co_await no(cmd, "[OVERQUOTA] Quota exceeded");
+    if (new_uids.error().code == core::errc::not_found) {
+      // A message this session still lists was expunged by another one (or a
+      // mailbox went). Nothing was copied (the store copies all or nothing): RFC
+      // 2180 §4.4.1 lets COPY fail, RFC 5530 names why; the client's next NOOP
+      // gets the EXPUNGE. The target may be what went: then TRYCREATE.
+      auto target = co_await blocking([&st = store_, id = to->box.id] { return st.get_mailbox(id); });
+      if (!target && target.error().code == core::errc::not_found) {
+        co_return co_await no(cmd, "[TRYCREATE] No such mailbox");
+      }
+      co_return co_await no(cmd, "[EXPUNGEISSUED] Some of the messages were expunged by another session");
+    }
     co_return co_await no(cmd, "[SERVERBUG] Cannot copy");
   }
   store_.notifier().notify(to->owner);
