@@ -393,5 +393,56 @@ class ClusterQueueTest(ClusterTest):
         # Node A did send (it took the entries it queued), so its leases were tested.
         self.assertIn("done after", self.a.read_log())
 
+
+class ClusterDatabaseBlobsTest(ClusterTest):
+    """[store] blobs = "database": the nodes share no directory at all (issue 7 §1)."""
+
+    blobs = "database"
+
+    test_2_delivery_on_a_wakes_idle_on_b = None
+    test_3_database_restart = None
+    test_5_serve_waits_for_an_unreachable_database = None
+    test_6_imap_sessions_across_a_database_restart = None
+
+    def fetch_all(self, node):
+        m = self.login(node)
+        m.select("INBOX", readonly=True)
+        typ, data = m.fetch("1:*", "(BODY.PEEK[])")
+        m.logout()
+        return [part[1] for part in data if isinstance(part, tuple)]
+
+    def test_10_bytes_delivered_on_a_are_fetched_from_b(self):
+        self.assertNotEqual(self.a.data, self.b.data)
+        # Large enough to be stored out of line (TOAST) and to span many TLS records.
+        body = "".join(f"line {i:06d} {hashlib.sha256(str(i).encode()).hexdigest()}\r\n" for i in range(4000))
+        message = (f"From: partner@remote.example\r\nTo: alice@example.com\r\nSubject: big\r\n\r\n"
+                   f"{body}").encode()
+        with smtplib.SMTP("127.0.0.1", self.a.ports["smtp"], timeout=30) as s:
+            s.sendmail("partner@remote.example", ["alice@example.com"], message)
+        self.deliver(self.b, "small via B")
+        on_a = self.fetch_all(self.a)
+        on_b = self.fetch_all(self.b)
+        self.assertEqual(len(on_b), 2)
+        self.assertEqual(on_a, on_b, "the identical bytes from either node")
+        self.assertTrue(on_b[0].endswith(message.split(b"\r\n\r\n", 1)[1]))
+        # The bytes are rows, checked by PostgreSQL's own sha256(); no node wrote a file.
+        rows = self.pg.psql(self.db, "SELECT hash, encode(sha256(data), 'hex') = hash FROM blob_data ORDER BY hash")
+        self.assertEqual(sorted(r[0] for r in rows), sorted(hashlib.sha256(b).hexdigest() for b in on_b))
+        self.assertTrue(all(r[1] == "t" for r in rows), rows)
+        for node in (self.a, self.b):
+            root = os.path.join(node.data, "blobs")
+            self.assertEqual([n for _, _, names in os.walk(root) for n in names], [])
+        # Expunged on B, the last reference takes the bytes along, for A as well.
+        m = self.login(self.b)
+        m.select("INBOX")
+        m.store("1:*", "+FLAGS", r"(\Deleted)")
+        m.expunge()
+        m.logout()
+        self.assertEqual(self.pg.psql(self.db, "SELECT count(*) FROM blob_data"), [["0"]])
+        m = self.login(self.a)
+        self.assertEqual(m.select("INBOX")[1], [b"0"])
+        m.logout()
+
+
 if __name__ == "__main__":
     harness.main()
