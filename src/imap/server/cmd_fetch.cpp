@@ -114,6 +114,13 @@ bool sets_seen(const proto::fetch_att& a) {
 
 }  // namespace
 
+asio::awaitable<core::result<std::optional<std::string>>> session::message_bytes(const store::message& msg) {
+  auto get = [&st = store_, mb = selected_->mailbox.id, uid = msg.uid, blob = msg.blob]() {
+    return read_message_bytes(st, mb, uid, blob);
+  };
+  co_return co_await blocking(get);
+}
+
 asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
   const auto* a = std::get_if<proto::fetch_args>(&cmd.args);
   if (a == nullptr) co_return co_await bad(cmd, "FETCH needs a set and data items");
@@ -229,10 +236,7 @@ asio::awaitable<session::outcome> session::cmd_fetch(const command& cmd) {
     std::string bytes;
     std::optional<mime::message> parsed;
     if (want_bytes) {
-      auto get = [&st = store_, mb = selected_->mailbox.id, uid = msg.uid, blob = msg.blob]() {
-        return read_message_bytes(st, mb, uid, blob);
-      };
-      auto b = co_await blocking(get);
+      auto b = co_await message_bytes(msg);
       if (!b) {
         log_.error("cannot read message {}: {}", msg.uid, b.error().message);
         co_return co_await no(cmd, "[SERVERBUG] Cannot read a message");

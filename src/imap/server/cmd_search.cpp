@@ -218,10 +218,7 @@ asio::awaitable<core::result<std::vector<std::size_t>>> session::search_messages
       std::optional<mime::message> parsed;
       c.bytes = {};
       if (!cached || (what == need::header && !cached->header_complete)) {
-        auto get = [&st = store_, mb = selected_->mailbox.id, uid = msg.uid, blob = msg.blob]() {
-          return read_message_bytes(st, mb, uid, blob);
-        };
-        auto b = co_await blocking(get);
+        auto b = co_await message_bytes(msg);
         if (!b) co_return std::unexpected(b.error());
         // Expunged by another session meanwhile (RFC 2180 §4.1.2): it matches nothing.
         if (!*b) continue;
@@ -242,10 +239,7 @@ asio::awaitable<core::result<std::vector<std::size_t>>> session::search_messages
     std::string bytes;
     std::optional<mime::message> parsed;
     if (what == need::body) {
-      auto get = [&st = store_, mb = selected_->mailbox.id, uid = msg.uid, blob = msg.blob]() {
-        return read_message_bytes(st, mb, uid, blob);
-      };
-      auto b = co_await blocking(get);
+      auto b = co_await message_bytes(msg);
       if (!b) co_return std::unexpected(b.error());
       if (!*b) continue;  // expunged meanwhile, as above
       bytes = std::move(**b);

@@ -97,10 +97,7 @@ asio::awaitable<session::outcome> session::cmd_sort(const command& cmd) {
     const auto& msg = selected_->messages[idx];
     auto& cached = batches.at(n % summary_batch);
     if (!cached) {
-      auto get = [&st = store_, mb = selected_->mailbox.id, uid = msg.uid, blob = msg.blob]() {
-        return read_message_bytes(st, mb, uid, blob);
-      };
-      auto bytes = co_await blocking(get);
+      auto bytes = co_await message_bytes(msg);
       if (!bytes) {
         log_.error("cannot read message {}: {}", msg.uid, bytes.error().message);
         co_return co_await no(cmd, "[SERVERBUG] Cannot read a message");

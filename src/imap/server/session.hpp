@@ -125,6 +125,9 @@ class session final : public core::connection_session {
   boost::asio::awaitable<outcome> cmd_expunge(const command& cmd);
   // cmd_fetch.cpp
   boost::asio::awaitable<outcome> cmd_fetch(const command& cmd);
+  // A message of the selected mailbox, read on the blocking pool: nullopt when
+  // another session expunged it meanwhile (read_message_bytes).
+  boost::asio::awaitable<core::result<std::optional<std::string>>> message_bytes(const store::message& msg);
   // cmd_store.cpp: STORE COPY MOVE
   boost::asio::awaitable<outcome> cmd_store(const command& cmd);
   boost::asio::awaitable<outcome> cmd_copy(const command& cmd);
