@@ -21,7 +21,14 @@ namespace {
 // values for its few dozen tokens.
 constexpr std::size_t token_batches[] = {16, 64, 256};
 
-const std::string& token_lookup_sql(std::size_t batch) {
+// The index in token_batches of the batch for `remaining` tokens.
+std::size_t token_batch_for(std::size_t remaining) {
+  std::size_t k = 0;
+  while (k + 1 < std::size(token_batches) && remaining > token_batches[k]) ++k;
+  return k;
+}
+
+const std::string& token_lookup_sql(std::size_t k) {
   static const auto texts = [] {
     std::vector<std::string> out;
     for (const auto n : token_batches) {
@@ -32,17 +39,7 @@ const std::string& token_lookup_sql(std::size_t batch) {
     }
     return out;
   }();
-  for (std::size_t k = 0; k < std::size(token_batches); ++k) {
-    if (token_batches[k] == batch) return texts[k];
-  }
-  return texts.back();
-}
-
-std::size_t token_batch_for(std::size_t remaining) {
-  for (const auto n : token_batches) {
-    if (remaining <= n) return n;
-  }
-  return token_batches[std::size(token_batches) - 1];
+  return texts[k];
 }
 
 // Adds `delta` (+1 or -1) to the spam or ham column of the scope's totals and of
@@ -105,8 +102,9 @@ core::result<bayes_table> sql_store::bayes_lookup(const bayes_scope& scope,
     index.reserve(tokens.size());
     for (std::size_t i = 0; i < tokens.size(); ++i) index.emplace(static_cast<std::int64_t>(tokens[i]), i);
     for (std::size_t first = 0, batch = 0; first < tokens.size(); first += batch) {
-      batch = token_batch_for(tokens.size() - first);
-      STORE_TRY_ASSIGN(auto st, db.prepare(token_lookup_sql(batch)));
+      const auto k = token_batch_for(tokens.size() - first);
+      batch = token_batches[k];
+      STORE_TRY_ASSIGN(auto st, db.prepare(token_lookup_sql(k)));
       st.bind(1, kind);
       st.bind(2, scope.id);
       for (std::size_t i = 0; i < batch; ++i) {
