@@ -1,7 +1,7 @@
 """Starts what bench/run-filter.sh needs for "all checks on", the way the
 integration tests do: Knot DNS on loopback serving the sender's SPF and DMARC
 records and (empty) DNS and URI blocklists, and clamd with a one-signature
-database (not with NO_CLAMD=1). bench/run-outbound.sh uses the DNS alone: the MX
+database (not with NO_CLAMD=1) spooling to tmpfs (to /tmp with CLAMD_TMP=disk). bench/run-outbound.sh uses the DNS alone: the MX
 of remote.example is 127.0.0.1. Writes shell assignments (DNS=..., CLAMD_PORT=...) to the file named
 by argv[1], then runs until SIGTERM or SIGINT and stops both.
 
@@ -9,8 +9,10 @@ by argv[1], then runs until SIGTERM or SIGINT and stops both.
 """
 
 import os
+import shutil
 import signal
 import sys
+import tempfile
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "tests", "integration"))
@@ -29,7 +31,14 @@ def main():
     }
     dns = DnsServer(zones)
     dns.__enter__()
-    clamd = Clamd().start() if os.path.exists(CLAMD) and not os.environ.get("NO_CLAMD") else None
+    # clamd writes every stream, and every part of a mail it unpacks, to a temporary
+    # file: on tmpfs (docs/configuration.md recommends it) unless CLAMD_TMP=disk.
+    tmp = None
+    if os.environ.get("CLAMD_TMP", "tmpfs") == "tmpfs" and os.path.isdir("/dev/shm"):
+        tmp = tempfile.mkdtemp(prefix="letterhead-clamd-tmp-", dir="/dev/shm")
+    clamd = None
+    if os.path.exists(CLAMD) and not os.environ.get("NO_CLAMD"):
+        clamd = Clamd(temporary_directory=tmp).start()
     with open(out + ".tmp", "w") as f:
         f.write(f"DNS={dns.address}\nCLAMD_PORT={clamd.port if clamd else ''}\n")
     os.rename(out + ".tmp", out)
@@ -37,6 +46,8 @@ def main():
     def stop(*_):
         if clamd:
             clamd.cleanup()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
         dns.__exit__(None, None, None)
         sys.exit(0)
 

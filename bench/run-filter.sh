@@ -10,7 +10,8 @@
 # carries an attachment. Rounds alternate off/on so that both see the same noise on a
 # shared machine.
 #   bench/run-filter.sh [SESSIONS] [MESSAGES] [SIZE]     (ROUNDS=2 by default)
-# CLAMD=off leaves clamd out of "on" (every other check stays).
+# CLAMD=off leaves clamd out of "on" (every other check stays); CLAMD_TMP=disk has clamd
+# spool to /tmp instead of tmpfs (bench/filter_helpers.py).
 # PROFILE=off|on records the whole machine (perf record -a --call-graph dwarf) while
 # that mode's load runs, into $PROFILE_OUT (default /tmp/filter-MODE-ROUND.perf).
 set -euo pipefail

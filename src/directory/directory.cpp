@@ -47,6 +47,7 @@ core::result<store::domain> directory::add_domain(std::string_view name, std::st
   if (!d) return std::unexpected(d.error());
   auto added = store_.add_domain(*d);
   if (!added) return added;
+  forget_local_domains();
   (void)store_.audit(actor, "domain.add", *d);
   return added;
 }
@@ -59,6 +60,7 @@ core::result<void> directory::remove_domain(std::string_view name, std::string_v
                                                       groups->size()));
   }
   if (auto r = store_.remove_domain(*d); !r) return r;
+  forget_local_domains();
   (void)store_.audit(actor, "domain.remove", *d);
   return {};
 }
@@ -271,10 +273,25 @@ core::result<store::account> directory::authenticate(std::string_view username,
 core::result<bool> directory::is_local_domain(std::string_view domain) {
   auto d = normalize_domain(domain);
   if (!d) return false;
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::scoped_lock lock(local_mutex_);
+    if (const auto it = local_domains_.find(*d); it != local_domains_.end()) {
+      if (now - it->second.asked < (it->second.local ? local_domain_ttl : not_local_ttl)) return it->second.local;
+      local_domains_.erase(it);
+    }
+  }
   auto found = store_.find_domain(*d);
-  if (found) return true;
-  if (found.error().code == core::errc::not_found) return false;
-  return std::unexpected(found.error());
+  if (!found && found.error().code != core::errc::not_found) return std::unexpected(found.error());
+  std::scoped_lock lock(local_mutex_);
+  if (local_domains_.size() >= 4096) local_domains_.clear();  // the names come from mail
+  local_domains_.insert_or_assign(std::move(*d), local_answer{found.has_value(), now});
+  return found.has_value();
+}
+
+void directory::forget_local_domains() {
+  std::scoped_lock lock(local_mutex_);
+  local_domains_.clear();
 }
 
 core::result<void> directory::resolve_into(const std::string& address, int depth,

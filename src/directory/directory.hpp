@@ -98,7 +98,14 @@ class directory {
   // The cached answer if it is fresh, without blocking; nullopt = ask account_active.
   [[nodiscard]] std::optional<bool> account_active_cached(store::id_t account);
 
+  // Whether the domain is one of ours. The answer is remembered for a few seconds:
+  // every message asks several times (RCPT, resolution, DMARC for its author's
+  // domain). A domain added or removed elsewhere (the CLI, another node) takes
+  // effect within local_domain_ttl, a no within not_local_ttl; through this
+  // directory at once.
   [[nodiscard]] core::result<bool> is_local_domain(std::string_view domain);
+  static constexpr std::chrono::seconds local_domain_ttl{5};
+  static constexpr std::chrono::seconds not_local_ttl{2};
 
   // Where mail to `address` goes: account, alias (recursively, loops cut), or the
   // domain's catch-all. errc::not_found when the domain is ours and nothing matches;
@@ -218,6 +225,13 @@ class directory {
   };
   std::mutex active_mutex_;
   std::unordered_map<store::id_t, active_entry> active_cache_;
+  struct local_answer {
+    bool local;
+    std::chrono::steady_clock::time_point asked;
+  };
+  std::mutex local_mutex_;
+  std::unordered_map<std::string, local_answer> local_domains_;
+  void forget_local_domains();
   std::string dummy_hash_;  // verified against for unknown users, to equalise timing
 
   // Verified logins, keyed by a keyed hash (BLAKE2b with a per-process random key) of

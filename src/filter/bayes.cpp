@@ -1,7 +1,12 @@
 #include "filter/bayes.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <map>
+#include <mutex>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -183,6 +188,7 @@ class string_sink {
  public:
   explicit string_sink(std::size_t max) : max_(max) {}
   [[nodiscard]] bool full() const noexcept { return out_.size() >= max_; }
+  static std::string_view prefix(std::string_view p) noexcept { return p; }
   void add(std::string_view prefix, std::string_view word) {
     if (full()) return;
     token_.assign(prefix);
@@ -200,13 +206,40 @@ class string_sink {
 
 // FNV-1a over prefix then word is the hash of their concatenation, so the hashes
 // are bayes_hash of the tokens string_sink would give, without building them.
+// Distinctness is checked in an open-addressing table of twice max_tokens slots
+// (linear probing, zero marks a free slot): a message repeats its words, so every
+// word is a lookup, and std::unordered_set's node per entry and modulo per probe
+// made the lookups most of the tokeniser's time.
 class hash_sink {
  public:
-  explicit hash_sink(std::size_t max) : max_(max) { seen_.reserve(std::min<std::size_t>(max, 4096)); }
+  explicit hash_sink(std::size_t max) : max_(max) {
+    std::size_t slots = 64;
+    while (slots < 2 * std::max<std::size_t>(max, 1)) slots *= 2;
+    slots_.assign(slots, 0);
+    out_.reserve(std::min<std::size_t>(max, 4096));
+  }
   [[nodiscard]] bool full() const noexcept { return out_.size() >= max_; }
-  void add(std::string_view prefix, std::string_view word) {
+  // The hash of a prefix, computed once for all the words that follow it.
+  static std::uint64_t prefix(std::string_view p) noexcept { return fnv1a(fnv_basis, p); }
+  void add(std::string_view prefix, std::string_view word) { add(fnv1a(fnv_basis, prefix), word); }
+  void add(std::uint64_t prefix_hash, std::string_view word) {
     if (full()) return;
-    if (const auto h = fnv1a(fnv1a(fnv_basis, prefix), word); seen_.insert(h).second) out_.push_back(h);
+    const auto h = fnv1a(prefix_hash, word);
+    if (h == 0) {  // the one value that marks a free slot
+      if (!seen_zero_) out_.push_back(h);
+      seen_zero_ = true;
+      return;
+    }
+    const std::size_t mask = slots_.size() - 1;
+    // FNV's low bits mix poorly for short inputs; the multiply spreads the high ones.
+    for (std::size_t i = (h * 0x9e3779b97f4a7c15ull) >> 32 & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == h) return;
+      if (slots_[i] == 0) {
+        slots_[i] = h;
+        out_.push_back(h);
+        return;
+      }
+    }
   }
   std::vector<std::uint64_t> take() {
     std::ranges::sort(out_);
@@ -223,14 +256,16 @@ class hash_sink {
 
  private:
   std::size_t max_;
-  std::unordered_set<std::uint64_t> seen_;
+  bool seen_zero_ = false;
+  std::vector<std::uint64_t> slots_;  // at most half full: out_ stops at max_
   std::vector<std::uint64_t> out_;
 };
 
 template <class Sink>
 void add_words(std::string_view text, std::string_view prefix, const bayes_options& o, Sink& sink) {
   if (sink.full()) return;
-  for_each_word(text, o, [&](std::string_view w) { sink.add(prefix, w); });
+  const auto p = sink.prefix(prefix);
+  for_each_word(text, o, [&](std::string_view w) { sink.add(p, w); });
 }
 
 template <class Sink>
@@ -360,14 +395,123 @@ std::vector<store::bayes_scope> bayes_training_scopes(const store::account& a) {
           store::bayes_scope{store::bayes_scope_kind::domain, a.domain_id}};
 }
 
+namespace {
+
+// Bumped by every training in this process: the MX's cache of counts (below) is
+// dropped when it changes, so that a user's move into Junk counts from the next
+// message on, not 30 seconds later.
+std::atomic<std::uint64_t> trainings{0};
+
+}  // namespace
+
 core::result<store::bayes_training> bayes_train(store::store& st, const store::account& a,
                                                 std::string_view blob_hash, std::string_view bytes,
                                                 store::bayes_class cls, const bayes_options& o) {
   const auto parsed = mime::parse(bytes);
-  return st.bayes_train(a.id, blob_hash, cls, bayes_training_scopes(a), bayes_tokens(bytes, parsed, o));
+  auto done = st.bayes_train(a.id, blob_hash, cls, bayes_training_scopes(a), bayes_tokens(bytes, parsed, o));
+  trainings.fetch_add(1, std::memory_order_release);
+  return done;
 }
 
 namespace {
+
+// The store's answers for the MX, kept for up to `ttl`: the totals each message
+// asks first, and the counts of tokens, unknown ones (zeros) included. Most of a
+// message's words were in the messages just before it, and reading the counts was
+// the Bayes rule's largest cost after tokenising (a read transaction and an index
+// probe per token). Training in this process drops it all (`trainings`); training
+// elsewhere (another node, the CLI) shows within `ttl`, which statistics of
+// hundreds of messages can wait. Bounded at `max_entries` token counts over all
+// scopes: past that it starts again empty.
+class counts_cache {
+ public:
+  static constexpr std::chrono::seconds ttl{30};
+  static constexpr std::size_t max_entries = 250'000;
+
+  // What store::bayes_lookup(scope, tokens) answers, read from the store only for
+  // what is not cached.
+  core::result<store::bayes_table> lookup(store::store& st, const store::bayes_scope& scope,
+                                          const std::vector<std::uint64_t>& tokens) {
+    const auto now = std::chrono::steady_clock::now();
+    store::bayes_table out;
+    out.tokens.resize(tokens.size());
+    std::vector<std::uint64_t> missing;
+    std::vector<std::size_t> missing_at;
+    {
+      std::scoped_lock lock(mutex_);
+      entry* e = fresh(scope, now);
+      if (e == nullptr) {
+        missing = tokens;
+        missing_at.resize(tokens.size());
+        for (std::size_t i = 0; i < tokens.size(); ++i) missing_at[i] = i;
+      } else {
+        out.spam_messages = e->spam_messages;
+        out.ham_messages = e->ham_messages;
+        for (std::size_t i = 0; i < tokens.size(); ++i) {
+          if (const auto it = e->tokens.find(tokens[i]); it != e->tokens.end()) {
+            out.tokens[i] = it->second;
+          } else {
+            missing.push_back(tokens[i]);
+            missing_at.push_back(i);
+          }
+        }
+        if (missing.empty()) return out;
+      }
+    }
+    const auto generation = trainings.load(std::memory_order_acquire);
+    auto table = st.bayes_lookup(scope, missing);
+    if (!table) return std::unexpected(table.error());
+    out.spam_messages = table->spam_messages;
+    out.ham_messages = table->ham_messages;
+    for (std::size_t j = 0; j < missing.size(); ++j) out.tokens[missing_at[j]] = table->tokens[j];
+
+    std::scoped_lock lock(mutex_);
+    if (generation != generation_) return out;  // trained meanwhile: these may be older
+    if (entries_ + missing.size() > max_entries) {
+      scopes_.clear();
+      entries_ = 0;
+    }
+    auto [it, added] = scopes_.try_emplace(scope);
+    entry& e = it->second;
+    if (added) e.read = now;
+    e.spam_messages = table->spam_messages;
+    e.ham_messages = table->ham_messages;
+    for (std::size_t j = 0; j < missing.size(); ++j) {
+      if (e.tokens.try_emplace(missing[j], table->tokens[j]).second) ++entries_;
+    }
+    return out;
+  }
+
+ private:
+  struct entry {
+    std::chrono::steady_clock::time_point read;  // when its first answer was read
+    std::uint64_t spam_messages = 0;
+    std::uint64_t ham_messages = 0;
+    std::unordered_map<std::uint64_t, store::bayes_counts> tokens;
+  };
+
+  // The scope's entry if it is younger than ttl and nothing was trained since; with
+  // the lock held.
+  entry* fresh(const store::bayes_scope& scope, std::chrono::steady_clock::time_point now) {
+    if (const auto g = trainings.load(std::memory_order_acquire); g != generation_) {
+      scopes_.clear();
+      entries_ = 0;
+      generation_ = g;
+      return nullptr;
+    }
+    const auto it = scopes_.find(scope);
+    if (it == scopes_.end()) return nullptr;
+    if (now - it->second.read < ttl) return &it->second;
+    entries_ -= it->second.tokens.size();
+    scopes_.erase(it);
+    return nullptr;
+  }
+
+  std::mutex mutex_;
+  std::uint64_t generation_ = 0;  // `trainings` when the entries were read
+  std::map<store::bayes_scope, entry> scopes_;
+  std::size_t entries_ = 0;  // token counts over all scopes
+};
 
 class bayes_rules final : public rule_source {
  public:
@@ -398,7 +542,7 @@ class bayes_rules final : public rule_source {
 
  private:
   bool can_vote(const store::bayes_scope& scope) {
-    auto totals = store_.bayes_lookup(scope, {});
+    auto totals = cache_.lookup(store_, scope, {});
     if (!totals) {
       spdlog::warn("bayes: cannot read the message totals: {}", totals.error().message);
       return false;
@@ -434,7 +578,7 @@ class bayes_rules final : public rule_source {
   }
 
   std::optional<double> classify(store::bayes_scope scope, const std::vector<std::uint64_t>& tokens) {
-    auto table = store_.bayes_lookup(scope, tokens);
+    auto table = cache_.lookup(store_, scope, tokens);
     if (!table) {
       spdlog::warn("bayes: cannot read the token counts: {}", table.error().message);
       return std::nullopt;
@@ -444,6 +588,7 @@ class bayes_rules final : public rule_source {
 
   store::store& store_;
   bayes_options options_;
+  counts_cache cache_;
 };
 
 }  // namespace

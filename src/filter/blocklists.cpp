@@ -70,18 +70,28 @@ bool all_digits_and_dots(std::string_view h) {
 
 std::vector<std::string> link_hosts(std::string_view text, std::size_t max) {
   std::vector<std::string> out;
-  for (std::size_t i = 0; i < text.size() && out.size() < max; ++i) {
-    const char c = lower(text[i]);
-    if (c != 'h' && c != 'w') continue;
+  // A link has "://" after "http" or "https", or starts with "www.": rather than
+  // look at every byte, jump from one ':' or '.' to the next (memchr, through find).
+  std::size_t colon = text.find(':');
+  std::size_t dot = text.find('.');
+  for (std::size_t i = 0; i < text.size() && out.size() < max;) {
+    if (colon < i) colon = text.find(':', i);
+    if (dot < i) dot = text.find('.', i);
+    const std::size_t at = std::min(colon, dot);
+    if (at == std::string_view::npos) break;
     std::size_t start = std::string_view::npos;
-    if (starts_with_nocase(text, i, "http://")) {
-      start = i + 7;
-    } else if (starts_with_nocase(text, i, "https://")) {
-      start = i + 8;
-    } else if (starts_with_nocase(text, i, "www.") && (i == 0 || !host_char(text[i - 1]))) {
-      start = i;
+    if (at == colon) {
+      if (text.substr(at + 1, 2) == "//" &&
+          ((at >= 5 && starts_with_nocase(text, at - 5, "https")) || (at >= 4 && starts_with_nocase(text, at - 4, "http")))) {
+        start = at + 3;
+      }
+    } else if (at >= 3 && starts_with_nocase(text, at - 3, "www") && (at == 3 || !host_char(text[at - 4]))) {
+      start = at - 3;
     }
-    if (start == std::string_view::npos) continue;
+    if (start == std::string_view::npos) {
+      i = at + 1;
+      continue;
+    }
     // authority = [userinfo "@"] host [":" port] (RFC 3986 §3.2); the host ends at
     // the first byte that cannot be in a name.
     std::size_t end = start;
@@ -91,13 +101,15 @@ std::vector<std::string> link_hosts(std::string_view text, std::size_t max) {
       ++end;
     }
     std::string_view authority = text.substr(start, end - start);
-    if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+    if (const auto userinfo = authority.rfind('@'); userinfo != std::string_view::npos) {
+      authority.remove_prefix(userinfo + 1);
+    }
     std::size_t len = 0;
     while (len < authority.size() && host_char(authority[len])) ++len;
     std::string host(authority.substr(0, len));
     while (!host.empty() && host.back() == '.') host.pop_back();
     for (auto& ch : host) ch = lower(ch);
-    i = end == 0 ? i : end - 1;
+    i = std::max(end, at + 1);
     if (host.find('.') == std::string::npos || all_digits_and_dots(host)) continue;
     if (std::ranges::find(out, host) == out.end()) out.push_back(std::move(host));
   }

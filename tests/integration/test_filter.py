@@ -35,7 +35,9 @@ GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
 class Clamd:
     """clamd on a free loopback TCP port, with its own config and database."""
 
-    def __init__(self):
+    def __init__(self, temporary_directory=None):
+        """temporary_directory: where clamd spools each stream (clamd.conf's
+        TemporaryDirectory; /tmp by default)."""
         self.dir = tempfile.mkdtemp(prefix="letterhead-clamd-")
         self.port = harness.free_port()
         self.proc = None
@@ -49,6 +51,8 @@ class Clamd:
             f.write(f"Foreground yes\nTCPSocket {self.port}\nTCPAddr 127.0.0.1\n"
                     f"DatabaseDirectory {db}\nLogFile {self.dir}/clamd.log\n"
                     f"StreamMaxLength 20M\nMaxThreads 4\n")
+            if temporary_directory:
+                f.write(f"TemporaryDirectory {temporary_directory}\n")
 
     def start(self):
         self.proc = subprocess.Popen([CLAMD, "-c", self.conf], stdout=subprocess.DEVNULL,

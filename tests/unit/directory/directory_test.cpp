@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -40,6 +41,25 @@ class directory_test : public ::testing::Test {
   std::unique_ptr<store::store> store_;
   std::unique_ptr<directory> dir;
 };
+
+// is_local_domain remembers its answers: through this directory a change shows at
+// once; made elsewhere (here a second directory on the same store, as the CLI is
+// another process) a new domain shows within not_local_ttl.
+TEST_F(directory_test, local_domain_answers_are_cached_briefly) {
+  EXPECT_TRUE(*dir->is_local_domain("EXAMPLE.com"));
+  EXPECT_FALSE(*dir->is_local_domain("other.example"));
+  ASSERT_TRUE(dir->add_domain("other.example", "test"));
+  EXPECT_TRUE(*dir->is_local_domain("other.example"));
+  ASSERT_TRUE(dir->remove_domain("other.example", "test"));
+  EXPECT_FALSE(*dir->is_local_domain("other.example"));
+
+  directory elsewhere(*store_, test_cost);
+  EXPECT_FALSE(*dir->is_local_domain("third.example"));
+  ASSERT_TRUE(elsewhere.add_domain("third.example", "test"));
+  EXPECT_FALSE(*dir->is_local_domain("third.example"));  // the remembered no
+  std::this_thread::sleep_for(directory::not_local_ttl + std::chrono::milliseconds(100));
+  EXPECT_TRUE(*dir->is_local_domain("third.example"));
+}
 
 TEST_F(directory_test, addresses_are_validated_and_normalised) {
   EXPECT_EQ(parse_address("Alice@EXAMPLE.com.")->str(), "Alice@example.com");

@@ -42,6 +42,21 @@ TEST(Blocklists, LinkHosts) {
   EXPECT_TRUE(link_hosts(std::string(100000, 'h'), 10).empty());
 }
 
+// The scan jumps between ':' and '.': links at either end of the text, a "www."
+// glued to a word, schemes without "//", and long runs of the bytes it stops at.
+TEST(Blocklists, LinkHostsAtTheEdges) {
+  EXPECT_EQ(link_hosts("WWW.Start.Example/x and xwww.glued.example, http:/one.example, "
+                       "ftp://two.example, 1.5 https://", 10),
+            (std::vector<std::string>{"www.start.example"}));
+  EXPECT_EQ(link_hosts("see:http://end.example", 10), (std::vector<std::string>{"end.example"}));
+  EXPECT_EQ(link_hosts("mail www.a.example.www.b.example", 10), (std::vector<std::string>{"www.a.example.www.b.example"}));
+  EXPECT_TRUE(link_hosts(std::string(100000, '.'), 10).empty());
+  EXPECT_TRUE(link_hosts(std::string(100000, ':'), 10).empty());
+  std::string many;
+  for (int i = 0; i < 20000; ++i) many += "w.:";
+  EXPECT_TRUE(link_hosts(many, 10).empty());
+}
+
 TEST(Blocklists, UriblCandidates) {
   EXPECT_EQ(uribl_candidates("a.b.evil.example"), (std::vector<std::string>{"a.b.evil.example", "evil.example"}));
   EXPECT_EQ(uribl_candidates("www.evil.example"), (std::vector<std::string>{"evil.example"}));
