@@ -15,6 +15,11 @@ filter::bayes_options bayes_options_from(const core::config& cfg) {
   return o;
 }
 
+std::optional<store::bayes_company_limit> bayes_company_limit_from(const core::config& cfg) {
+  if (cfg.spam.bayes_company_share >= 1.0) return std::nullopt;
+  return store::bayes_company_limit{cfg.spam.bayes_company_share, cfg.spam.bayes_company_floor};
+}
+
 void bayes_trainer::submit(imap::server::junk_feedback fb) {
   bool start = false;
   {
@@ -71,15 +76,18 @@ void bayes_trainer::train(const item& it) {
     return;
   }
   auto done = filter::bayes_train(store_, *account, it.blob, *bytes,
-                                  it.spam ? store::bayes_class::spam : store::bayes_class::ham, options_);
+                                  it.spam ? store::bayes_class::spam : store::bayes_class::ham, options_, limit_);
   if (!done) {
     spdlog::warn("bayes: training {} as {} for {}: {}", it.blob, cls, account->address, done.error().message);
     return;
   }
-  const char* what = *done == store::bayes_training::trained ? "trained"
-                     : *done == store::bayes_training::moved ? "retrained"
-                                                             : "already trained";
-  spdlog::info("bayes: {} {} as {} for {}", what, it.blob, cls, account->address);
+  const char* what = done->outcome == store::bayes_training::trained ? "trained"
+                     : done->outcome == store::bayes_training::moved ? "retrained"
+                                                                     : "already trained";
+  // The company's share (store::bayes_company_limit) reached: worth an admin's look
+  // when it keeps happening, as one account is teaching far more than its colleagues.
+  spdlog::info("bayes: {} {} as {} for {}{}", what, it.blob, cls, account->address,
+               done->company ? "" : " (not for the company: this user's share of its tables is full)");
 }
 
 }  // namespace letterhead::app

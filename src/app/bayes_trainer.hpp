@@ -12,6 +12,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -28,12 +29,15 @@ namespace letterhead::app {
 
 // [spam] bayes_* settings as the classifier's options.
 [[nodiscard]] filter::bayes_options bayes_options_from(const core::config& cfg);
+// [spam] bayes_company_share and _floor: how much of the company's tables one user's
+// moves may make up; none when the share is 1.
+[[nodiscard]] std::optional<store::bayes_company_limit> bayes_company_limit_from(const core::config& cfg);
 
 class bayes_trainer : public std::enable_shared_from_this<bayes_trainer> {
  public:
   bayes_trainer(store::store& st, boost::asio::thread_pool& pool, filter::bayes_options o,
-                std::size_t max_queue = 10000)
-      : store_(st), pool_(pool), options_(o), max_queue_(max_queue) {}
+                std::optional<store::bayes_company_limit> limit, std::size_t max_queue = 10000)
+      : store_(st), pool_(pool), options_(o), limit_(limit), max_queue_(max_queue) {}
 
   // Never blocks: queues the messages and starts a drain job when none runs.
   void submit(imap::server::junk_feedback fb);
@@ -53,6 +57,7 @@ class bayes_trainer : public std::enable_shared_from_this<bayes_trainer> {
   store::store& store_;
   boost::asio::thread_pool& pool_;
   filter::bayes_options options_;
+  std::optional<store::bayes_company_limit> limit_;
   std::size_t max_queue_;
   std::mutex mutex_;
   std::deque<item> queue_;

@@ -63,7 +63,7 @@ void add_spam_commands(CLI::App& app, globals& g) {
       // The content hash names the message, so that training it twice counts once.
       auto done = filter::bayes_train(*ctx->store, *account, store::sha256_hex(bytes), bytes, cls, options);
       if (!done) { g.status = report(done.error()); return; }
-      (*done == store::bayes_training::unchanged ? unchanged : trained) += 1;
+      (done->outcome == store::bayes_training::unchanged ? unchanged : trained) += 1;
     }
     std::cout << "trained " << trained << " message(s) as " << (o->spam ? "spam" : "ham") << " for "
               << account->address << " (" << unchanged << " already trained)\n";

@@ -14,7 +14,8 @@ core::result<std::size_t> start_imap(services& s) {
   // Moves into and out of Junk train the classifier of the MX (app/bayes_trainer.hpp).
   imap::server::junk_feedback_hook feedback;
   if (cfg.spam.enabled && cfg.spam.bayes) {
-    auto trainer = std::make_shared<bayes_trainer>(*s.ctx.store, s.rt.blocking(), bayes_options_from(cfg));
+    auto trainer = std::make_shared<bayes_trainer>(*s.ctx.store, s.rt.blocking(), bayes_options_from(cfg),
+                                                  bayes_company_limit_from(cfg));
     feedback = trainer->hook();
     s.keep.push_back(trainer);
   }

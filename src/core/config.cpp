@@ -344,6 +344,8 @@ static result<void> read_filters(section_reader& r, std::string_view origin, con
     LH_TRY(sr.boolean("bayes", c.spam.bayes));
     LH_TRY(sr.integer("bayes_min_spam", c.spam.bayes_min_spam, 1, 100000000));
     LH_TRY(sr.integer("bayes_min_ham", c.spam.bayes_min_ham, 1, 100000000));
+    LH_TRY(sr.number("bayes_company_share", c.spam.bayes_company_share, 0, 1));
+    LH_TRY(sr.integer("bayes_company_floor", c.spam.bayes_company_floor, 0, 100000000));
     LH_TRY(sr.string("rspamd", c.spam.rspamd));
     LH_TRY(sr.number("rspamd_weight", c.spam.rspamd_weight, -100, 100));
     LH_TRY(sr.boolean("rspamd_reject", c.spam.rspamd_reject));

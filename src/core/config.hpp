@@ -165,6 +165,11 @@ struct spam_config {
   bool bayes = true;
   std::size_t bayes_min_spam = 200;
   std::size_t bayes_min_ham = 200;
+  // One user's Junk moves count in the company's tables only while that user's
+  // messages there are fewer than max(floor, share × the company's total) per class
+  // (store::bayes_company_limit); share 1 lifts the limit.
+  double bayes_company_share = 0.25;
+  std::size_t bayes_company_floor = 50;
   // rspamd asked over HTTP (filter/rspamd.hpp): "http://127.0.0.1:11333"; empty = off.
   std::string rspamd;
   double rspamd_weight = 1.0;               // RSPAMD points = rspamd's score × this

@@ -404,11 +404,12 @@ std::atomic<std::uint64_t> trainings{0};
 
 }  // namespace
 
-core::result<store::bayes_training> bayes_train(store::store& st, const store::account& a,
-                                                std::string_view blob_hash, std::string_view bytes,
-                                                store::bayes_class cls, const bayes_options& o) {
+core::result<store::bayes_train_result> bayes_train(store::store& st, const store::account& a,
+                                                    std::string_view blob_hash, std::string_view bytes,
+                                                    store::bayes_class cls, const bayes_options& o,
+                                                    const std::optional<store::bayes_company_limit>& limit) {
   const auto parsed = mime::parse(bytes);
-  auto done = st.bayes_train(a.id, blob_hash, cls, bayes_training_scopes(a), bayes_tokens(bytes, parsed, o));
+  auto done = st.bayes_train(a.id, blob_hash, cls, bayes_training_scopes(a), bayes_tokens(bytes, parsed, o), limit);
   trainings.fetch_add(1, std::memory_order_release);
   return done;
 }
@@ -555,23 +556,51 @@ class bayes_rules final : public rule_source {
     std::optional<store::id_t> domain;  // the first recipient's that is ours
   };
 
-  // One account lookup per recipient (at most 100 looked at).
+  // Whose tables a recipient address reaches: its account's and that account's
+  // domain, or only its domain's (an alias, a group), or none.
+  struct recipient_tables {
+    std::optional<store::id_t> account;
+    std::optional<store::id_t> domain;
+    std::chrono::steady_clock::time_point asked;
+  };
+
+  // From the store, remembered for counts_cache::ttl (recipients repeat: a company's
+  // mail goes to its staff), at most 10,000 addresses.
+  recipient_tables tables_of(const std::string& rcpt) {
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::scoped_lock lock(recipients_mutex_);
+      if (const auto it = recipients_.find(rcpt); it != recipients_.end() && now - it->second.asked < counts_cache::ttl) {
+        return it->second;
+      }
+    }
+    recipient_tables t{std::nullopt, std::nullopt, now};
+    if (auto a = store_.find_account(rcpt)) {
+      t.account = a->id;
+      t.domain = a->domain_id;
+    } else if (const auto at = rcpt.rfind('@'); at != std::string::npos) {
+      if (auto d = store_.find_domain(directory::lower_ascii(std::string_view(rcpt).substr(at + 1)))) t.domain = d->id;
+    }
+    std::scoped_lock lock(recipients_mutex_);
+    if (recipients_.size() >= 10'000) recipients_.clear();
+    recipients_.insert_or_assign(rcpt, t);
+    return t;
+  }
+
+  // One look per recipient (at most 100 looked at).
   scopes_of_recipients recipient_scopes(const std::vector<std::string>& rcpts) {
     scopes_of_recipients out;
     bool single = true;
     for (std::size_t i = 0; i < rcpts.size() && i < 100 && (single || !out.domain); ++i) {
-      if (auto a = store_.find_account(rcpts[i])) {
-        if (!out.domain) out.domain = a->domain_id;
-        if (out.user && *out.user != a->id) single = false;
-        out.user = a->id;
+      const auto t = tables_of(rcpts[i]);
+      if (t.account) {
+        if (!out.domain) out.domain = t.domain;
+        if (out.user && *out.user != *t.account) single = false;
+        out.user = t.account;
         continue;
       }
       single = false;
-      const auto at = rcpts[i].rfind('@');
-      if (out.domain || at == std::string::npos) continue;
-      if (auto d = store_.find_domain(directory::lower_ascii(std::string_view(rcpts[i]).substr(at + 1)))) {
-        out.domain = d->id;
-      }
+      if (!out.domain) out.domain = t.domain;
     }
     if (!single) out.user.reset();
     return out;
@@ -589,6 +618,8 @@ class bayes_rules final : public rule_source {
   store::store& store_;
   bayes_options options_;
   counts_cache cache_;
+  std::mutex recipients_mutex_;
+  std::unordered_map<std::string, recipient_tables> recipients_;
 };
 
 }  // namespace

@@ -93,10 +93,13 @@ struct bayes_options {
 // The scopes to train for an account: its own and its domain's.
 [[nodiscard]] std::vector<store::bayes_scope> bayes_training_scopes(const store::account& a);
 
-// Trains the message `bytes` (stored under `blob_hash`) as `cls` for `a` and its domain.
-[[nodiscard]] core::result<store::bayes_training> bayes_train(store::store& st, const store::account& a,
-                                                             std::string_view blob_hash, std::string_view bytes,
-                                                             store::bayes_class cls, const bayes_options& o = {});
+// Trains the message `bytes` (stored under `blob_hash`) as `cls` for `a` and its
+// domain, the domain within `limit` (users' moves into and out of Junk; none for an
+// administrator's `spam train`).
+[[nodiscard]] core::result<store::bayes_train_result> bayes_train(
+    store::store& st, const store::account& a, std::string_view blob_hash, std::string_view bytes,
+    store::bayes_class cls, const bayes_options& o = {},
+    const std::optional<store::bayes_company_limit>& limit = std::nullopt);
 
 // The rule source for the MX. Which statistics it asks (README.md): when every
 // recipient is one account whose own tables can vote, that account's; otherwise

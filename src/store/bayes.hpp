@@ -43,4 +43,19 @@ enum class bayes_training {
   moved,      // it had been trained as the other class: its counts moved over
 };
 
+// How much of its company's statistics one account's training may make up, so that
+// one employee (or a stolen account) cannot teach the whole company that its
+// invoices are spam: a message the account trains counts in its domain's tables
+// only while the messages of that class it has counted there are fewer than
+// max(floor, share × the domain's total of that class). Its own tables always count.
+struct bayes_company_limit {
+  double share = 0.25;
+  std::uint64_t floor = 50;
+};
+
+struct bayes_train_result {
+  bayes_training outcome = bayes_training::trained;
+  bool company = false;  // whether the message now counts in the domain's tables
+};
+
 }  // namespace letterhead::store

@@ -421,12 +421,13 @@ class store {
                                                                const std::vector<std::uint64_t>& tokens) = 0;
   // Atomically: records that `account` trained the message with this blob hash as
   // `cls` and adds one to the message total and to each token's count in every
-  // scope; if the account had trained it as the other class, the old counts are
-  // taken away first (never below zero). Trained as the same class: unchanged.
-  [[nodiscard]] virtual core::result<bayes_training> bayes_train(id_t account, std::string_view blob_hash,
-                                                                 bayes_class cls,
-                                                                 const std::vector<bayes_scope>& scopes,
-                                                                 const std::vector<std::uint64_t>& tokens) = 0;
+  // scope of `scopes`, a domain scope only within `limit` (store/bayes.hpp; none:
+  // always, for an administrator's training). If the account had trained it as the
+  // other class, the old counts are first taken away from the scopes they were
+  // added to (never below zero). Trained as the same class: unchanged.
+  [[nodiscard]] virtual core::result<bayes_train_result> bayes_train(
+      id_t account, std::string_view blob_hash, bayes_class cls, const std::vector<bayes_scope>& scopes,
+      const std::vector<std::uint64_t>& tokens, const std::optional<bayes_company_limit>& limit) = 0;
 
   // === end of Bayesian classifier ===
 

@@ -52,7 +52,9 @@ def text(rng, words, n=25):
     return " ".join(rng.choice(words) for _ in range(n))
 
 
-class BayesTest(unittest.TestCase):
+class BayesCase(unittest.TestCase):
+    """A server whose spam score is Bayes alone, and the helpers the tests share."""
+
     def setUp(self):
         # Bayes alone decides: BAYES_95/99 reach the junk score, nothing else does.
         config = ('[smtp]\nallow_plaintext_auth_on_loopback = true\n'
@@ -124,6 +126,9 @@ class BayesTest(unittest.TestCase):
                 self.fail("mail did not arrive")
             time.sleep(0.1)
 
+
+
+class BayesTest(BayesCase):
     def test_train_through_imap_then_classify_and_reverse(self):
         rng = self.rng
         # Untrained, spam-like mail goes to INBOX: Bayes does not vote yet.
@@ -204,6 +209,58 @@ class BayesTest(unittest.TestCase):
             self.assertLess(time.time(), deadline)
             time.sleep(0.1)
         self.assertIn("probe6", " ".join(self.subjects("INBOX")))
+
+
+class CompanyShareTest(BayesCase):
+    """One user's Junk moves count in the company's tables only up to their share
+    ([spam] bayes_company_share and bayes_company_floor): a stolen or malicious
+    account moving a customer's ordinary mail into Junk teaches its own tables all
+    of it and the company's only its share. share = 1 lifts the limit (the control:
+    the same moves all count)."""
+
+    SHARE = None  # the server's default, 0.25
+    # The company's spam total starts at 0: her first two moves are within the floor
+    # (2); then she has 2 of its 2, more than a quarter, and the other six count for
+    # her alone.
+    COUNTED = 2
+
+    def setUp(self):
+        share = "" if self.SHARE is None else f"bayes_company_share = {self.SHARE}\n"
+        config = ('[smtp]\nallow_plaintext_auth_on_loopback = true\n'
+                  f'[spam]\njunk_score = 4\nreject_score = 0\nbayes_min_spam = {MIN}\nbayes_min_ham = {MIN}\n'
+                  f'bayes_company_floor = 2\n{share}')
+        self.server = Server(config, listen=("smtp", "imaps"))
+        self.server.cli("domain", "add", "example.com")
+        self.server.add_user("alice@example.com")
+        self.server.start()
+        self.rng = random.Random(7)
+
+    def moves_counted_for_the_company(self):
+        for i in range(8):
+            self.send(message(f"order{i} confirmation", text(self.rng, HAM_WORDS)))
+        self.wait_inbox("alice@example.com", 8)
+        m = self.imap()
+        try:
+            self.assertEqual(m.select("INBOX")[0], "OK")
+            uids = [u for i in range(8) for u in self.uids_by_subject(m, f"order{i}")]
+            self.assertEqual(len(uids), 8)
+            # One at a time, so that each move is one training in this order.
+            for n, uid in enumerate(uids, 1):
+                self.assertEqual(m.uid("MOVE", uid, "Junk")[0], "OK")
+                self.wait_trained(n)
+        finally:
+            m.logout()
+        log = self.server.read_log()
+        self.assertEqual(len(re.findall(r"bayes: trained \S+ as spam for alice@example.com", log)), 8, log[-3000:])
+        return 8 - len(re.findall(r"bayes: trained \S+ as spam for alice@example.com \(not for the company", log))
+
+    def test_moves_count_for_the_company_up_to_the_share(self):
+        self.assertEqual(self.moves_counted_for_the_company(), self.COUNTED)
+
+
+class CompanyShareLiftedTest(CompanyShareTest):
+    SHARE = 1
+    COUNTED = 8
 
 
 if __name__ == "__main__":

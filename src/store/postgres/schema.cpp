@@ -507,7 +507,13 @@ CREATE TABLE blob_data (
 ALTER TABLE blob_data ALTER COLUMN data SET STORAGE EXTERNAL;
 )sql";
 
-constexpr std::string_view all[] = {v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12};
+// Version 13: whether a message an account trained counts in its domain's Bayes
+// tables (store::bayes_company_limit); everything trained before did.
+constexpr std::string_view v13 = R"sql(
+ALTER TABLE bayes_trained ADD COLUMN in_domain BIGINT NOT NULL DEFAULT 1;
+)sql";
+
+constexpr std::string_view all[] = {v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13};
 
 }  // namespace
 

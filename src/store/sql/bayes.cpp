@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -121,27 +122,67 @@ core::result<bayes_table> sql_store::bayes_lookup(const bayes_scope& scope,
   });
 }
 
-core::result<bayes_training> sql_store::bayes_train(id_t account, std::string_view blob_hash, bayes_class cls,
-                                                       const std::vector<bayes_scope>& scopes,
-                                                       const std::vector<std::uint64_t>& tokens) {
-  return write([&](write_context& ctx) -> core::result<bayes_training> {
+core::result<bayes_train_result> sql_store::bayes_train(id_t account, std::string_view blob_hash,
+                                                         bayes_class cls, const std::vector<bayes_scope>& scopes,
+                                                         const std::vector<std::uint64_t>& tokens,
+                                                         const std::optional<bayes_company_limit>& limit) {
+  return write([&](write_context& ctx) -> core::result<bayes_train_result> {
     auto& db = ctx.db;
     STORE_TRY(load_account(db, account));
     std::optional<bayes_class> before;
+    bool before_company = false;
     {
-      STORE_TRY_ASSIGN(auto st, db.query("SELECT class FROM bayes_trained WHERE account_id = ? AND blob_hash = ?",
+      STORE_TRY_ASSIGN(auto st, db.query("SELECT class, in_domain FROM bayes_trained"
+                                         " WHERE account_id = ? AND blob_hash = ?",
                                          account, blob_hash));
       STORE_TRY_ASSIGN(bool row, st.step());
-      if (row) before = static_cast<bayes_class>(st.i64(0));
+      if (row) {
+        before = static_cast<bayes_class>(st.i64(0));
+        before_company = st.i64(1) != 0;
+      }
     }
-    if (before == cls) return bayes_training::unchanged;
-    if (before) STORE_TRY(bayes_add(db, scopes, tokens, *before, -1));
-    STORE_TRY(bayes_add(db, scopes, tokens, cls, +1));
-    STORE_TRY(db.run("INSERT INTO bayes_trained (account_id, blob_hash, class, trained) VALUES (?, ?, ?, ?)"
+    // The scopes a training counts in: the account's always, the domain's when `domain`.
+    const auto scopes_with = [&](bool domain) {
+      std::vector<bayes_scope> out;
+      for (const auto& sc : scopes) {
+        if (sc.kind != bayes_scope_kind::domain || domain) out.push_back(sc);
+      }
+      return out;
+    };
+    if (before == cls) return bayes_train_result{bayes_training::unchanged, before_company};
+    if (before) STORE_TRY(bayes_add(db, scopes_with(before_company), tokens, *before, -1));
+
+    // The share limit, against the domain's total of this class (store/bayes.hpp).
+    bool company = std::ranges::any_of(scopes, [](const auto& sc) { return sc.kind == bayes_scope_kind::domain; });
+    if (company && limit) {
+      std::uint64_t mine = 0;
+      {
+        STORE_TRY_ASSIGN(auto st, db.query("SELECT COUNT(*) FROM bayes_trained"
+                                           " WHERE account_id = ? AND class = ? AND in_domain = 1",
+                                           account, static_cast<int>(cls)));
+        STORE_TRY_ASSIGN(bool row, st.step());
+        if (row) mine = st.u64(0);
+      }
+      std::uint64_t total = 0;
+      for (const auto& sc : scopes) {
+        if (sc.kind != bayes_scope_kind::domain) continue;
+        STORE_TRY_ASSIGN(auto st, db.query(cls == bayes_class::spam
+                                               ? "SELECT spam FROM bayes_totals WHERE scope_kind = ? AND scope_id = ?"
+                                               : "SELECT ham FROM bayes_totals WHERE scope_kind = ? AND scope_id = ?",
+                                           static_cast<int>(sc.kind), sc.id));
+        STORE_TRY_ASSIGN(bool row, st.step());
+        if (row) total = std::max(total, st.u64(0));
+      }
+      const auto allowed = std::max<double>(static_cast<double>(limit->floor), limit->share * static_cast<double>(total));
+      company = static_cast<double>(mine) < allowed;
+    }
+    STORE_TRY(bayes_add(db, scopes_with(company), tokens, cls, +1));
+    STORE_TRY(db.run("INSERT INTO bayes_trained (account_id, blob_hash, class, trained, in_domain) VALUES (?, ?, ?, ?, ?)"
                      " ON CONFLICT (account_id, blob_hash) DO UPDATE SET class = excluded.class,"
-                     " trained = excluded.trained",
-                     account, blob_hash, static_cast<int>(cls), static_cast<std::int64_t>(std::time(nullptr))));
-    return before ? bayes_training::moved : bayes_training::trained;
+                     " trained = excluded.trained, in_domain = excluded.in_domain",
+                     account, blob_hash, static_cast<int>(cls), static_cast<std::int64_t>(std::time(nullptr)),
+                     company ? 1 : 0));
+    return bayes_train_result{before ? bayes_training::moved : bayes_training::trained, company};
   });
 }
 

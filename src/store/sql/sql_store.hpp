@@ -209,9 +209,10 @@ class sql_store final : public store {
                                                           std::chrono::seconds expiry) override;
   [[nodiscard]] core::result<bayes_table> bayes_lookup(const bayes_scope& scope,
                                                        const std::vector<std::uint64_t>& tokens) override;
-  [[nodiscard]] core::result<bayes_training> bayes_train(id_t account, std::string_view blob_hash, bayes_class cls,
-                                                         const std::vector<bayes_scope>& scopes,
-                                                         const std::vector<std::uint64_t>& tokens) override;
+  [[nodiscard]] core::result<bayes_train_result> bayes_train(id_t account, std::string_view blob_hash,
+                                                             bayes_class cls, const std::vector<bayes_scope>& scopes,
+                                                             const std::vector<std::uint64_t>& tokens,
+                                                             const std::optional<bayes_company_limit>& limit) override;
 
   [[nodiscard]] core::result<std::size_t> sweep_orphan_blobs(std::chrono::seconds min_age) override;
 

@@ -224,10 +224,11 @@ TEST_F(bayes_store, training_is_idempotent_and_reclassification_moves_counts) {
   const store::bayes_scope company{store::bayes_scope_kind::domain, alice_.domain_id};
   auto r = bayes_train(*st_, alice_, "hash1", spam, store::bayes_class::spam);
   ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(*r, store::bayes_training::trained);
+  EXPECT_EQ(r->outcome, store::bayes_training::trained);
+  EXPECT_TRUE(r->company);
   r = bayes_train(*st_, alice_, "hash1", spam, store::bayes_class::spam);
   ASSERT_TRUE(r);
-  EXPECT_EQ(*r, store::bayes_training::unchanged);
+  EXPECT_EQ(r->outcome, store::bayes_training::unchanged);
   auto t = table(user, spam);
   EXPECT_EQ(t.spam_messages, 1u);
   EXPECT_EQ(t.ham_messages, 0u);
@@ -239,7 +240,7 @@ TEST_F(bayes_store, training_is_idempotent_and_reclassification_moves_counts) {
   // Alice changes her mind: her spam counts move to ham.
   r = bayes_train(*st_, alice_, "hash1", spam, store::bayes_class::ham);
   ASSERT_TRUE(r);
-  EXPECT_EQ(*r, store::bayes_training::moved);
+  EXPECT_EQ(r->outcome, store::bayes_training::moved);
   t = table(user, spam);
   EXPECT_EQ(t.spam_messages, 0u);
   EXPECT_EQ(t.ham_messages, 1u);
@@ -256,15 +257,69 @@ TEST_F(bayes_store, training_is_idempotent_and_reclassification_moves_counts) {
   EXPECT_FALSE(bayes_train(*st_, ghost, "hash2", spam, store::bayes_class::spam));
 }
 
+// One account's share of the company's tables is bounded: its messages count there
+// only while it has fewer than max(floor, share × the company's total) of that
+// class; its own tables get everything, and a reclassification takes counts away
+// only from the tables they were added to.
+TEST_F(bayes_store, one_account_cannot_fill_the_company_tables) {
+  const store::bayes_company_limit limit{0.5, 2};
+  const store::bayes_scope company{store::bayes_scope_kind::domain, alice_.domain_id};
+  const store::bayes_scope mallory{store::bayes_scope_kind::account, alice_.id};
+  const auto msg = [](int i) { return "Subject: invoice " + std::to_string(i) + "\r\n\r\nquarterly invoice attached\r\n"; };
+  // An administrator's seeding is not limited: bob's 4 spam all count.
+  for (int i = 0; i < 4; ++i) {
+    auto r = bayes_train(*st_, bob_, "seed" + std::to_string(i), msg(100 + i), store::bayes_class::spam);
+    ASSERT_TRUE(r && r->company);
+  }
+  // Alice (a stolen account, say) marks 6 messages as spam: while she has fewer than
+  // max(2, 0.5 × the company's spam total) counted there, one more counts. 4 do (the
+  // total grows with them, 4 → 8); then her 4 are half of the 8, and 2 do not.
+  std::vector<bool> counted;
+  for (int i = 0; i < 6; ++i) {
+    auto r = bayes_train(*st_, alice_, "m" + std::to_string(i), msg(i), store::bayes_class::spam, {}, limit);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->outcome, store::bayes_training::trained);
+    counted.push_back(r->company);
+  }
+  EXPECT_EQ(counted, (std::vector<bool>{true, true, true, true, false, false}));
+  EXPECT_EQ(table(company, msg(0)).spam_messages, 8u);
+  EXPECT_EQ(table(mallory, msg(0)).spam_messages, 6u);
+  // Moving one that did not count to ham: the company's spam total is unchanged, and
+  // its ham share (floor 2) takes it.
+  auto r = bayes_train(*st_, alice_, "m5", msg(5), store::bayes_class::ham, {}, limit);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->outcome, store::bayes_training::moved);
+  EXPECT_TRUE(r->company);
+  auto t = table(company, msg(5));
+  EXPECT_EQ(t.spam_messages, 8u);
+  EXPECT_EQ(t.ham_messages, 1u);
+  // Moving one that counted: the company's spam total falls with it.
+  r = bayes_train(*st_, alice_, "m0", msg(0), store::bayes_class::ham, {}, limit);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->company);
+  t = table(company, msg(0));
+  EXPECT_EQ(t.spam_messages, 7u);
+  EXPECT_EQ(t.ham_messages, 2u);
+  // Her spam share has room again (3 counted, 3.5 allowed): the next one counts.
+  r = bayes_train(*st_, alice_, "m6", msg(6), store::bayes_class::spam, {}, limit);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->company);
+  // Her ham share is full at the floor (2 counted; 0.5 × 2 < 2).
+  r = bayes_train(*st_, alice_, "m7", msg(7), store::bayes_class::ham, {}, limit);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->company);
+  EXPECT_EQ(table(mallory, msg(0)).ham_messages, 3u);
+}
+
 TEST_F(bayes_store, lookups_of_many_tokens_keep_their_order) {
   // More tokens than one lookup statement takes (256), seen and unseen interleaved,
   // in no particular order: each count must land at its own token's place.
   std::vector<std::uint64_t> trained;
   for (std::uint64_t i = 0; i < 700; ++i) trained.push_back(i * 7919 + 1);
   const std::vector<store::bayes_scope> scopes{{store::bayes_scope_kind::account, alice_.id}};
-  ASSERT_TRUE(st_->bayes_train(alice_.id, "h-many", store::bayes_class::spam, scopes, trained));
+  ASSERT_TRUE(st_->bayes_train(alice_.id, "h-many", store::bayes_class::spam, scopes, trained, std::nullopt));
   ASSERT_TRUE(st_->bayes_train(alice_.id, "h-few", store::bayes_class::ham, scopes,
-                               std::vector<std::uint64_t>(trained.begin(), trained.begin() + 10)));
+                               std::vector<std::uint64_t>(trained.begin(), trained.begin() + 10), std::nullopt));
   std::vector<std::uint64_t> asked;
   for (std::size_t i = 0; i < trained.size(); ++i) {
     asked.push_back(trained[trained.size() - 1 - i]);  // reversed

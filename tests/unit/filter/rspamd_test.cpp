@@ -5,9 +5,15 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -122,6 +128,85 @@ TEST(rspamd, exchange_and_header_injection) {
   EXPECT_NE(seen.find("\r\nHelo: evilUser: admin\r\n"), std::string::npos);  // no injected field
   EXPECT_EQ(seen.find("\r\nUser:"), std::string::npos);
   EXPECT_TRUE(seen.ends_with("\r\n\r\nhello"));
+}
+
+// A host name is looked up within the request's deadline (getaddrinfo_a): "localhost"
+// (from /etc/hosts) reaches the peer; a name the resolver cannot answer gives up by
+// the deadline, whatever the system resolver's own timeouts, as unavailable.
+TEST(rspamd, names_are_resolved_within_the_deadline) {
+  const std::string json = R"({"score":1.5,"required_score":15,"action":"no action"})";
+  {
+    fake_peer peer(fmt::format("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{}", json.size(), json));
+    rspamd_options o;
+    o.host = "localhost";
+    o.port = peer.port();
+    o.timeout = std::chrono::milliseconds(5000);
+    auto r = rspamd_check(o, {}, "hello");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_DOUBLE_EQ(r->score, 1.5);
+  }
+  rspamd_options o;
+  o.host = "rspamd.letterhead-test.invalid";  // RFC 6761 §6.4: never resolves
+  o.port = 11333;
+  o.timeout = std::chrono::milliseconds(1500);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = rspamd_check(o, {}, "hello");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, core::errc::unavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2500));
+}
+
+// With a resolver that never answers (a silent UDP socket on 127.0.0.77:53, named
+// by a resolv.conf bind-mounted over /etc/resolv.conf in a mount namespace of its
+// own), getaddrinfo would wait timeout × attempts = 10 s; the lookup gives up at the
+// request's deadline (1 s). The check runs in a fresh process (this binary again,
+// the DISABLED_ case below): glibc's lookup threads do not survive a fork.
+TEST(rspamd, a_silent_resolver_does_not_outlast_the_deadline) {
+  if (::geteuid() != 0) GTEST_SKIP() << "a mount namespace needs root";
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::unshare(CLONE_NEWNS) != 0) ::_exit(77);
+    // Private, so that the bind mount below never reaches the machine's namespace.
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(77);
+    const std::string conf = "/tmp/letterhead-silent-resolv-" + std::to_string(::getpid());
+    std::ofstream(conf) << "nameserver 127.0.0.77\noptions timeout:5 attempts:2\n";
+    if (::mount(conf.c_str(), "/etc/resolv.conf", nullptr, MS_BIND, nullptr) != 0) ::_exit(77);
+    ::unlink(conf.c_str());
+    ::setenv("LETTERHEAD_SILENT_RESOLVER", "1", 1);
+    // The abandoned lookup is still glibc's when the child exits: not a leak.
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    ::setenv("ASAN_OPTIONS", (std::string(asan != nullptr ? asan : "") + ":detect_leaks=0").c_str(), 1);
+    ::execl("/proc/self/exe", "rspamd_test", "--gtest_also_run_disabled_tests",
+            "--gtest_filter=rspamd.DISABLED_silent_resolver_child", nullptr);
+    ::_exit(78);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "no mount namespace here";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(rspamd, DISABLED_silent_resolver_child) {
+  if (std::getenv("LETTERHEAD_SILENT_RESOLVER") == nullptr) GTEST_SKIP() << "run by the test above";
+  const int dns = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(53);
+  ::inet_pton(AF_INET, "127.0.0.77", &a.sin_addr);
+  ASSERT_EQ(::bind(dns, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);  // reads nothing, answers nothing
+  rspamd_options o;
+  o.host = "rspamd.example.com";
+  o.port = 11333;
+  o.timeout = std::chrono::milliseconds(1000);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = rspamd_check(o, {}, "hello");
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("timed out"), std::string::npos) << r.error().message;
+  EXPECT_LT(took, std::chrono::milliseconds(2000));
+  ::close(dns);
 }
 
 TEST(rspamd, errors_are_unavailable) {
