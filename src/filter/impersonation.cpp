@@ -266,6 +266,25 @@ bool impersonation_guard::is_our_domain(std::string_view domain) const {
 
 std::vector<impersonation_match> impersonation_guard::check(std::string_view display_name,
                                                             std::string_view from_domain) const {
+  if (display_name.size() + from_domain.size() >= 1024) return judge(display_name, from_domain);
+  // The name's length first: no name and domain pair can spell another's key.
+  auto key = std::to_string(display_name.size());
+  key += ':';
+  key += display_name;
+  key += from_domain;
+  {
+    std::scoped_lock lock(seen_mutex_);
+    if (const auto it = seen_.find(key); it != seen_.end()) return it->second;
+  }
+  auto out = judge(display_name, from_domain);
+  std::scoped_lock lock(seen_mutex_);
+  if (seen_.size() >= 10'000) seen_.clear();
+  seen_.emplace(std::move(key), out);
+  return out;
+}
+
+std::vector<impersonation_match> impersonation_guard::judge(std::string_view display_name,
+                                                            std::string_view from_domain) const {
   std::vector<impersonation_match> out;
   if (!display_name.empty()) {
     for (const auto& k : name_match_keys(display_name)) {

@@ -18,6 +18,7 @@
 // number of employees' keys (a hash probe) and our domains.
 
 #include <cstddef>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -69,7 +70,10 @@ class impersonation_guard {
   [[nodiscard]] bool is_our_domain(std::string_view domain) const;
 
   // The findings for a From display name (UTF-8, already decoded from RFC 2047) and
-  // From domain. The caller decides whether the sender is trusted.
+  // From domain. The caller decides whether the sender is trusted. Remembered per
+  // name and domain (at most 10,000 pairs, each under 1 KiB): the same senders write
+  // again and again, and the Unicode work (NFKC, pinyin, IDNA, skeletons) is the
+  // guard's whole cost.
   [[nodiscard]] std::vector<impersonation_match> check(std::string_view display_name,
                                                        std::string_view from_domain) const;
 
@@ -83,9 +87,14 @@ class impersonation_guard {
     std::string skeleton;  // of the whole Unicode domain
   };
 
+  [[nodiscard]] std::vector<impersonation_match> judge(std::string_view display_name,
+                                                       std::string_view from_domain) const;
+
   const mailauth::public_suffix_list& psl_;
   std::unordered_map<std::string, std::string> names_;  // key → employee display name
   std::vector<our_domain> domains_;
+  mutable std::mutex seen_mutex_;
+  mutable std::unordered_map<std::string, std::vector<impersonation_match>> seen_;  // name's length, ':', name, domain → findings
 };
 
 // The visible warning, in Simplified Chinese then English.

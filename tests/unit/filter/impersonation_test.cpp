@@ -107,6 +107,20 @@ TEST_F(GuardTest, LookalikeDomains) {
   EXPECT_EQ(rules("Zhang Wei", "examp1e.com"), (v{"IMPERSONATION_NAME", "LOOKALIKE_DOMAIN"}));
 }
 
+// Answers are remembered per name and domain: asked again, and asked with the same
+// bytes split differently between name and domain, each gets its own answer.
+TEST_F(GuardTest, RememberedAnswersStayPerNameAndDomain) {
+  using v = std::vector<std::string>;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(rules("张伟", "evil.example"), v{"IMPERSONATION_NAME"});
+    EXPECT_EQ(rules("Bob", "examp1e.com"), v{"LOOKALIKE_DOMAIN"});
+    EXPECT_EQ(rules("Bob", "partner.example"), v{});
+  }
+  EXPECT_EQ(rules("Zhang Wei", "examp1e.com"), (v{"IMPERSONATION_NAME", "LOOKALIKE_DOMAIN"}));
+  EXPECT_EQ(rules("Zhang We", "iexamp1e.com"), v{});
+  EXPECT_EQ(rules(std::string(2000, 'x'), "examp1e.com"), v{"LOOKALIKE_DOMAIN"});  // too long to keep
+}
+
 TEST(Impersonation, ShortLabelsCountCharactersNotBytes) {
   // 工商银 is three characters (nine bytes of UTF-8): too short for the edit-distance
   // test, like "abc"; one edit on a four-character label still counts.
