@@ -1,7 +1,6 @@
 #include "filter/clamav.hpp"
 
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -14,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "core/config.hpp"
+#include "filter/detail/resolve_within.hpp"
 
 namespace letterhead::filter {
 
@@ -123,27 +123,17 @@ core::result<int> open_connection(const clamd_address& a, clock::time_point dead
     }
     return fd;
   }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  const auto port = std::to_string(a.port);
-  if (const int rc = ::getaddrinfo(a.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    return core::fail(core::errc::unavailable, fmt::format("clamd: {}: {}", a.host, ::gai_strerror(rc)));
-  }
+  auto addresses = detail::resolve_within(a.host, a.port, deadline);
+  if (!addresses) return core::fail(core::errc::unavailable, "clamd: " + addresses.error().message);
   core::error last{core::errc::unavailable, "clamd: no address"};
-  for (auto* ai = found; ai != nullptr; ai = ai->ai_next) {
-    const int fd = ::socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  for (const auto& address : *addresses) {
+    const int fd = ::socket(address.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) continue;
-    if (auto c = connect_within(fd, ai->ai_addr, ai->ai_addrlen, deadline); c) {
-      ::freeaddrinfo(found);
-      return fd;
-    } else {
-      last = c.error();
-    }
+    auto c = connect_within(fd, reinterpret_cast<const sockaddr*>(&address.sa), address.length, deadline);
+    if (c) return fd;
+    last = c.error();
     ::close(fd);
   }
-  ::freeaddrinfo(found);
   return std::unexpected(last);
 }
 

@@ -1,9 +1,5 @@
 #include "filter/rspamd.hpp"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,13 +8,13 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <ctime>
-#include <vector>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include "filter/detail/resolve_within.hpp"
 
 namespace letterhead::filter {
 
@@ -70,105 +66,9 @@ core::result<void> wait_for(int fd, short events, clock::time_point deadline) {
   }
 }
 
-struct address {
-  sockaddr_storage sa{};
-  socklen_t length = 0;
-  int family = 0;
-};
-
-// One getaddrinfo_a request, freed by whichever lets go of it last: the caller, or
-// glibc's completion notification (a lookup the caller stopped waiting for still
-// finishes, on glibc's thread, and writes into it).
-class pending_lookup {
- public:
-  pending_lookup(std::string host, std::uint16_t port) : host_(std::move(host)), port_(std::to_string(port)) {
-    hints_.ai_socktype = SOCK_STREAM;
-    hints_.ai_flags = AI_NUMERICSERV;
-    request_.ar_name = host_.c_str();
-    request_.ar_service = port_.c_str();
-    request_.ar_request = &hints_;
-  }
-  pending_lookup(const pending_lookup&) = delete;
-  pending_lookup& operator=(const pending_lookup&) = delete;
-  ~pending_lookup() {
-    if (request_.ar_result != nullptr) ::freeaddrinfo(request_.ar_result);
-  }
-  static void notified(sigval v) { static_cast<pending_lookup*>(v.sival_ptr)->release(); }
-  void release() {
-    if (holders_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
-  gaicb* request() { return &request_; }
-
- private:
-  std::string host_;
-  std::string port_;
-  addrinfo hints_{};
-  gaicb request_{};
-  std::atomic<int> holders_{2};
-};
-
-// rspamd's addresses, found within the request's deadline. A literal address needs
-// no lookup. A name is looked up by glibc as getaddrinfo would (/etc/hosts, DNS),
-// but through getaddrinfo_a: getaddrinfo itself blocks for as long as the resolver
-// configuration says (timeout × attempts × servers: half a minute and more when a
-// server is down), holding a blocking-pool thread past [spam] rspamd_timeout.
-core::result<std::vector<address>> resolve_within(const rspamd_options& o, clock::time_point deadline) {
-  std::vector<address> out;
-  address literal;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&literal.sa);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&literal.sa);
-  if (::inet_pton(AF_INET, o.host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(o.port);
-    literal.length = sizeof(sockaddr_in);
-    literal.family = AF_INET;
-    out.push_back(literal);
-    return out;
-  }
-  if (::inet_pton(AF_INET6, o.host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(o.port);
-    literal.length = sizeof(sockaddr_in6);
-    literal.family = AF_INET6;
-    out.push_back(literal);
-    return out;
-  }
-  auto* lookup = new pending_lookup(o.host, o.port);
-  gaicb* list[] = {lookup->request()};
-  sigevent done{};
-  done.sigev_notify = SIGEV_THREAD;
-  done.sigev_notify_function = &pending_lookup::notified;
-  done.sigev_value.sival_ptr = lookup;
-  if (::getaddrinfo_a(GAI_NOWAIT, list, 1, &done) != 0) {
-    delete lookup;  // not queued: nothing will notify
-    return std::unexpected(unavailable("cannot resolve " + o.host));
-  }
-  int state = EAI_INPROGRESS;
-  while ((state = ::gai_error(lookup->request())) == EAI_INPROGRESS) {
-    const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - clock::now()).count();
-    if (left <= 0) break;
-    const timespec wait{static_cast<time_t>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
-    (void)::gai_suspend(list, 1, &wait);  // woken by the answer, the deadline or a signal
-  }
-  if (state == 0) {
-    for (auto* ai = lookup->request()->ar_result; ai != nullptr && out.size() < 16; ai = ai->ai_next) {
-      if (ai->ai_addrlen > sizeof(sockaddr_storage)) continue;
-      address a;
-      std::memcpy(&a.sa, ai->ai_addr, ai->ai_addrlen);
-      a.length = ai->ai_addrlen;
-      a.family = ai->ai_family;
-      out.push_back(a);
-    }
-  }
-  lookup->release();
-  if (state == EAI_INPROGRESS) return std::unexpected(unavailable("resolving " + o.host + " timed out"));
-  if (out.empty()) return std::unexpected(unavailable("cannot resolve " + o.host));
-  return out;
-}
-
 core::result<int> connect_to(const rspamd_options& o, clock::time_point deadline) {
-  auto addresses = resolve_within(o, deadline);
-  if (!addresses) return std::unexpected(addresses.error());
+  auto addresses = detail::resolve_within(o.host, o.port, deadline);
+  if (!addresses) return std::unexpected(unavailable(addresses.error().message));
   std::string last = "no address";
   for (const auto& a : *addresses) {
     const int fd = ::socket(a.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
