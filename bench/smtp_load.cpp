@@ -103,11 +103,12 @@ std::string varied_message(const std::string& body, unsigned n, unsigned attach_
                    n % 1000 == 0 ? " needle" : "");
   if (attach_every == 0 || n % attach_every != 0) return h + "\r\n" + text;
   // Bytes of this message's own (an xorshift stream seeded by n), base64 in 76-column
-  // lines (RFC 2045 §6.8), in place of the last third of the text.
+  // lines (RFC 2045 §6.8), in place of the last third of the text: whole 4-character
+  // groups, as every encoder writes them (a lone last character is malformed).
   static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::uint64_t x = 0x9e3779b97f4a7c15ull ^ (n + 1);
   std::string file;
-  const std::size_t encoded = text.size() / 3;
+  const std::size_t encoded = text.size() / 3 / 4 * 4;
   for (std::size_t i = 0; i < encoded; ++i) {
     x ^= x << 13;
     x ^= x >> 7;

@@ -1,6 +1,7 @@
 #include "filter/bayes.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -15,6 +16,7 @@
 #include <unicode/unistr.h>
 #include <unicode/utext.h>
 
+#include "core/ascii.hpp"
 #include "directory/address.hpp"
 #include "mime/address.hpp"
 #include "mime/header.hpp"
@@ -59,68 +61,74 @@ double chi2_q(double x2, std::size_t v) {
 
 namespace {
 
+// Classes of ASCII bytes for the tokeniser, one table lookup per byte.
+enum ascii_class : std::uint8_t { word_char = 1, letter = 2, digit = 4, space = 8 };
+
 // '@' too, as a letter: ICU's word rules (CLDR root, as Debian's ICU 72 has them)
 // keep "user@example.com" whole, and both paths must find the same words.
-bool ascii_word_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '@';
-}
+constexpr std::array<std::uint8_t, 256> ascii_classes = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = word_char | letter;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = word_char | letter;
+  for (int c = '0'; c <= '9'; ++c) t[c] = word_char | digit;
+  t['_'] = word_char;
+  t['@'] = word_char | letter;
+  for (const char c : {' ', '\t', '\r', '\n', '\f', '\v'}) t[static_cast<unsigned char>(c)] = space;
+  return t;
+}();
 
-bool ascii_letter(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '@'; }
-bool ascii_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+bool is(char c, ascii_class k) noexcept { return (ascii_classes[static_cast<unsigned char>(c)] & k) != 0; }
+bool ascii_space(char c) noexcept { return is(c, space); }
 
 // Whether `c` between `before` and `after` keeps a word together, as UAX #29 does:
 // MidNumLet ('.', '\'') between two letters or two digits (WB6/7, WB11/12), MidNum
 // (',', ';') between digits only; ':' never (CLDR takes it out of MidLetter). So
 // "don't", "e.g", "3.14" and "10,000" are one word; "buy,cheap,pills" and "12:30" are not.
 bool ascii_joins(char before, char c, char after) noexcept {
-  const bool letters = ascii_letter(before) && ascii_letter(after);
-  const bool digits = ascii_digit(before) && ascii_digit(after);
   switch (c) {
     case '.':
     case '\'':
-      return letters || digits;
+      return (is(before, letter) && is(after, letter)) || (is(before, digit) && is(after, digit));
     case ',':
     case ';':
-      return digits;
+      return is(before, digit) && is(after, digit);
     default:
       return false;
   }
 }
 
-bool ascii_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
-
 // The words of ASCII text without ICU: the same words its word BreakIterator finds
-// for ordinary ASCII, at a small fraction of the cost. Each is lower-cased into
-// `buffer` and passed to `emit` as a view of it.
-template <class Emit>
-void ascii_words(std::string_view text, const bayes_options& o, std::string& buffer, Emit& emit) {
+// for ordinary ASCII, at a small fraction of the cost. Each word's bytes go to
+// `words` lower-cased as they are found (clear, push each, then emit if it is kept),
+// so that a word can be hashed without being copied first.
+template <class Words>
+void ascii_words(std::string_view text, const bayes_options& o, Words& words) {
   std::size_t i = 0;
-  while (i < text.size()) {
-    if (!ascii_word_char(text[i])) {
+  const std::size_t n = text.size();
+  while (i < n) {
+    if (!is(text[i], word_char)) {
       ++i;
       continue;
     }
     const std::size_t start = i;
-    while (i < text.size() && (ascii_word_char(text[i]) ||
-                               (i + 1 < text.size() && ascii_joins(text[i - 1], text[i], text[i + 1])))) {
+    words.clear();
+    while (i < n && (is(text[i], word_char) || (i + 1 < n && ascii_joins(text[i - 1], text[i], text[i + 1])))) {
+      const char c = text[i];
+      words.push(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
       ++i;
     }
     // One Latin letter or digit says nothing.
     const std::size_t length = i - start;
     if (length < 2 || length > o.max_word) continue;
-    buffer.resize(length);
-    for (std::size_t k = 0; k < length; ++k) {
-      const char c = text[start + k];
-      buffer[k] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-    }
-    emit(std::string_view(buffer));
+    words.emit();
   }
 }
 
 // The words of text with letters beyond ASCII, by ICU's word BreakIterator (UAX #29,
-// with dictionaries for Chinese, Japanese, Thai and the like).
-template <class Emit>
-void icu_words(std::string_view utf8, const bayes_options& o, std::string& folded, Emit& emit) {
+// with dictionaries for Chinese, Japanese, Thai and the like), each case-folded and
+// passed to words.word().
+template <class Words>
+void icu_words(std::string_view utf8, const bayes_options& o, std::string& folded, Words& words) {
   auto* bi = word_breaker();
   if (bi == nullptr || utf8.empty()) return;
   UErrorCode status = U_ZERO_ERROR;
@@ -140,7 +148,7 @@ void icu_words(std::string_view utf8, const bayes_options& o, std::string& folde
       if (length < 2 && kind < UBRK_WORD_KANA) continue;
       folded.clear();
       u.foldCase().toUTF8String(folded);
-      emit(std::string_view(folded));
+      words.word(std::string_view(folded));
     }
   }
   bi->setText(icu::UnicodeString());  // drop the reference to ut before closing it
@@ -149,17 +157,16 @@ void icu_words(std::string_view utf8, const bayes_options& o, std::string& folde
 
 // Whitespace-separated chunks that are all ASCII are split by ascii_words; each run
 // of chunks with other characters goes to ICU as one piece (Chinese has no spaces,
-// and a run keeps ICU's per-call cost to one per run). `emit` sees each word as a
-// view that is valid until its next call: tokenising allocates nothing per word.
-// Text that is all ASCII (most mail in English) goes to ascii_words whole: it finds
-// the same words there as chunk by chunk, since whitespace never joins a word.
-template <class Emit>
-void for_each_word(std::string_view utf8, const bayes_options& o, Emit&& emit) {
-  std::string buffer;
-  if (std::ranges::none_of(utf8, [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
-    ascii_words(utf8, o, buffer, emit);
+// and a run keeps ICU's per-call cost to one per run). Tokenising allocates nothing
+// per word. Text that is all ASCII (most mail in English) goes to ascii_words whole:
+// it finds the same words there as chunk by chunk, since whitespace never joins a word.
+template <class Words>
+void for_each_word(std::string_view utf8, const bayes_options& o, Words& words) {
+  if (core::ascii_prefix(utf8) == utf8.size()) {
+    ascii_words(utf8, o, words);
     return;
   }
+  std::string folded;
   std::size_t run_start = std::string_view::npos;
   std::size_t run_end = 0;
   std::size_t i = 0;
@@ -180,13 +187,29 @@ void for_each_word(std::string_view utf8, const bayes_options& o, Emit&& emit) {
       continue;
     }
     if (run_start != std::string_view::npos) {
-      icu_words(utf8.substr(run_start, run_end - run_start), o, buffer, emit);
+      icu_words(utf8.substr(run_start, run_end - run_start), o, folded, words);
       run_start = std::string_view::npos;
     }
-    ascii_words(utf8.substr(start, i - start), o, buffer, emit);
+    ascii_words(utf8.substr(start, i - start), o, words);
   }
-  if (run_start != std::string_view::npos) icu_words(utf8.substr(run_start, run_end - run_start), o, buffer, emit);
+  if (run_start != std::string_view::npos) icu_words(utf8.substr(run_start, run_end - run_start), o, folded, words);
 }
+
+// Words as strings: ASCII ones built in a buffer, each passed to `emit` as a view
+// that is valid until its next call.
+template <class Emit>
+class word_strings {
+ public:
+  explicit word_strings(Emit& emit) : emit_(emit) {}
+  void clear() { buffer_.clear(); }
+  void push(char c) { buffer_.push_back(c); }
+  void emit() { emit_(std::string_view(buffer_)); }
+  void word(std::string_view w) { emit_(w); }
+
+ private:
+  Emit& emit_;
+  std::string buffer_;
+};
 
 // Where the tokens of a message go: their strings (for reading and tests) or their
 // hashes (what the store keeps). Both keep the first max_tokens distinct ones.
@@ -194,12 +217,17 @@ class string_sink {
  public:
   explicit string_sink(std::size_t max) : max_(max) {}
   [[nodiscard]] bool full() const noexcept { return out_.size() >= max_; }
-  static std::string_view prefix(std::string_view p) noexcept { return p; }
   void add(std::string_view prefix, std::string_view word) {
     if (full()) return;
     token_.assign(prefix);
     token_ += word;
     if (seen_.insert(token_).second) out_.push_back(token_);
+  }
+  template <class Each>
+  void for_words(std::string_view prefix, Each&& each) {
+    auto emit = [&](std::string_view w) { add(prefix, w); };
+    word_strings<decltype(emit)> words(emit);
+    each(words);
   }
   std::vector<std::string> take() { return std::move(out_); }
 
@@ -211,7 +239,8 @@ class string_sink {
 };
 
 // FNV-1a over prefix then word is the hash of their concatenation, so the hashes
-// are bayes_hash of the tokens string_sink would give, without building them.
+// are bayes_hash of the tokens string_sink would give, without building them: an
+// ASCII word is hashed byte by byte as the tokeniser finds it.
 // Distinctness is checked in an open-addressing table of twice max_tokens slots
 // (linear probing, zero marks a free slot): a message repeats its words, so every
 // word is a lookup, and std::unordered_set's node per entry and modulo per probe
@@ -225,12 +254,9 @@ class hash_sink {
     out_.reserve(std::min<std::size_t>(max, 4096));
   }
   [[nodiscard]] bool full() const noexcept { return out_.size() >= max_; }
-  // The hash of a prefix, computed once for all the words that follow it.
-  static std::uint64_t prefix(std::string_view p) noexcept { return fnv1a(fnv_basis, p); }
-  void add(std::string_view prefix, std::string_view word) { add(fnv1a(fnv_basis, prefix), word); }
-  void add(std::uint64_t prefix_hash, std::string_view word) {
+  void add(std::string_view prefix, std::string_view word) { add(fnv1a(fnv1a(fnv_basis, prefix), word)); }
+  void add(std::uint64_t h) {
     if (full()) return;
-    const auto h = fnv1a(prefix_hash, word);
     if (h == 0) {  // the one value that marks a free slot
       if (!seen_zero_) out_.push_back(h);
       seen_zero_ = true;
@@ -247,16 +273,36 @@ class hash_sink {
       }
     }
   }
+  // The words' policy for for_each_word: the prefix hashed once, each word's bytes
+  // folded into a copy of that state.
+  class words {
+   public:
+    words(hash_sink& sink, std::uint64_t prefix) : sink_(sink), prefix_(prefix) {}
+    void clear() { h_ = prefix_; }
+    void push(char c) { h_ = fnv1a_step(h_, c); }
+    void emit() { sink_.add(h_); }
+    void word(std::string_view w) { sink_.add(fnv1a(prefix_, w)); }
+
+   private:
+    hash_sink& sink_;
+    std::uint64_t prefix_;
+    std::uint64_t h_ = 0;
+  };
+  template <class Each>
+  void for_words(std::string_view prefix, Each&& each) {
+    words w(*this, fnv1a(fnv_basis, prefix));
+    each(w);
+  }
   std::vector<std::uint64_t> take() {
     std::ranges::sort(out_);
     return std::move(out_);
   }
   static constexpr std::uint64_t fnv_basis = 14695981039346656037ull;  // FNV-1a 64 offset basis
+  static std::uint64_t fnv1a_step(std::uint64_t h, char c) noexcept {
+    return (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  }
   static std::uint64_t fnv1a(std::uint64_t h, std::string_view bytes) noexcept {
-    for (const unsigned char c : bytes) {
-      h ^= c;
-      h *= 1099511628211ull;
-    }
+    for (const char c : bytes) h = fnv1a_step(h, c);
     return h;
   }
 
@@ -270,8 +316,7 @@ class hash_sink {
 template <class Sink>
 void add_words(std::string_view text, std::string_view prefix, const bayes_options& o, Sink& sink) {
   if (sink.full()) return;
-  const auto p = sink.prefix(prefix);
-  for_each_word(text, o, [&](std::string_view w) { sink.add(p, w); });
+  sink.for_words(prefix, [&](auto& words) { for_each_word(text, o, words); });
 }
 
 template <class Sink>
@@ -318,7 +363,9 @@ void collect_tokens(std::string_view bytes, const mime::message& parsed, const b
 
 std::vector<std::string> bayes_words(std::string_view utf8, const bayes_options& o) {
   std::vector<std::string> words;
-  for_each_word(utf8, o, [&](std::string_view w) { words.emplace_back(w); });
+  auto emit = [&](std::string_view w) { words.emplace_back(w); };
+  word_strings<decltype(emit)> each(emit);
+  for_each_word(utf8, o, each);
   return words;
 }
 

@@ -186,10 +186,7 @@ void put_length(std::string& out, std::uint32_t n) {
   out += static_cast<char>(n & 0xff);
 }
 
-}  // namespace
-
-core::result<scan_result> clamd_scan(const clamd_options& o, std::string_view data) {
-  const auto deadline = clock::now() + o.timeout;
+core::result<scan_result> scan_one(const clamd_options& o, std::string_view data, clock::time_point deadline) {
   auto fd = open_connection(o.address, deadline);
   if (!fd) return std::unexpected(fd.error());
   socket_fd sock(*fd);
@@ -218,6 +215,24 @@ core::result<scan_result> clamd_scan(const clamd_options& o, std::string_view da
     return std::unexpected(reply.error());
   }
   return parse_clamd_reply(*reply);
+}
+
+}  // namespace
+
+core::result<scan_result> clamd_scan(const clamd_options& o, std::string_view data) {
+  return scan_one(o, data, clock::now() + o.timeout);
+}
+
+core::result<scan_result> clamd_scan_each(const clamd_options& o, std::span<const std::string_view> streams) {
+  const auto deadline = clock::now() + o.timeout;
+  for (std::size_t i = 0; i < streams.size(); ++i) {
+    auto r = scan_one(o, streams[i], deadline);
+    if (!r || r->infected) {
+      if (r) r->stream = i;
+      return r;
+    }
+  }
+  return scan_result{};
 }
 
 }  // namespace letterhead::filter

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -41,9 +42,16 @@ struct clamd_options {
 struct scan_result {
   bool infected = false;
   std::string signature;  // the name clamd reported (printable ASCII), when infected
+  std::size_t stream = 0;  // clamd_scan_each: the index of the infected stream
 };
 
 [[nodiscard]] core::result<scan_result> clamd_scan(const clamd_options& o, std::string_view data);
+
+// Each of `streams` as a stream of its own (a connection each, in order), all under
+// one deadline (`o.timeout`); stops at the first infected one. Any failure fails the
+// whole: a part that was not scanned is not clean.
+[[nodiscard]] core::result<scan_result> clamd_scan_each(const clamd_options& o,
+                                                        std::span<const std::string_view> streams);
 
 // The reply line (without the NUL) as a result; exposed for tests.
 [[nodiscard]] core::result<scan_result> parse_clamd_reply(std::string_view reply);

@@ -43,23 +43,70 @@ bool has_file_marker(std::string_view text) {
   return false;
 }
 
-}  // namespace
-
-bool needs_virus_scan(std::string_view bytes, const mime::message& m) {
-  if (m.truncated || m.parts.empty()) return true;
-  // Raw bytes first: every 7bit/8bit part, and the preamble and epilogue of every
-  // multipart, which no part covers.
-  if (has_file_marker(bytes)) return true;
-  for (const auto& p : m.parts) {
-    if (p.defects != 0) return true;
-    if (p.is_multipart() || p.embedded) continue;  // containers: their parts are judged
-    if (!p.is_text() || p.subtype != "plain") return true;
-    if (p.disposition == "attachment" || !p.filename().empty()) return true;
-    if (p.encoding == mime::transfer_encoding::base64 || p.encoding == mime::transfer_encoding::quoted_printable) {
-      if (has_file_marker(mime::decoded_body(bytes, p))) return true;
+// RFC 2045 §6.8 base64 that every reader decodes to the same bytes: the alphabet,
+// line breaks and blanks, and "=" only as the padding of the last group. Anything
+// else (characters outside the alphabet, padding in the middle, a lone last
+// character) is where decoders part ways: some stop at the first padding, some go on.
+bool regular_base64(std::string_view body) {
+  std::size_t symbols = 0;
+  std::size_t padding = 0;
+  for (const char c : body) {
+    const bool alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+                          c == '/';
+    if (alphabet) {
+      if (padding != 0) return false;
+      ++symbols;
+    } else if (c == '=') {
+      ++padding;
+    } else if (c != '\r' && c != '\n' && c != ' ' && c != '\t') {
+      return false;
     }
   }
-  return false;
+  if (padding == 0) return symbols % 4 != 1;
+  return padding <= 2 && (symbols + padding) % 4 == 0 && symbols % 4 != 1;
+}
+
+// A leaf that could carry a file: anything but inline text/plain.
+bool carries_file(const mime::part& p) {
+  return !p.is_text() || p.subtype != "plain" || p.disposition == "attachment" || !p.filename().empty();
+}
+
+}  // namespace
+
+virus_scan_plan plan_virus_scan(std::string_view bytes, const mime::message& m) {
+  using scope = virus_scan_plan::scope;
+  if (m.truncated || m.parts.empty()) return {};
+  // Raw bytes first: every 7bit/8bit part, and the preamble and epilogue of every
+  // multipart, which no part covers.
+  if (has_file_marker(bytes)) return {};
+  virus_scan_plan plan;
+  bool html = false;
+  for (std::size_t i = 0; i < m.parts.size(); ++i) {
+    const auto& p = m.parts[i];
+    if (p.defects != 0) return {};
+    if (p.is_multipart() || p.embedded) continue;  // containers: their parts are judged
+    if (!carries_file(p)) {
+      if (p.encoding == mime::transfer_encoding::base64 || p.encoding == mime::transfer_encoding::quoted_printable) {
+        if (has_file_marker(mime::decoded_body(bytes, p))) return {};
+      }
+      continue;
+    }
+    if (p.is_text() && p.subtype == "html") html = true;
+    const auto body = mime::slice(bytes, p.body);
+    switch (p.encoding) {
+      case mime::transfer_encoding::seven_bit:
+      case mime::transfer_encoding::eight_bit:
+      case mime::transfer_encoding::binary: break;
+      case mime::transfer_encoding::base64:
+        if (!regular_base64(body)) return {};
+        break;
+      default: return {};
+    }
+    plan.parts.push_back(i);
+  }
+  if (html) return {};
+  plan.what = plan.parts.empty() ? scope::skip : scope::parts;
+  return plan;
 }
 
 }  // namespace letterhead::filter

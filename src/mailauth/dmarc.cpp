@@ -105,9 +105,27 @@ core::result<dmarc_record> parse_dmarc_record(std::string_view text) {
   return r;
 }
 
+namespace {
+
+// The header section with the empty line that ends it (the whole message if none
+// does), however its lines end: From is all DMARC reads, so the body is neither
+// scanned nor copied.
+std::string_view header_section(std::string_view m) {
+  if (m.starts_with("\n")) return m.substr(0, 1);
+  if (m.starts_with("\r\n")) return m.substr(0, 2);
+  for (auto i = m.find('\n'); i != std::string_view::npos; i = m.find('\n', i + 1)) {
+    if (i + 1 < m.size() && m[i + 1] == '\n') return m.substr(0, i + 2);
+    if (i + 2 < m.size() && m[i + 1] == '\r' && m[i + 2] == '\n') return m.substr(0, i + 3);
+  }
+  return m;
+}
+
+}  // namespace
+
 author_domain find_author_domain(std::string_view message) {
   author_domain out;
-  const std::string crlf = has_bare_lf(message) ? to_crlf(message) : std::string(message);
+  const auto header = header_section(message);
+  const std::string crlf = has_bare_lf(header) ? to_crlf(header) : std::string(header);
   const auto parts = split_message(crlf);
   std::size_t fields = 0;
   for (const auto& f : parts.fields) {

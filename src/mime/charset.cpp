@@ -7,6 +7,7 @@
 #include <array>
 #include <memory>
 
+#include "core/ascii.hpp"
 #include "mime/detail/ascii.hpp"
 
 namespace letterhead::mime {
@@ -191,7 +192,7 @@ bool is_valid_utf8(std::string_view bytes) noexcept {
   int32_t i = 0;
   while (i < length) {
     if (s[i] < 0x80) {
-      ++i;
+      i += static_cast<int32_t>(core::ascii_prefix(bytes.substr(static_cast<std::size_t>(i))));
       continue;
     }
     UChar32 c;

@@ -4,6 +4,7 @@ foreground with a one-signature database of our own (an EICAR body signature:
 freshclam has no network), Knot DNS serving a DNS blocklist, smtplib for SMTP and
 imaplib to see where mail landed (INBOX or \\Junk)."""
 
+import base64
 import binascii
 import email
 import imaplib
@@ -30,6 +31,7 @@ from dnsserver import DnsServer  # noqa: E402
 CLAMD = "/usr/sbin/clamd"
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+MAIL_MARKER = b"LETTERHEAD-WHOLE-MAIL-MARKER"
 
 
 class Clamd:
@@ -43,9 +45,12 @@ class Clamd:
         self.proc = None
         db = os.path.join(self.dir, "db")
         os.mkdir(db)
-        # A body signature (ClamAV .ndb: Name:TargetType:Offset:HexSignature).
+        # A body signature (ClamAV .ndb: Name:TargetType:Offset:HexSignature), and one
+        # of target type 4, which ClamAV matches only against a mail file as a whole:
+        # it tells whether clamd was sent the message or its parts.
         with open(os.path.join(db, "letterhead.ndb"), "w") as f:
             f.write(f"Letterhead.Test.EICAR:0:*:{EICAR.hex()}\n")
+            f.write(f"Letterhead.Test.MailOnly:4:*:{MAIL_MARKER.hex()}\n")
         self.conf = os.path.join(self.dir, "clamd.conf")
         with open(self.conf, "w") as f:
             f.write(f"Foreground yes\nTCPSocket {self.port}\nTCPAddr 127.0.0.1\n"
@@ -323,11 +328,12 @@ class VirusAndAttachmentTest(FilterBase):
         self.assertEqual(self.clamd.instream(b"nothing here"), "stream: OK")
 
     def test_eicar_refused_on_mx_and_submission(self):
-        # As a base64 attachment: clamd decodes MIME itself.
+        # As a base64 attachment: sent to clamd decoded, as a stream of its own.
         with self.assertRaises(smtplib.SMTPDataError) as cm:
             self.send_mx(with_attachment("eicar file", "eicar.com.txt", EICAR))
         self.assertEqual(cm.exception.smtp_code, 554)
         self.assertIn(b"5.7.0", cm.exception.smtp_error)
+        self.assertIn("Letterhead.Test.EICAR.UNOFFICIAL in message (part 2)", self.server.read_log())
         self.assertIn(b"Letterhead.Test.EICAR", cm.exception.smtp_error)
         # A uuencoded file inside plain text too.
         lines = [binascii.b2a_uu(EICAR[i:i + 45]).decode() for i in range(0, len(EICAR), 45)]
@@ -356,6 +362,37 @@ class VirusAndAttachmentTest(FilterBase):
             msg = email.message_from_bytes(self.server.message_bytes("alice@example.com", row["uid"]))
             verdicts[msg["Subject"]] = msg["X-Virus-Scanned"]
         self.assertEqual(verdicts, {"html": "clean (ClamAV)", "eicar as text": "not needed (plain text only)"})
+
+    def test_clean_attachments_go_as_parts_and_the_rest_whole(self):
+        """The mail-only signature matches the Subject only when clamd is sent the
+        whole message: so a refusal says "whole", an acceptance "parts"."""
+        subject = MAIL_MARKER.decode()
+        # Plain text and a regular base64 attachment: only the attachment is sent.
+        code, _ = self.send_mx(with_attachment(subject, "report.pdf", b"%PDF-1.4 quarterly"))
+        self.assertEqual(code, 250)
+        rows = self.server.wait_for_messages("alice@example.com", 1)
+        data = self.server.message_bytes("alice@example.com", rows[0]["uid"])
+        self.assertIn(b"X-Virus-Scanned: clean (ClamAV)\r\n", data)
+        whole = {}
+        # HTML beside the attachment: ClamAV's phishing checks need the mail.
+        html = with_attachment(subject, "report.pdf", b"%PDF-1.4")
+        html.get_payload()[0].set_content("<p>Quarterly report</p>", subtype="html")
+        whole["html"] = html
+        # Base64 with padding in the middle, which readers decode differently.
+        odd = with_attachment(subject, "report.pdf", b"%PDF-1.4").as_bytes(policy=html.policy.clone(linesep="\r\n"))
+        encoded = base64.b64encode(b"%PDF-1.4")
+        self.assertIn(encoded, odd)
+        whole["padding inside base64"] = odd.replace(encoded, b"JVBERg==" + base64.b64encode(b"MZ"))
+        # A quoted-printable attachment.
+        qp = message(subject)
+        qp.add_attachment("plain words", subtype="csv", filename="list.csv", cte="quoted-printable")
+        whole["quoted-printable"] = qp
+        for name, msg in whole.items():
+            with self.subTest(name):
+                with self.assertRaises(smtplib.SMTPDataError) as cm:
+                    self.send_mx(msg)
+                self.assertEqual(cm.exception.smtp_code, 554)
+                self.assertIn(b"Letterhead.Test.MailOnly", cm.exception.smtp_error)
 
     def test_clamd_stopped_gives_451(self):
         self.clamd.stop()
@@ -429,6 +466,12 @@ class VirusScanAllTest(FilterBase):
         rows = self.server.wait_for_messages("alice@example.com", 1)
         data = self.server.message_bytes("alice@example.com", rows[0]["uid"])
         self.assertIn(b"X-Virus-Scanned: clean (ClamAV)\r\n", data)
+
+    def test_messages_with_attachments_go_whole(self):
+        with self.assertRaises(smtplib.SMTPDataError) as cm:
+            self.send_mx(with_attachment(MAIL_MARKER.decode(), "report.pdf", b"%PDF-1.4"))
+        self.assertEqual(cm.exception.smtp_code, 554)
+        self.assertIn(b"Letterhead.Test.MailOnly", cm.exception.smtp_error)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 namespace letterhead::filter {
 namespace {
@@ -259,6 +260,38 @@ TEST(ClamdScan, RealClamd) {
   o.chunk_size = 64 * 1024;
   auto big = clamd_scan(o, std::string(3 << 20, 'a'));
   EXPECT_FALSE(big);
+}
+
+TEST(ClamdScan, EachStreamOnItsOwnUnderOneDeadline) {
+  if (!fs::exists("/usr/sbin/clamd")) GTEST_SKIP() << "clamav-daemon is not installed";
+  real_clamd clamd;
+  ASSERT_TRUE(clamd.ready());
+  clamd_options o;
+  o.address = *parse_clamd_address(clamd.address());
+  o.timeout = std::chrono::milliseconds(20000);
+
+  const std::string clean = "%PDF-1.4 a report";
+  const std::string bad = "Hello " + eicar;
+  auto none = clamd_scan_each(o, std::vector<std::string_view>{clean, clean});
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_FALSE(none->infected);
+  // The infected stream is named by its index; what follows it is not sent.
+  auto found = clamd_scan_each(o, std::vector<std::string_view>{clean, bad, clean});
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_TRUE(found->infected);
+  EXPECT_EQ(found->stream, 1u);
+  // Halves of the signature in two streams are two clean files: they are not one.
+  const std::string_view whole = bad;
+  auto split = clamd_scan_each(o, std::vector<std::string_view>{whole.substr(0, 30), whole.substr(30)});
+  ASSERT_TRUE(split);
+  EXPECT_FALSE(split->infected);
+  // One stream that cannot be scanned fails them all: unscanned is not clean.
+  auto failed = clamd_scan_each(o, std::vector<std::string_view>{clean, std::string(3 << 20, 'a')});
+  EXPECT_FALSE(failed);
+  // Nothing to scan is clean.
+  auto empty = clamd_scan_each(o, {});
+  ASSERT_TRUE(empty);
+  EXPECT_FALSE(empty->infected);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "filter/virus_scope.hpp"
 #include "mime/parser.hpp"
@@ -8,7 +9,10 @@
 namespace letterhead::filter {
 namespace {
 
-bool scan(const std::string& msg) { return needs_virus_scan(msg, mime::parse(msg)); }
+using scope = virus_scan_plan::scope;
+
+virus_scan_plan plan(const std::string& msg) { return plan_virus_scan(msg, mime::parse(msg)); }
+bool scan(const std::string& msg) { return plan(msg).what != scope::skip; }
 
 const std::string head = "From: a@example.com\r\nTo: b@example.com\r\nSubject: s\r\n";
 
@@ -66,6 +70,60 @@ TEST(virus_scope, what_the_parser_could_not_read_is_sent) {
   std::string deep = head + "MIME-Version: 1.0\r\n";
   for (int i = 0; i < 200; ++i) deep += "Content-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\r\n\r\n--b" + std::to_string(i) + "\r\n";
   EXPECT_TRUE(scan(deep));
+}
+
+const std::string text_then = head + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+                                 "--b\r\nContent-Type: text/plain\r\n\r\nsee file\r\n--b\r\n";
+
+TEST(virus_scope, a_clean_structure_sends_each_file_decoded_and_not_the_text) {
+  auto p = plan(text_then + "Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                        "JVBERi0x\r\nLjQK\r\n--b\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                        "iVBORw==\r\n--b\r\nContent-Type: text/plain; name=notes.txt\r\n\r\nnotes\r\n--b--\r\n");
+  EXPECT_EQ(p.what, scope::parts);
+  EXPECT_EQ(p.parts, (std::vector<std::size_t>{2, 3, 4}));  // 0 multipart, 1 the inline text
+  // Inside a forwarded message too.
+  p = plan(head + "MIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n" + head +
+           "Content-Type: application/zip\r\nContent-Transfer-Encoding: base64\r\n\r\nUEsDBA==\r\n");
+  EXPECT_EQ(p.what, scope::parts);
+  EXPECT_EQ(p.parts, (std::vector<std::size_t>{1}));
+  // Base64 that ends without padding, in lines with trailing blanks, is regular.
+  EXPECT_EQ(plan(text_then + "Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                         "JVBERi0x \r\nLjQ\r\n--b--\r\n").what,
+            scope::parts);
+}
+
+TEST(virus_scope, what_readers_may_decode_differently_goes_whole) {
+  const std::string pdf = "Content-Type: application/pdf\r\nContent-Transfer-Encoding: ";
+  EXPECT_EQ(plan(text_then + pdf + "base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n").what, scope::parts);
+  // Padding in the middle: some decoders stop there, ours and others go on.
+  EXPECT_EQ(plan(text_then + pdf + "base64\r\n\r\nJVBERg==TVqQAA==\r\n--b--\r\n").what, scope::whole);
+  // Characters outside the alphabet, a lone last character, too much padding.
+  EXPECT_EQ(plan(text_then + pdf + "base64\r\n\r\nJVBE*Ri0x\r\n--b--\r\n").what, scope::whole);
+  EXPECT_EQ(plan(text_then + pdf + "base64\r\n\r\nJVBERi0xL\r\n--b--\r\n").what, scope::whole);
+  EXPECT_EQ(plan(text_then + pdf + "base64\r\n\r\nJVBERi0===\r\n--b--\r\n").what, scope::whole);
+  // Quoted-printable and unknown encodings.
+  EXPECT_EQ(plan(text_then + pdf + "quoted-printable\r\n\r\n%PDF=2D1\r\n--b--\r\n").what, scope::whole);
+  EXPECT_EQ(plan(text_then + pdf + "x-uuencode\r\n\r\nbegin\r\n--b--\r\n").what, scope::whole);
+  // 7bit, 8bit and binary files are sent as they are.
+  EXPECT_EQ(plan(text_then + pdf + "8bit\r\n\r\n%PDF-1.4\r\n--b--\r\n").what, scope::parts);
+}
+
+TEST(virus_scope, html_and_everything_unusual_goes_whole) {
+  // HTML: ClamAV checks its links against phishing signatures only in mail it parses.
+  EXPECT_EQ(plan(head + "Content-Type: text/html\r\n\r\n<p>hi</p>\r\n").what, scope::whole);
+  EXPECT_EQ(plan(text_then + "Content-Type: text/html\r\n\r\n<p>hi</p>\r\n--b\r\n"
+                         "Content-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--b--\r\n")
+                .what,
+            scope::whole);
+  // A file marker in the text with a clean attachment beside it.
+  EXPECT_EQ(plan(head + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+                        "--b\r\nContent-Type: text/plain\r\n\r\nbegin 644 a.exe\r\nM35J0\r\n`\r\nend\r\n--b\r\n"
+                        "Content-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--b--\r\n")
+                .what,
+            scope::whole);
+  // A defect: no close delimiter.
+  EXPECT_EQ(plan(text_then + "Content-Type: application/pdf\r\n\r\n%PDF-1.4\r\n").what, scope::whole);
+  EXPECT_EQ(plan(head + "\r\nhello\r\n").what, scope::skip);
 }
 
 }  // namespace

@@ -88,6 +88,24 @@ TEST(DmarcAuthor, FromRules) {
   EXPECT_EQ(find_author_domain("From: undisclosed:;\r\n\r\n").result, author_domain::status::none_found);
 }
 
+TEST(DmarcAuthor, OnlyTheHeaderSectionCounts) {
+  // A From line in the body, however the lines end, is not a second author.
+  for (const std::string nl : {"\r\n", "\n"}) {
+    const auto m = "From: a@example.com" + nl + "To: b@x.test" + nl + nl + "From: c@evil.test" + nl;
+    const auto r = find_author_domain(m);
+    EXPECT_EQ(r.result, author_domain::status::ok) << nl.size();
+    EXPECT_EQ(r.domain, "example.com");
+  }
+  // Mixed line ends in the header: the empty line still ends it.
+  EXPECT_EQ(find_author_domain("To: b@x.test\nFrom: a@example.com\r\n\nFrom: c@evil.test\r\n").domain, "example.com");
+  EXPECT_EQ(find_author_domain("To: b@x.test\r\n\r\nFrom: a@example.com\r\n").result,
+            author_domain::status::none_found);
+  // No header section at all, and no empty line at all.
+  EXPECT_EQ(find_author_domain("\r\nFrom: a@example.com\r\n").result, author_domain::status::none_found);
+  EXPECT_EQ(find_author_domain("\nFrom: a@example.com\n").result, author_domain::status::none_found);
+  EXPECT_EQ(find_author_domain("From: a@example.com\r\nTo: b@x.test\r\n").domain, "example.com");
+}
+
 class DmarcDns : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
