@@ -19,6 +19,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -237,13 +238,21 @@ class real_clamd {
   pid_t pid_ = -1;
 };
 
-TEST(ClamdScan, RealClamd) {
-  if (!fs::exists("/usr/sbin/clamd")) GTEST_SKIP() << "clamav-daemon is not installed";
-  real_clamd clamd;
-  ASSERT_TRUE(clamd.ready());
+// A real clamd per test, and options that reach it.
+class RealClamd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists("/usr/sbin/clamd")) GTEST_SKIP() << "clamav-daemon is not installed";
+    clamd_.emplace();
+    ASSERT_TRUE(clamd_->ready());
+    o.address = *parse_clamd_address(clamd_->address());
+    o.timeout = std::chrono::milliseconds(20000);
+  }
+  std::optional<real_clamd> clamd_;
   clamd_options o;
-  o.address = *parse_clamd_address(clamd.address());
-  o.timeout = std::chrono::milliseconds(20000);
+};
+
+TEST_F(RealClamd, Scans) {
   o.chunk_size = 7;  // many chunks, split inside the signature
 
   const std::string message = "From: a@example.org\r\nSubject: test\r\n\r\nHello " + eicar + "\r\n";
@@ -262,14 +271,7 @@ TEST(ClamdScan, RealClamd) {
   EXPECT_FALSE(big);
 }
 
-TEST(ClamdScan, EachStreamOnItsOwnUnderOneDeadline) {
-  if (!fs::exists("/usr/sbin/clamd")) GTEST_SKIP() << "clamav-daemon is not installed";
-  real_clamd clamd;
-  ASSERT_TRUE(clamd.ready());
-  clamd_options o;
-  o.address = *parse_clamd_address(clamd.address());
-  o.timeout = std::chrono::milliseconds(20000);
-
+TEST_F(RealClamd, ScansEachStreamOnItsOwnUnderOneDeadline) {
   const std::string clean = "%PDF-1.4 a report";
   const std::string bad = "Hello " + eicar;
   auto none = clamd_scan_each(o, std::vector<std::string_view>{clean, clean});
