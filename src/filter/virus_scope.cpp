@@ -23,6 +23,8 @@ bool digits_then_space(std::string_view text, std::size_t i) {
 //   and "begin-base64 MODE NAME" from uuencode -m;
 // - yEnc: "=ybegin line=128 size=... name=...";
 // - BinHex 4.0 (RFC 1741): "(This file must be converted with BinHex 4.0)".
+// Markers count only at the start of a line, so the text is read one line start
+// at a time (a search for each marker would stop at every 'b' of the text).
 bool has_file_marker(std::string_view text) {
   struct marker {
     std::string_view start;
@@ -34,11 +36,14 @@ bool has_file_marker(std::string_view text) {
       {"=ybegin ", false},
       {"(This file must be converted with BinHex", false},
   }};
-  for (const auto& m : markers) {
-    for (auto at = text.find(m.start); at != std::string_view::npos; at = text.find(m.start, at + 1)) {
-      if (at != 0 && text[at - 1] != '\n') continue;
-      if (!m.then_mode || digits_then_space(text, at + m.start.size())) return true;
+  for (std::size_t at = 0; at < text.size();) {
+    const auto line = text.substr(at);
+    for (const auto& m : markers) {
+      if (line.starts_with(m.start) && (!m.then_mode || digits_then_space(text, at + m.start.size()))) return true;
     }
+    const auto nl = text.find('\n', at);
+    if (nl == std::string_view::npos) break;
+    at = nl + 1;
   }
   return false;
 }

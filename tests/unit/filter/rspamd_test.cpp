@@ -133,7 +133,10 @@ TEST(rspamd, exchange_and_header_injection) {
 // A host name is looked up within the request's deadline (getaddrinfo_a): "localhost"
 // (from /etc/hosts) reaches the peer; a name the resolver cannot answer gives up by
 // the deadline, whatever the system resolver's own timeouts, as unavailable.
-TEST(rspamd, names_are_resolved_within_the_deadline) {
+// A name is looked up; one that does not exist makes the check unavailable (the
+// deadline itself is proven by a_silent_resolver_does_not_outlast_the_deadline: here
+// the resolver answers at once, so timing this would prove nothing).
+TEST(rspamd, names_are_resolved) {
   const std::string json = R"({"score":1.5,"required_score":15,"action":"no action"})";
   {
     fake_peer peer(fmt::format("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{}", json.size(), json));
@@ -148,12 +151,10 @@ TEST(rspamd, names_are_resolved_within_the_deadline) {
   rspamd_options o;
   o.host = "rspamd.letterhead-test.invalid";  // RFC 6761 §6.4: never resolves
   o.port = 11333;
-  o.timeout = std::chrono::milliseconds(1500);
-  const auto start = std::chrono::steady_clock::now();
+  o.timeout = std::chrono::milliseconds(5000);
   auto r = rspamd_check(o, {}, "hello");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, core::errc::unavailable);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2500));
 }
 
 // With a resolver that never answers (a silent UDP socket on 127.0.0.77:53, named
