@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -52,6 +53,11 @@ core::result<scan_result> parse_clamd_reply(std::string_view reply) {
       r.signature += (u >= 0x20 && u < 0x7f) ? c : '?';
     }
     return r;
+  }
+  // clamd(8) INSTREAM: "If the stream exceeds StreamMaxLength ... clamd replies
+  // INSTREAM size limit exceeded and closes the connection".
+  if (reply.find("size limit exceeded") != std::string_view::npos) {
+    return core::fail(core::errc::limit, "clamd: larger than its StreamMaxLength");
   }
   std::string shown;
   for (const char c : reply.substr(0, 200)) {
@@ -225,13 +231,20 @@ core::result<scan_result> clamd_scan(const clamd_options& o, std::string_view da
 
 core::result<scan_result> clamd_scan_each(const clamd_options& o, std::span<const std::string_view> streams) {
   const auto deadline = clock::now() + o.timeout;
+  std::optional<core::error> too_large;
   for (std::size_t i = 0; i < streams.size(); ++i) {
     auto r = scan_one(o, streams[i], deadline);
+    // A stream over the size limit must not hide a small infected one after it.
+    if (!r && r.error().code == core::errc::limit) {
+      too_large = r.error();
+      continue;
+    }
     if (!r || r->infected) {
       if (r) r->stream = i;
       return r;
     }
   }
+  if (too_large) return std::unexpected(*too_large);
   return scan_result{};
 }
 

@@ -9,8 +9,9 @@
 //
 // Blocking sockets (TCP or a unix socket) under one deadline for the whole scan:
 // callers run it on the blocking pool. Every failure to get an answer (refused,
-// timeout, error reply, size limit) is errc::unavailable so that the caller applies
-// its on-failure policy; the reply read is capped at 4 KiB.
+// timeout, error reply) is errc::unavailable so that the caller applies its
+// on-failure policy; a stream over clamd's StreamMaxLength is errc::limit, which no
+// retry can cure. The reply read is capped at 4 KiB.
 
 #include <chrono>
 #include <cstddef>
@@ -48,8 +49,10 @@ struct scan_result {
 [[nodiscard]] core::result<scan_result> clamd_scan(const clamd_options& o, std::string_view data);
 
 // Each of `streams` as a stream of its own (a connection each, in order), all under
-// one deadline (`o.timeout`); stops at the first infected one. Any failure fails the
-// whole: a part that was not scanned is not clean.
+// one deadline (`o.timeout`); stops at the first infected one. A failure fails the
+// whole (a part that was not scanned is not clean), except that streams over the
+// size limit are passed over so that the others are still scanned: errc::limit
+// then, if none of the others is infected.
 [[nodiscard]] core::result<scan_result> clamd_scan_each(const clamd_options& o,
                                                         std::span<const std::string_view> streams);
 

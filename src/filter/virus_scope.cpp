@@ -114,4 +114,12 @@ virus_scan_plan plan_virus_scan(std::string_view bytes, const mime::message& m) 
   return plan;
 }
 
+std::vector<std::size_t> leaf_parts(const mime::message& m) {
+  std::vector<std::size_t> leaves;
+  for (std::size_t i = 0; i < m.parts.size(); ++i) {
+    if (!m.parts[i].is_multipart() && !m.parts[i].embedded) leaves.push_back(i);
+  }
+  return leaves;
+}
+
 }  // namespace letterhead::filter

@@ -42,4 +42,8 @@ struct virus_scan_plan {
 
 [[nodiscard]] virus_scan_plan plan_virus_scan(std::string_view bytes, const mime::message& m);
 
+// Every leaf part (neither a multipart nor a message/rfc822 container), in order: what
+// is scanned part by part when a message is too large for clamd as a whole.
+[[nodiscard]] std::vector<std::size_t> leaf_parts(const mime::message& m);
+
 }  // namespace letterhead::filter

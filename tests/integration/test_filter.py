@@ -37,9 +37,9 @@ MAIL_MARKER = b"LETTERHEAD-WHOLE-MAIL-MARKER"
 class Clamd:
     """clamd on a free loopback TCP port, with its own config and database."""
 
-    def __init__(self, temporary_directory=None):
+    def __init__(self, temporary_directory=None, stream_max="20M"):
         """temporary_directory: where clamd spools each stream (clamd.conf's
-        TemporaryDirectory; /tmp by default)."""
+        TemporaryDirectory; /tmp by default); stream_max: its StreamMaxLength."""
         self.dir = tempfile.mkdtemp(prefix="letterhead-clamd-")
         self.port = harness.free_port()
         self.proc = None
@@ -55,7 +55,7 @@ class Clamd:
         with open(self.conf, "w") as f:
             f.write(f"Foreground yes\nTCPSocket {self.port}\nTCPAddr 127.0.0.1\n"
                     f"DatabaseDirectory {db}\nLogFile {self.dir}/clamd.log\n"
-                    f"StreamMaxLength 20M\nMaxThreads 4\n")
+                    f"StreamMaxLength {stream_max}\nMaxThreads 4\n")
             if temporary_directory:
                 f.write(f"TemporaryDirectory {temporary_directory}\n")
 
@@ -153,12 +153,13 @@ class FilterBase(unittest.TestCase):
     spam_config = ""
     antivirus_on_failure = "tempfail"
     antivirus_scan = "attachments"  # the default
+    clamd_stream_max = "20M"
 
     @classmethod
     def setUpClass(cls):
         if not os.path.exists(CLAMD):
             raise unittest.SkipTest("clamav-daemon is not installed")
-        cls.clamd = Clamd().start()
+        cls.clamd = Clamd(stream_max=cls.clamd_stream_max).start()
         # RFC 5782 §5: 127.0.0.2 is the conventional test listing; here the zone
         # lists the loopback client itself so that every test message carries it.
         cls.dns = DnsServer({"dnsbl.test": "1.0.0.127 A 127.0.0.2\n2.0.0.127 A 127.0.0.2\n"})
@@ -448,6 +449,37 @@ class VirusAcceptOnFailureTest(FilterBase):
         rows = self.server.wait_for_messages("alice@example.com", 1)
         data = self.server.message_bytes("alice@example.com", rows[0]["uid"])
         self.assertIn(b"X-Virus-Scanned: no (scanner unavailable)\r\n", data)
+
+
+class VirusSizeLimitTest(FilterBase):
+    """clamd with StreamMaxLength 1M: what is larger cannot be scanned, and no retry
+    would change that."""
+
+    clamd_stream_max = "1M"
+
+    def test_too_large_is_tagged_and_small_files_beside_it_still_scanned(self):
+        big = os.urandom(1536 * 1024)
+        # One file over the limit: accepted and tagged, not 451 for ever.
+        code, _ = self.send_mx(with_attachment("big", "archive.bin", big))
+        self.assertEqual(code, 250)
+        rows = self.server.wait_for_messages("alice@example.com", 1)
+        data = self.server.message_bytes("alice@example.com", rows[0]["uid"])
+        self.assertIn(b"X-Virus-Scanned: no (too large for the scanner)\r\n", data)
+        self.assertIn("not scanned: clamd: larger than its StreamMaxLength", self.server.read_log())
+        # A big file as padding in front of a small infected one: as parts ...
+        padded = with_attachment("padded", "archive.bin", big)
+        padded.add_attachment(EICAR, maintype="application", subtype="octet-stream", filename="eicar.com.txt")
+        # ... and with HTML, which goes whole first, then part by part.
+        html = with_attachment("padded html", "archive.bin", big)
+        html.get_payload()[0].set_content("<p>see the files</p>", subtype="html")
+        html.add_attachment(EICAR, maintype="application", subtype="octet-stream", filename="eicar.com.txt")
+        for name, msg in {"parts": padded, "whole then parts": html}.items():
+            with self.subTest(name):
+                with self.assertRaises(smtplib.SMTPDataError) as cm:
+                    self.send_mx(msg)
+                self.assertEqual(cm.exception.smtp_code, 554)
+                self.assertIn(b"Letterhead.Test.EICAR", cm.exception.smtp_error)
+        self.assertEqual(len(self.server.messages("alice@example.com")), 1)
 
 
 class VirusScanAllTest(FilterBase):

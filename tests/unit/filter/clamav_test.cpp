@@ -40,7 +40,10 @@ TEST(ClamdReply, Parses) {
   EXPECT_EQ(found->signature, "Win.Test.EICAR_HDB-1");
   auto limit = parse_clamd_reply("INSTREAM size limit exceeded. ERROR");
   ASSERT_FALSE(limit);
-  EXPECT_EQ(limit.error().code, core::errc::unavailable);
+  EXPECT_EQ(limit.error().code, core::errc::limit);
+  auto failed = parse_clamd_reply("stream: Can't allocate memory ERROR");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, core::errc::unavailable);
   EXPECT_FALSE(parse_clamd_reply("stream: lstat() failed ERROR"));
   EXPECT_FALSE(parse_clamd_reply(""));
   EXPECT_FALSE(parse_clamd_reply("FOUND"));
@@ -180,7 +183,7 @@ TEST(ClamdScan, FailuresAreUnavailable) {
     o.address = *parse_clamd_address(limited.address());
     auto r = clamd_scan(o, "data");
     ASSERT_FALSE(r);
-    EXPECT_NE(r.error().message.find("size limit"), std::string::npos);
+    EXPECT_EQ(r.error().code, core::errc::limit);
   }
   o.address = *parse_clamd_address("unix:/nonexistent/clamd.sock");
   EXPECT_FALSE(clamd_scan(o, "data"));
@@ -265,10 +268,11 @@ TEST_F(RealClamd, Scans) {
   ASSERT_TRUE(clean) << clean.error().message;
   EXPECT_FALSE(clean->infected);
 
-  // Past StreamMaxLength clamd says so; that is a failure, not a clean result.
+  // Past StreamMaxLength clamd says so; that is not a clean result.
   o.chunk_size = 64 * 1024;
   auto big = clamd_scan(o, std::string(3 << 20, 'a'));
-  EXPECT_FALSE(big);
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().code, core::errc::limit) << big.error().message;
 }
 
 TEST_F(RealClamd, ScansEachStreamOnItsOwnUnderOneDeadline) {
@@ -287,9 +291,16 @@ TEST_F(RealClamd, ScansEachStreamOnItsOwnUnderOneDeadline) {
   auto split = clamd_scan_each(o, std::vector<std::string_view>{whole.substr(0, 30), whole.substr(30)});
   ASSERT_TRUE(split);
   EXPECT_FALSE(split->infected);
-  // One stream that cannot be scanned fails them all: unscanned is not clean.
-  auto failed = clamd_scan_each(o, std::vector<std::string_view>{clean, std::string(3 << 20, 'a')});
-  EXPECT_FALSE(failed);
+  // A stream over StreamMaxLength (1M here) is passed over: the others are still
+  // scanned, and the result says the limit was met unless one of them is infected.
+  const std::string big(3 << 20, 'a');
+  auto after_big = clamd_scan_each(o, std::vector<std::string_view>{big, bad});
+  ASSERT_TRUE(after_big) << after_big.error().message;
+  EXPECT_TRUE(after_big->infected);
+  EXPECT_EQ(after_big->stream, 1u);
+  auto too_large = clamd_scan_each(o, std::vector<std::string_view>{clean, big});
+  ASSERT_FALSE(too_large);
+  EXPECT_EQ(too_large.error().code, core::errc::limit);
   // Nothing to scan is clean.
   auto empty = clamd_scan_each(o, {});
   ASSERT_TRUE(empty);

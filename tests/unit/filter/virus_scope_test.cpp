@@ -126,5 +126,13 @@ TEST(virus_scope, html_and_everything_unusual_goes_whole) {
   EXPECT_EQ(plan(head + "\r\nhello\r\n").what, scope::skip);
 }
 
+TEST(virus_scope, leaf_parts_are_every_part_but_containers) {
+  const std::string m = head + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+                               "--b\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\r\n--b\r\n"
+                               "Content-Type: message/rfc822\r\n\r\n" + head + "\r\nfwd\r\n--b--\r\n";
+  // 0 multipart, 1 html, 2 message/rfc822, 3 the forwarded message's text.
+  EXPECT_EQ(leaf_parts(mime::parse(m)), (std::vector<std::size_t>{1, 3}));
+}
+
 }  // namespace
 }  // namespace letterhead::filter
