@@ -41,6 +41,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(mime::decoded_body(bytes, p).size() <= p.body.size());
   }
 
+  for (const auto i : filter::leaf_parts(parsed)) {
+    require(i < parsed.parts.size() && !parsed.parts[i].is_multipart() && !parsed.parts[i].embedded);
+  }
+
   filter::bayes_options o;
   o.max_tokens = 300;
   const auto hashes = filter::bayes_tokens(bytes, parsed, o);
