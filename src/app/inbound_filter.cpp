@@ -194,9 +194,14 @@ core::result<inspection> inbound_filter::judge(const smtp::server::envelope& env
       scanned = scan_parts(plan.parts);
     } else {
       scanned = filter::clamd_scan(*clamd_, message);
-      // Too large as a whole: each part on its own, so that padding cannot carry a
-      // small file past the scanner; only the parts over the limit go unscanned.
-      if (!scanned && scanned.error().code == core::errc::limit) scanned = scan_parts(filter::leaf_parts(parsed));
+      // Too large as a whole: a message read completely and plainly is scanned leaf
+      // by leaf, so that one large file does not keep the others from clamd.
+      if (!scanned && scanned.error().code == core::errc::limit) {
+        const auto whole_plan = cfg_.antivirus.scan == "attachments" ? plan : filter::plan_virus_scan(message, parsed);
+        if (const auto leaves = filter::leaf_parts(parsed); whole_plan.plain && !leaves.empty()) {
+          scanned = scan_parts(leaves);
+        }
+      }
     }
     if (scanned && scanned->infected) {
       spdlog::info("virus {} in message{} from <{}> ({})", scanned->signature, where, env.mail_from,
@@ -205,11 +210,16 @@ core::result<inspection> inbound_filter::judge(const smtp::server::envelope& env
       return verdict;
     }
     if (!scanned && scanned.error().code == core::errc::limit) {
-      // A retry would meet the same limit, so neither 451 nor a refusal helps the
-      // sender; clamd's own MaxFileSize and MaxScanSize also pass what exceeds them
-      // unscanned. The header says so; docs/configuration.md says how to refuse.
-      spdlog::info("message from <{}> ({}) not scanned: {}", env.mail_from, env.client_ip,
+      // Something could not be scanned and a retry would meet the same limit: so not
+      // 451 but, under the default on_failure, a permanent refusal the sender can
+      // act on (padding a file past clamd's limit must not let it through); under
+      // "accept", the message is accepted and says it was not scanned.
+      spdlog::info("message from <{}> ({}) too large to scan: {}", env.mail_from, env.client_ip,
                    scanned.error().message);
+      if (cfg_.antivirus.on_failure == "tempfail") {
+        verdict.refuse = refusal{552, "5.3.4", "Message too large for the virus scanner"};
+        return verdict;
+      }
       added += "X-Virus-Scanned: no (too large for the scanner)\r\n";
     } else if (!scanned) {
       spdlog::warn("virus scan failed: {}", scanned.error().message);

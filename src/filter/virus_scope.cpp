@@ -3,6 +3,7 @@
 #include <array>
 
 #include "mime/body.hpp"
+#include "mime/header.hpp"
 
 namespace letterhead::filter {
 
@@ -76,6 +77,21 @@ bool carries_file(const mime::part& p) {
   return !p.is_text() || p.subtype != "plain" || p.disposition == "attachment" || !p.filename().empty();
 }
 
+bool identity_encoding(const mime::part& p) {
+  return p.encoding == mime::transfer_encoding::seven_bit || p.encoding == mime::transfer_encoding::eight_bit ||
+         p.encoding == mime::transfer_encoding::binary;
+}
+
+// Two Content-Type, Content-Transfer-Encoding or Content-Disposition fields in one
+// header: our parser reads the first, other readers the last, and ClamAV decodes
+// with every encoding it is given.
+bool duplicate_mime_fields(std::string_view bytes, const mime::part& p) {
+  for (const std::string_view name : {"Content-Type", "Content-Transfer-Encoding", "Content-Disposition"}) {
+    if (mime::find_fields(bytes, p.fields, name).size() > 1) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 virus_scan_plan plan_virus_scan(std::string_view bytes, const mime::message& m) {
@@ -86,10 +102,17 @@ virus_scan_plan plan_virus_scan(std::string_view bytes, const mime::message& m) 
   if (has_file_marker(bytes)) return {};
   virus_scan_plan plan;
   bool html = false;
+  std::size_t leaves = 0;
   for (std::size_t i = 0; i < m.parts.size(); ++i) {
     const auto& p = m.parts[i];
-    if (p.defects != 0) return {};
-    if (p.is_multipart() || p.embedded) continue;  // containers: their parts are judged
+    if (p.defects != 0 || duplicate_mime_fields(bytes, p)) return {};
+    if (p.is_multipart() || p.embedded) {
+      // Containers: their parts are judged. One with an encoding would be read
+      // differently by a reader that decodes it first.
+      if (!identity_encoding(p)) return {};
+      continue;
+    }
+    if (++leaves > max_virus_scan_streams) return {};
     if (!carries_file(p)) {
       if (p.encoding == mime::transfer_encoding::base64 || p.encoding == mime::transfer_encoding::quoted_printable) {
         if (has_file_marker(mime::decoded_body(bytes, p))) return {};
@@ -97,19 +120,17 @@ virus_scan_plan plan_virus_scan(std::string_view bytes, const mime::message& m) 
       continue;
     }
     if (p.is_text() && p.subtype == "html") html = true;
-    const auto body = mime::slice(bytes, p.body);
-    switch (p.encoding) {
-      case mime::transfer_encoding::seven_bit:
-      case mime::transfer_encoding::eight_bit:
-      case mime::transfer_encoding::binary: break;
-      case mime::transfer_encoding::base64:
-        if (!regular_base64(body)) return {};
-        break;
-      default: return {};
+    if (!identity_encoding(p) &&
+        !(p.encoding == mime::transfer_encoding::base64 && regular_base64(mime::slice(bytes, p.body)))) {
+      return {};
     }
     plan.parts.push_back(i);
   }
-  if (html) return {};
+  plan.plain = true;
+  if (html) {
+    plan.parts.clear();
+    return plan;
+  }
   plan.what = plan.parts.empty() ? scope::skip : scope::parts;
   return plan;
 }

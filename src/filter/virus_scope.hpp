@@ -22,7 +22,11 @@
 //     regular base64 (only the alphabet and line breaks, "=" only as the last
 //     group's padding). Quoted-printable, unknown encodings and irregular base64
 //     are decoded differently by different readers, and ClamAV sees how it
-//     decodes them itself.
+//     decodes them itself;
+//   - a part with two Content-Type, Content-Transfer-Encoding or
+//     Content-Disposition fields, or a multipart with a transfer encoding: readers
+//     disagree on which applies;
+//   - more than max_virus_scan_streams leaves (a connection to clamd each).
 // Lost against "whole" for the "parts" messages: ClamAV's signatures that match only
 // a mail file as a whole (target type 4), and the inline text/plain parts.
 
@@ -34,16 +38,21 @@
 
 namespace letterhead::filter {
 
+inline constexpr std::size_t max_virus_scan_streams = 32;
+
 struct virus_scan_plan {
   enum class scope { skip, parts, whole };
   scope what = scope::whole;
   std::vector<std::size_t> parts;  // scope::parts: indices into message::parts, in order
+  // Read completely and plainly: the parts would do but for HTML (or they do). Such a
+  // message, when too large for clamd as a whole, is scanned leaf by leaf
+  // (leaf_parts); any other too large one is not scanned at all.
+  bool plain = false;
 };
 
 [[nodiscard]] virus_scan_plan plan_virus_scan(std::string_view bytes, const mime::message& m);
 
-// Every leaf part (neither a multipart nor a message/rfc822 container), in order: what
-// is scanned part by part when a message is too large for clamd as a whole.
+// Every leaf part (neither a multipart nor a message/rfc822 container), in order.
 [[nodiscard]] std::vector<std::size_t> leaf_parts(const mime::message& m);
 
 }  // namespace letterhead::filter

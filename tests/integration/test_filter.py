@@ -453,33 +453,57 @@ class VirusAcceptOnFailureTest(FilterBase):
 
 class VirusSizeLimitTest(FilterBase):
     """clamd with StreamMaxLength 1M: what is larger cannot be scanned, and no retry
-    would change that."""
+    would change that. Under the default on_failure it is refused for good."""
 
     clamd_stream_max = "1M"
 
-    def test_too_large_is_tagged_and_small_files_beside_it_still_scanned(self):
-        big = os.urandom(1536 * 1024)
-        # One file over the limit: accepted and tagged, not 451 for ever.
-        code, _ = self.send_mx(with_attachment("big", "archive.bin", big))
-        self.assertEqual(code, 250)
-        rows = self.server.wait_for_messages("alice@example.com", 1)
-        data = self.server.message_bytes("alice@example.com", rows[0]["uid"])
-        self.assertIn(b"X-Virus-Scanned: no (too large for the scanner)\r\n", data)
-        self.assertIn("not scanned: clamd: larger than its StreamMaxLength", self.server.read_log())
-        # A big file as padding in front of a small infected one: as parts ...
-        padded = with_attachment("padded", "archive.bin", big)
-        padded.add_attachment(EICAR, maintype="application", subtype="octet-stream", filename="eicar.com.txt")
-        # ... and with HTML, which goes whole first, then part by part.
-        html = with_attachment("padded html", "archive.bin", big)
-        html.get_payload()[0].set_content("<p>see the files</p>", subtype="html")
-        html.add_attachment(EICAR, maintype="application", subtype="octet-stream", filename="eicar.com.txt")
-        for name, msg in {"parts": padded, "whole then parts": html}.items():
+    def padded(self, subject, html=False, qp=False):
+        m = with_attachment(subject, "archive.bin", os.urandom(1536 * 1024))
+        if html:
+            m.get_payload()[0].set_content("<p>see the files</p>", subtype="html")
+        if qp:
+            m.add_attachment("a,b\n", subtype="csv", filename="list.csv", cte="quoted-printable")
+        m.add_attachment(EICAR, maintype="application", subtype="octet-stream", filename="eicar.com.txt")
+        return m
+
+    def test_too_large_is_refused_and_small_files_beside_it_still_scanned(self):
+        # One file over the limit: 552 5.3.4, not 451 for ever.
+        with self.assertRaises(smtplib.SMTPDataError) as cm:
+            self.send_mx(with_attachment("big", "archive.bin", os.urandom(1536 * 1024)))
+        self.assertEqual(cm.exception.smtp_code, 552)
+        self.assertIn(b"5.3.4", cm.exception.smtp_error)
+        self.assertIn("too large to scan: clamd: larger than its StreamMaxLength", self.server.read_log())
+        # A large file as padding in front of a small infected one: the virus is what
+        # the sender hears of, as parts, and with HTML (whole first, then leaf by leaf).
+        for name, msg in {"parts": self.padded("padded"), "whole then parts": self.padded("html", html=True)}.items():
             with self.subTest(name):
                 with self.assertRaises(smtplib.SMTPDataError) as cm:
                     self.send_mx(msg)
                 self.assertEqual(cm.exception.smtp_code, 554)
                 self.assertIn(b"Letterhead.Test.EICAR", cm.exception.smtp_error)
-        self.assertEqual(len(self.server.messages("alice@example.com")), 1)
+        # Not read plainly (a quoted-printable file): not split, so not scanned at all.
+        with self.assertRaises(smtplib.SMTPDataError) as cm:
+            self.send_mx(self.padded("qp", qp=True))
+        self.assertEqual(cm.exception.smtp_code, 552)
+        self.assertEqual(self.server.messages("alice@example.com"), [])
+
+
+class VirusSizeLimitAcceptTest(FilterBase):
+    """The same clamd with on_failure = "accept": too large is accepted and says so."""
+
+    clamd_stream_max = "1M"
+    antivirus_on_failure = "accept"
+
+    def test_too_large_is_tagged(self):
+        code, _ = self.send_mx(with_attachment("big", "archive.bin", os.urandom(1536 * 1024)))
+        self.assertEqual(code, 250)
+        rows = self.server.wait_for_messages("alice@example.com", 1)
+        data = self.server.message_bytes("alice@example.com", rows[0]["uid"])
+        self.assertIn(b"X-Virus-Scanned: no (too large for the scanner)\r\n", data)
+        # The virus behind a large file is still found.
+        with self.assertRaises(smtplib.SMTPDataError) as cm:
+            self.send_mx(VirusSizeLimitTest.padded(self, "padded"))
+        self.assertEqual(cm.exception.smtp_code, 554)
 
 
 class VirusScanAllTest(FilterBase):

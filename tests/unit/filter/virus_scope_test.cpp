@@ -126,6 +126,47 @@ TEST(virus_scope, html_and_everything_unusual_goes_whole) {
   EXPECT_EQ(plan(head + "\r\nhello\r\n").what, scope::skip);
 }
 
+TEST(virus_scope, fields_readers_may_pick_differently_go_whole) {
+  const std::string pdf = "Content-Type: application/pdf\r\n";
+  EXPECT_EQ(plan(text_then + pdf + "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0x\r\n--b--\r\n").what,
+            scope::parts);
+  // Two encodings: we read the first, ClamAV decodes with both, a reader may take the last.
+  EXPECT_EQ(plan(text_then + pdf + "Content-Transfer-Encoding: 7bit\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                                   "TVqQAAMA\r\n--b--\r\n")
+                .what,
+            scope::whole);
+  EXPECT_EQ(plan(text_then + pdf + "Content-Type: text/html\r\n\r\n<p>x</p>\r\n--b--\r\n").what, scope::whole);
+  EXPECT_EQ(plan(text_then + pdf + "Content-Disposition: inline\r\nContent-Disposition: attachment; filename=a\r\n"
+                                   "\r\n%PDF\r\n--b--\r\n")
+                .what,
+            scope::whole);
+  // A multipart with a transfer encoding of its own.
+  EXPECT_EQ(plan(head + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n"
+                        "Content-Transfer-Encoding: base64\r\n\r\n--b\r\n" + pdf + "\r\n%PDF\r\n--b--\r\n")
+                .what,
+            scope::whole);
+}
+
+TEST(virus_scope, many_parts_go_whole_and_plain_says_what_may_be_split) {
+  std::string many = head + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n";
+  for (std::size_t i = 0; i < max_virus_scan_streams; ++i) many += "--b\r\nContent-Type: image/png\r\n\r\nx\r\n";
+  EXPECT_EQ(plan(many + "--b--\r\n").what, scope::parts);
+  EXPECT_EQ(plan(many + "--b\r\nContent-Type: image/png\r\n\r\nx\r\n--b--\r\n").what, scope::whole);
+  EXPECT_FALSE(plan(many + "--b\r\nContent-Type: image/png\r\n\r\nx\r\n--b--\r\n").plain);
+  // HTML alone makes a plain message go whole.
+  const auto html = plan(text_then + "Content-Type: text/html\r\n\r\n<p>hi</p>\r\n--b--\r\n");
+  EXPECT_EQ(html.what, scope::whole);
+  EXPECT_TRUE(html.plain);
+  EXPECT_TRUE(html.parts.empty());
+  // Defects, markers and odd encodings are not plain.
+  EXPECT_FALSE(plan(text_then + "Content-Type: application/pdf\r\n\r\n%PDF-1.4\r\n").plain);
+  EXPECT_FALSE(plan(head + "\r\nbegin 644 a.exe\r\nM35J0\r\n`\r\nend\r\n").plain);
+  EXPECT_FALSE(plan(text_then + "Content-Type: application/pdf\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+                                "%PDF\r\n--b--\r\n")
+                   .plain);
+  EXPECT_TRUE(plan(text_then + "Content-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--b--\r\n").plain);
+}
+
 TEST(virus_scope, leaf_parts_are_every_part_but_containers) {
   const std::string m = head + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
                                "--b\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\r\n--b\r\n"
