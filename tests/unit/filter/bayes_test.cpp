@@ -425,5 +425,46 @@ TEST_F(bayes_store, rule_source_votes_after_training) {
   EXPECT_TRUE(out[0].rule == "BAYES_99" || out[0].rule == "BAYES_95") << out[0].rule << " " << out[0].detail;
 }
 
+// The MX keeps the store's answers for up to 30 s (filter/bayes.cpp counts_cache).
+// Training written straight to the store stands for another process (the CLI,
+// another node): this process does not see it while its answers are fresh. Any
+// training through filter::bayes_train in this process drops them at once.
+TEST_F(bayes_store, remembered_counts_wait_for_training_elsewhere_but_not_here) {
+  bayes_options o;
+  o.min_spam = 3;
+  o.min_ham = 3;
+  auto source = make_bayes_rules(*st_, o);
+  const std::string probe = "Subject: offer\r\n\r\ncheap pharmacy pills\r\n";
+  const auto parsed = mime::parse(probe);
+  message_input in;
+  in.bytes = probe;
+  in.parsed = &parsed;
+  in.recipients = {"alice@example.com"};
+  auto verdict = [&] {
+    std::vector<finding> out;
+    source->evaluate(in, out);
+    return out.empty() ? std::string("none") : out[0].rule;
+  };
+  EXPECT_EQ(verdict(), "none");  // untrained: the empty totals are now remembered
+
+  const auto scopes = bayes_training_scopes(alice_);
+  auto train_elsewhere = [&](const std::string& id, const std::string& body, store::bayes_class cls) {
+    const std::string m = "Subject: x\r\n\r\n" + body + "\r\n";
+    ASSERT_TRUE(st_->bayes_train(alice_.id, id, cls, scopes, bayes_tokens(m, mime::parse(m), o), std::nullopt));
+  };
+  for (int i = 0; i < 3; ++i) {
+    const auto k = std::to_string(i);
+    train_elsewhere("s" + k, "cheap pills online pharmacy " + k, store::bayes_class::spam);
+    train_elsewhere("h" + k, "meeting agenda quarterly report " + k, store::bayes_class::ham);
+  }
+  // Enough training is in the store, but this process still has its answers.
+  EXPECT_EQ(table({store::bayes_scope_kind::account, alice_.id}, probe).spam_messages, 3u);
+  EXPECT_EQ(verdict(), "none");
+  // One training here, of an unrelated message, and the next message sees it all.
+  ASSERT_TRUE(bayes_train(*st_, bob_, "b0", "Subject: y\r\n\r\ngarden tomatoes\r\n", store::bayes_class::ham, o));
+  const auto after = verdict();
+  EXPECT_TRUE(after == "BAYES_99" || after == "BAYES_95") << after;
+}
+
 }  // namespace
 }  // namespace letterhead::filter
