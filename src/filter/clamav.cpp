@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 
 #include "core/config.hpp"
-#include "filter/detail/resolve_within.hpp"
+#include "filter/detail/blocking_socket.hpp"
 
 namespace letterhead::filter {
 
@@ -70,77 +70,34 @@ core::result<scan_result> parse_clamd_reply(std::string_view reply) {
 namespace {
 
 using clock = std::chrono::steady_clock;
+using detail::socket_fd;
 
-class socket_fd {
- public:
-  explicit socket_fd(int fd) : fd_(fd) {}
-  socket_fd(const socket_fd&) = delete;
-  socket_fd& operator=(const socket_fd&) = delete;
-  ~socket_fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
-
-int remaining_ms(clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
-  return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 1 << 30));
+core::error from_clamd(core::error e) {
+  e.message = "clamd: " + e.message;
+  return e;
 }
 
-// Waits until `fd` is ready for `events` or the deadline passes.
 core::result<void> wait_for(int fd, short events, clock::time_point deadline) {
-  for (;;) {
-    pollfd p{fd, events, 0};
-    const int ms = remaining_ms(deadline);
-    if (ms == 0) return core::fail(core::errc::unavailable, "clamd: timed out");
-    const int n = ::poll(&p, 1, ms);
-    if (n > 0) return {};
-    if (n == 0) return core::fail(core::errc::unavailable, "clamd: timed out");
-    if (errno != EINTR) return core::fail(core::errc::unavailable, fmt::format("clamd: poll: {}", std::strerror(errno)));
-  }
-}
-
-core::result<void> connect_within(int fd, const sockaddr* sa, socklen_t len, clock::time_point deadline) {
-  if (::connect(fd, sa, len) == 0) return {};
-  if (errno != EINPROGRESS && errno != EAGAIN) {
-    return core::fail(core::errc::unavailable, fmt::format("clamd: connect: {}", std::strerror(errno)));
-  }
-  if (auto w = wait_for(fd, POLLOUT, deadline); !w) return w;
-  int err = 0;
-  socklen_t err_len = sizeof err;
-  ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len);
-  if (err != 0) return core::fail(core::errc::unavailable, fmt::format("clamd: connect: {}", std::strerror(err)));
+  if (auto w = detail::wait_ready(fd, events, deadline); !w) return std::unexpected(from_clamd(w.error()));
   return {};
 }
 
 core::result<int> open_connection(const clamd_address& a, clock::time_point deadline) {
-  if (a.unix_socket) {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return core::fail(core::errc::unavailable, fmt::format("clamd: socket: {}", std::strerror(errno)));
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    std::memcpy(sa.sun_path, a.path.data(), std::min(a.path.size(), sizeof sa.sun_path - 1));
-    if (auto c = connect_within(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa, deadline); !c) {
-      ::close(fd);
-      return std::unexpected(c.error());
-    }
+  if (!a.unix_socket) {
+    auto fd = detail::connect_tcp(a.host, a.port, deadline);
+    if (!fd) return std::unexpected(from_clamd(fd.error()));
     return fd;
   }
-  auto addresses = detail::resolve_within(a.host, a.port, deadline);
-  if (!addresses) return core::fail(core::errc::unavailable, "clamd: " + addresses.error().message);
-  core::error last{core::errc::unavailable, "clamd: no address"};
-  for (const auto& address : *addresses) {
-    const int fd = ::socket(address.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) continue;
-    auto c = connect_within(fd, reinterpret_cast<const sockaddr*>(&address.sa), address.length, deadline);
-    if (c) return fd;
-    last = c.error();
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return core::fail(core::errc::unavailable, fmt::format("clamd: socket: {}", std::strerror(errno)));
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::memcpy(sa.sun_path, a.path.data(), std::min(a.path.size(), sizeof sa.sun_path - 1));
+  if (auto c = detail::connect_within(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa, deadline); !c) {
     ::close(fd);
+    return std::unexpected(from_clamd(c.error()));
   }
-  return std::unexpected(last);
+  return fd;
 }
 
 // Sends all of `data`; a peer that closed (clamd stops reading past its size limit)

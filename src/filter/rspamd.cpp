@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "filter/detail/resolve_within.hpp"
+#include "filter/detail/blocking_socket.hpp"
 
 namespace letterhead::filter {
 
@@ -41,51 +41,17 @@ std::string printable(std::string_view v, std::size_t max) {
   return out;
 }
 
-class socket_fd {
- public:
-  explicit socket_fd(int fd) : fd_(fd) {}
-  socket_fd(const socket_fd&) = delete;
-  socket_fd& operator=(const socket_fd&) = delete;
-  ~socket_fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using detail::socket_fd;
 
 core::result<void> wait_for(int fd, short events, clock::time_point deadline) {
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
-    if (left <= 0) return std::unexpected(unavailable("timed out"));
-    pollfd p{fd, events, 0};
-    const int n = ::poll(&p, 1, static_cast<int>(left));
-    if (n > 0) return {};
-    if (n < 0 && errno != EINTR) return std::unexpected(unavailable(std::strerror(errno)));
-  }
+  if (auto w = detail::wait_ready(fd, events, deadline); !w) return std::unexpected(unavailable(w.error().message));
+  return {};
 }
 
 core::result<int> connect_to(const rspamd_options& o, clock::time_point deadline) {
-  auto addresses = detail::resolve_within(o.host, o.port, deadline);
-  if (!addresses) return std::unexpected(unavailable(addresses.error().message));
-  std::string last = "no address";
-  for (const auto& a : *addresses) {
-    const int fd = ::socket(a.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) continue;
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&a.sa), a.length) == 0) return fd;
-    if (errno == EINPROGRESS && wait_for(fd, POLLOUT, deadline)) {
-      int err = 0;
-      socklen_t len = sizeof err;
-      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err == 0) return fd;
-      last = std::strerror(err);
-    } else {
-      last = std::strerror(errno);
-    }
-    ::close(fd);
-  }
-  return std::unexpected(unavailable(fmt::format("connect to {}:{}: {}", o.host, o.port, last)));
+  auto fd = detail::connect_tcp(o.host, o.port, deadline);
+  if (!fd) return std::unexpected(unavailable(fd.error().message));
+  return fd;
 }
 
 core::result<void> send_all(int fd, std::string_view data, clock::time_point deadline) {
