@@ -207,6 +207,21 @@ class bayes_store : public testing::Test {
     st_.reset();
     std::filesystem::remove_all(dir_);
   }
+  // Options under which three messages of each class let a table vote.
+  static bayes_options three_each() {
+    bayes_options o;
+    o.min_spam = 3;
+    o.min_ham = 3;
+    return o;
+  }
+  // `message` as the MX hands it to the rules, for alice.
+  static message_input for_alice(const std::string& message, const mime::message& parsed) {
+    message_input in;
+    in.bytes = message;
+    in.parsed = &parsed;
+    in.recipients = {"alice@example.com"};
+    return in;
+  }
   store::bayes_table table(store::bayes_scope sc, const std::string& msg) {
     auto t = st_->bayes_lookup(sc, bayes_tokens(msg, mime::parse(msg)));
     EXPECT_TRUE(t);
@@ -362,9 +377,7 @@ TEST_F(bayes_store, lookups_of_many_tokens_keep_their_order) {
 }
 
 TEST_F(bayes_store, rule_source_votes_after_training) {
-  bayes_options o;
-  o.min_spam = 3;
-  o.min_ham = 3;
+  const auto o = three_each();
   auto source = make_bayes_rules(*st_, o);
   const char* spams[] = {"cheap pills online pharmacy", "pills cheap discount pharmacy", "online pharmacy pills deal"};
   const char* hams[] = {"meeting agenda quarterly report", "quarterly budget meeting notes", "report draft for review"};
@@ -375,10 +388,7 @@ TEST_F(bayes_store, rule_source_votes_after_training) {
   }
   const std::string probe = "Subject: offer\r\n\r\ncheap pharmacy pills\r\n";
   const auto parsed = mime::parse(probe);
-  message_input in;
-  in.bytes = probe;
-  in.parsed = &parsed;
-  in.recipients = {"alice@example.com"};
+  auto in = for_alice(probe, parsed);
   std::vector<finding> out;
   source->evaluate(in, out);
   EXPECT_TRUE(out.empty()) << "voted before enough ham was trained";
@@ -430,16 +440,11 @@ TEST_F(bayes_store, rule_source_votes_after_training) {
 // another node): this process does not see it while its answers are fresh. Any
 // training through filter::bayes_train in this process drops them at once.
 TEST_F(bayes_store, remembered_counts_wait_for_training_elsewhere_but_not_here) {
-  bayes_options o;
-  o.min_spam = 3;
-  o.min_ham = 3;
+  const auto o = three_each();
   auto source = make_bayes_rules(*st_, o);
   const std::string probe = "Subject: offer\r\n\r\ncheap pharmacy pills\r\n";
   const auto parsed = mime::parse(probe);
-  message_input in;
-  in.bytes = probe;
-  in.parsed = &parsed;
-  in.recipients = {"alice@example.com"};
+  const auto in = for_alice(probe, parsed);
   auto verdict = [&] {
     std::vector<finding> out;
     source->evaluate(in, out);
